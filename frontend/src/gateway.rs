@@ -1,0 +1,1 @@
+//! The LLBBridge client.

@@ -1,0 +1,1 @@
+//! LLB: immutable states, ops, and their marshalling into a Definition.

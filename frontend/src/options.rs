@@ -1,0 +1,1 @@
+//! BUILDKIT_FRONTEND_OPT_* → typed options.

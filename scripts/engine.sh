@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Brings up a private Docker engine with BuildKit and the python base images pyslim builds on.
+# Idempotent: every step checks before it acts, so CI, developers and the demo all call it.
+# Prints nothing on stdout but the `export DOCKER_HOST=...` line, so `eval "$(scripts/engine.sh)"` works.
+set -euo pipefail
+
+RUN_DIR=/run/pyslim
+SOCK="$RUN_DIR/docker.sock"
+DATA_ROOT=/var/lib/pyslim-docker
+export DOCKER_HOST="unix://$SOCK"
+PY_VERSION=3.11 # bookworm's python3; the stand-ins are tagged with the official names
+log() { echo "[engine] $*" >&2; }
+
+need_root() { [ "$(id -u)" = 0 ] || { log "must run as root (installs packages, starts dockerd)"; exit 1; }; }
+
+install_docker() {
+  if [ -x /usr/sbin/dockerd ] && [ -x /usr/libexec/docker/cli-plugins/docker-buildx ]; then return; fi
+  need_root
+  log "installing Docker 26.1 + buildx from Debian trixie (pinned low; bookworm stays the default)"
+  echo 'deb http://deb.debian.org/debian trixie main' >/etc/apt/sources.list.d/trixie.list
+  printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' >/etc/apt/preferences.d/trixie
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends \
+    docker.io/trixie containerd/trixie docker-cli/trixie docker-buildx/trixie \
+    runc tini iptables debootstrap >&2
+}
+
+docker_cli() {
+  # Debian's CLI (26.1) matches the engine; the machine's /usr/local/bin one is newer and only a client.
+  if [ -x /usr/bin/docker ]; then /usr/bin/docker "$@"; else docker "$@"; fi
+}
+
+start_dockerd() {
+  if docker_cli info >/dev/null 2>&1; then return; fi
+  need_root
+  mkdir -p "$RUN_DIR" "$DATA_ROOT"
+  if [ -f "$RUN_DIR/docker.pid" ] && ! kill -0 "$(cat "$RUN_DIR/docker.pid")" 2>/dev/null; then
+    rm -f "$RUN_DIR/docker.pid" "$SOCK"
+  fi
+  log "starting dockerd on $SOCK"
+  # Closing stdin/stdout keeps a caller's pipe (e.g. `eval "$(...)"`) from waiting on the daemon.
+  setsid /usr/sbin/dockerd --host "$DOCKER_HOST" --data-root "$DATA_ROOT" \
+    --exec-root "$RUN_DIR/exec" --pidfile "$RUN_DIR/docker.pid" \
+    </dev/null >"$RUN_DIR/dockerd.log" 2>&1 &
+  for _ in $(seq 60); do
+    docker_cli info >/dev/null 2>&1 && return
+    sleep 1
+  done
+  log "dockerd did not come up; its log:"; tail -n 40 "$RUN_DIR/dockerd.log" >&2; exit 1
+}
+
+image_exists() { docker_cli image inspect "$1" >/dev/null 2>&1; }
+
+stand_in_env=(
+  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  --change 'ENV LANG=C.UTF-8'
+  --change 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt'
+  --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'
+  --change 'ENV PIP_DISABLE_PIP_VERSION_CHECK=1'
+  --change 'CMD ["python3"]'
+)
+
+make_slim() {
+  local tag="python:$PY_VERSION-slim"
+  image_exists "$tag" && return
+  if docker_cli pull -q "$tag" >/dev/null 2>&1; then return; fi
+  need_root
+  log "building stand-in $tag from Debian bookworm (no registry reachable)"
+  local dir; dir=$(mktemp -d /var/tmp/pyslim-rootfs.XXXXXX)
+  debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+    bookworm "$dir" http://deb.debian.org/debian >&2
+  # Official images: no PEP 668 marker, a `python` command, no apt lists; plus this network's CA.
+  rm -f "$dir"/usr/lib/python3*/EXTERNALLY-MANAGED
+  ln -sf python3 "$dir/usr/bin/python"
+  rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb
+  mkdir -p "$dir/usr/local/share/ca-certificates"
+  cp /etc/ssl/certs/ca-certificates.crt "$dir/usr/local/share/ca-certificates/host-bundle.crt"
+  cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
+  tar -C "$dir" -c . | docker_cli import "${stand_in_env[@]}" - "$tag" >/dev/null
+  rm -rf "$dir"
+}
+
+make_full() {
+  local tag="python:$PY_VERSION"
+  image_exists "$tag" && return
+  if docker_cli pull -q "$tag" >/dev/null 2>&1; then return; fi
+  log "building stand-in $tag: the slim stand-in plus compilers and the -dev libraries of the official image"
+  docker_cli build -q -t "$tag" - >/dev/null <<DOCKERFILE
+FROM python:$PY_VERSION-slim
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      build-essential python3-dev git pkg-config \
+      libffi-dev libssl-dev zlib1g-dev libpq-dev libxml2-dev libxslt1-dev libjpeg-dev \
+      libldap2-dev libsasl2-dev \
+ && rm -rf /var/lib/apt/lists/*
+DOCKERFILE
+}
+
+install_docker
+start_dockerd
+make_slim
+make_full
+echo "export DOCKER_HOST=$DOCKER_HOST"
