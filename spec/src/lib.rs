@@ -1,1 +1,15 @@
-//! placeholder
+//! pyslim's spec: the `pyslim.yaml` a user writes, loaded and validated.
+//!
+//! `source` keeps the text and spans, `validate` turns YAML into the `model`, and `diagnostic`
+//! renders every problem found as `file:line:col`, the line, carets and a hint. Nothing here
+//! knows about BuildKit.
+
+pub mod diagnostic;
+pub mod model;
+pub mod source;
+pub mod validate;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use model::*;
+pub use source::{SourceFile, Span, Spanned};
+pub use validate::{KEYS, load};

@@ -1,0 +1,140 @@
+//! The validated spec: what a pyslim.yaml means, in small types that cannot hold a bad value.
+//! Every value keeps its span so later steps (the context check, a failing build step) can
+//! still point at the line that asked for it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::source::Spanned;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spec {
+    pub python: Spanned<PythonVersion>,
+    /// Requirements files, relative to the build context, in the order given.
+    pub requirements: Vec<Spanned<ContextPath>>,
+    /// A project with pyproject.toml or setup.py, built to a wheel and installed after the dependencies.
+    pub app: Option<Spanned<ContextPath>>,
+    /// Build-time apt packages: compile stage only.
+    pub system: Vec<Spanned<AptPackage>>,
+    /// Run-time apt packages: installed into the slim image.
+    pub runtime: Vec<Spanned<AptPackage>>,
+    /// `None` keeps the runtime base image's; `Some([])` clears it.
+    pub entrypoint: Option<Spanned<Vec<String>>>,
+    pub cmd: Option<Spanned<Vec<String>>>,
+    pub env: Vec<(Spanned<EnvName>, Spanned<String>)>,
+    pub workdir: Option<Spanned<AbsolutePath>>,
+    pub user: Spanned<User>,
+    pub expose: Vec<Spanned<Port>>,
+    pub labels: BTreeMap<String, String>,
+    pub base: Bases,
+}
+
+/// The two base images. Defaults follow the python version; either can be overridden.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bases {
+    pub compile: Spanned<ImageRef>,
+    pub runtime: Spanned<ImageRef>,
+}
+
+macro_rules! text_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub(crate) String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+text_newtype!(
+    /// `MAJOR.MINOR` or `MAJOR.MINOR.PATCH`, as the official image tags spell it.
+    PythonVersion
+);
+text_newtype!(
+    /// A path inside the build context: relative, normalised, never leaving the context.
+    /// `.` is the context itself.
+    ContextPath
+);
+text_newtype!(
+    /// A Debian package name, optionally with `:arch` and `=version`.
+    AptPackage
+);
+text_newtype!(
+    /// A POSIX environment variable name.
+    EnvName
+);
+text_newtype!(
+    /// An absolute path in the image.
+    AbsolutePath
+);
+text_newtype!(
+    /// An image reference as `docker pull` takes it.
+    ImageRef
+);
+
+impl PythonVersion {
+    pub fn compile_image(&self) -> ImageRef {
+        ImageRef(format!("python:{}", self.0))
+    }
+
+    pub fn runtime_image(&self) -> ImageRef {
+        ImageRef(format!("python:{}-slim", self.0))
+    }
+}
+
+/// Who the container runs as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum User {
+    Root,
+    /// A non-root user that pyslim creates in the image.
+    Named(String),
+}
+
+impl User {
+    pub const DEFAULT: &'static str = "app";
+
+    pub fn name(&self) -> &str {
+        match self {
+            User::Root => "root",
+            User::Named(name) => name,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Port {
+    pub number: u16,
+    pub protocol: Protocol,
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let protocol = match self.protocol {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        };
+        write!(f, "{}/{protocol}", self.number)
+    }
+}

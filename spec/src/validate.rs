@@ -1,0 +1,761 @@
+//! YAML text → [`Spec`], collecting every problem on the way instead of stopping at the first.
+//!
+//! The YAML is parsed into marked nodes (every node knows its line and column), then each
+//! top-level key is checked by its own function, chosen by a `match`.
+
+use std::collections::BTreeMap;
+
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
+use marked_yaml::{LoadError, LoaderOptions, Node};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::*;
+use crate::source::{SourceFile, Span, Spanned};
+
+/// Every top-level key of spec v1, in the order the reference documents them.
+pub const KEYS: &[&str] = &[
+    "python",
+    "requirements",
+    "app",
+    "system",
+    "runtime",
+    "entrypoint",
+    "cmd",
+    "env",
+    "workdir",
+    "user",
+    "expose",
+    "labels",
+    "base",
+];
+
+const BASE_KEYS: &[&str] = &["compile", "runtime"];
+
+/// Parses and validates a spec. On failure every problem found is returned at once.
+pub fn load(source: SourceFile) -> Result<Spec, Diagnostics> {
+    let options = LoaderOptions::default().error_on_duplicate_keys(true);
+    let root = match marked_yaml::parse_yaml_with_options(0, &source.text, options) {
+        Ok(root) => root,
+        Err(error) => {
+            let problem = yaml_error(&source, &error);
+            return Err(Diagnostics::new(source, vec![problem]));
+        }
+    };
+    let mut v = Validator {
+        source: &source,
+        problems: Vec::new(),
+    };
+    let spec = v.spec(&root);
+    match spec {
+        Some(spec) if v.problems.is_empty() => Ok(spec),
+        _ => {
+            let problems = v.problems;
+            Err(Diagnostics::new(source, problems))
+        }
+    }
+}
+
+fn yaml_error(source: &SourceFile, error: &LoadError) -> Diagnostic {
+    let at = |m: &marked_yaml::Marker| Span::new(m.line() as u32, m.column() as u32, 1);
+    match error {
+        LoadError::TopLevelMustBeMapping(m) | LoadError::TopLevelMustBeSequence(m) => {
+            Diagnostic::new(at(m), "a pyslim spec must be a mapping of keys to values")
+                .with_hint("start with `python: \"3.11\"` on a line of its own")
+        }
+        LoadError::UnexpectedAnchor(m) => {
+            Diagnostic::new(at(m), "YAML anchors and aliases are not supported")
+                .with_hint("write the value out where it is used")
+        }
+        LoadError::UnexpectedTag(m) => {
+            Diagnostic::new(at(m), "YAML tags (`!tag`) are not supported")
+                .with_hint("remove the tag; quote the value if it must stay a string")
+        }
+        LoadError::MappingKeyMustBeScalar(m) => {
+            Diagnostic::new(at(m), "a key must be a plain word")
+                .with_hint("keys are names like `python` or `env`")
+        }
+        LoadError::DuplicateKey(inner) => {
+            let key = &inner.key;
+            let first = key_span(source, &inner.prev_key);
+            Diagnostic::new(
+                key_span(source, key),
+                format!("`{}` is given twice", key.as_str()),
+            )
+            .with_hint(format!(
+                "the first is on line {}; keep one of them",
+                first.line
+            ))
+        }
+        LoadError::ScanError(m, e) => Diagnostic::new(at(m), format!("invalid YAML: {}", e.info()))
+            .with_hint("check the indentation and quoting on this line and the one before"),
+    }
+}
+
+fn key_span(source: &SourceFile, key: &MarkedScalarNode) -> Span {
+    scalar_span(source, key)
+}
+
+fn scalar_span(source: &SourceFile, node: &MarkedScalarNode) -> Span {
+    match node.span().start() {
+        Some(m) => {
+            let (line, column) = (m.line() as u32, m.column() as u32);
+            Span::new(line, column, source.scalar_len(line, column, node.as_str()))
+        }
+        None => Span::new(1, 1, 1),
+    }
+}
+
+fn kind(node: &Node) -> &'static str {
+    match node {
+        Node::Scalar(s) if is_null(s) => "nothing",
+        Node::Scalar(_) => "a single value",
+        Node::Sequence(_) => "a list",
+        Node::Mapping(_) => "a mapping",
+    }
+}
+
+/// `key:` with nothing after it, or an explicit `~`/`null`.
+fn is_null(s: &MarkedScalarNode) -> bool {
+    s.may_coerce() && matches!(s.as_str(), "" | "~" | "null" | "Null" | "NULL")
+}
+
+struct Validator<'a> {
+    source: &'a SourceFile,
+    problems: Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn report(&mut self, mut problem: Diagnostic) {
+        // The parser marks an empty value at the end of the file after the last line; point at
+        // the last line instead, so there is always a line to show.
+        if self.source.line(problem.span.line).is_none() {
+            let last = self.source.text.lines().count().max(1);
+            problem.span = Span::new(u32::try_from(last).unwrap_or(u32::MAX), 1, 1);
+        }
+        self.problems.push(problem);
+    }
+
+    /// The value of `key`, or a report that it has none: an empty value is shown at its key,
+    /// since the parser places it wherever the next token happens to be.
+    fn present<'n>(&mut self, key: &MarkedScalarNode, value: &'n Node) -> Option<&'n Node> {
+        match value {
+            Node::Scalar(s) if is_null(s) => {
+                self.report(
+                    Diagnostic::new(
+                        scalar_span(self.source, key),
+                        format!("`{}` has no value", key.as_str()),
+                    )
+                    .with_hint("give it a value after the colon, or delete the line"),
+                );
+                None
+            }
+            value => Some(value),
+        }
+    }
+
+    fn span(&self, node: &Node) -> Span {
+        match node {
+            Node::Scalar(s) => scalar_span(self.source, s),
+            // A collection is shown by its first item, which is where the eye looks for it.
+            Node::Sequence(seq) => seq
+                .first()
+                .map(|n| self.span(n))
+                .or_else(|| start_span(node))
+                .unwrap_or_default(),
+            Node::Mapping(map) => map
+                .keys()
+                .next()
+                .map(|k| scalar_span(self.source, k))
+                .or_else(|| start_span(node))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn spec(&mut self, root: &Node) -> Option<Spec> {
+        let Some(map) = root.as_mapping() else {
+            let span = self.span(root);
+            self.report(
+                Diagnostic::new(span, "a pyslim spec must be a mapping of keys to values")
+                    .with_hint("start with `python: \"3.11\"` on a line of its own"),
+            );
+            return None;
+        };
+        let mut fields = Fields::default();
+        for (key, value) in map.iter() {
+            if !KEYS.contains(&key.as_str()) {
+                self.unknown_key(key, key.as_str(), KEYS, "a top-level key");
+                continue;
+            }
+            let Some(value) = self.present(key, value) else {
+                continue;
+            };
+            match key.as_str() {
+                "python" => fields.python = self.python(value),
+                "requirements" => fields.requirements = Some(self.paths(value, "requirements")),
+                "app" => fields.app = self.context_path(value, "app").map(Some).unwrap_or(None),
+                "system" => fields.system = self.apt_packages(value, "system"),
+                "runtime" => fields.runtime = self.apt_packages(value, "runtime"),
+                "entrypoint" => fields.entrypoint = self.argv(value, "entrypoint"),
+                "cmd" => fields.cmd = self.argv(value, "cmd"),
+                "env" => fields.env = self.env(value),
+                "workdir" => fields.workdir = self.workdir(value),
+                "user" => fields.user = self.user(value),
+                "expose" => fields.expose = self.expose(value),
+                "labels" => fields.labels = self.labels(value),
+                "base" => fields.base = self.base(value),
+                _ => unreachable!("checked against KEYS above"),
+            }
+        }
+        let python = match fields.python {
+            Some(python) => Some(python),
+            None if map.get("python").is_none() => {
+                self.report(
+                    Diagnostic::new(self.span(root), "the spec does not say which python to use")
+                        .with_hint(
+                            "add `python: \"3.11\"` (it selects python:3.11 and python:3.11-slim)",
+                        ),
+                );
+                None
+            }
+            None => None,
+        }?;
+        let requirements = fields.requirements.unwrap_or_default();
+        if requirements.is_empty() && fields.app.is_none() && map.get("requirements").is_none() {
+            self.report(
+                Diagnostic::new(self.span(root), "the spec installs nothing")
+                    .with_hint("add `requirements: requirements.txt`, `app: .`, or both"),
+            );
+        }
+        let default_base = |image: ImageRef| Spanned::new(image, python.span);
+        let base = fields.base.unwrap_or_default();
+        Some(Spec {
+            requirements,
+            app: fields.app,
+            system: fields.system,
+            runtime: fields.runtime,
+            entrypoint: fields.entrypoint,
+            cmd: fields.cmd,
+            env: fields.env,
+            workdir: fields.workdir,
+            user: fields.user.unwrap_or_else(|| {
+                Spanned::new(User::Named(User::DEFAULT.to_string()), Span::new(1, 1, 1))
+            }),
+            expose: fields.expose,
+            labels: fields.labels,
+            base: Bases {
+                compile: base
+                    .compile
+                    .unwrap_or_else(|| default_base(python.compile_image())),
+                runtime: base
+                    .runtime
+                    .unwrap_or_else(|| default_base(python.runtime_image())),
+            },
+            python,
+        })
+    }
+
+    fn unknown_key(&mut self, key: &MarkedScalarNode, name: &str, valid: &[&str], what: &str) {
+        let span = scalar_span(self.source, key);
+        let hint = match nearest(name, valid) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("valid keys here: {}", valid.join(", ")),
+        };
+        self.report(
+            Diagnostic::new(span, format!("`{name}` is not {what} of a pyslim spec"))
+                .with_hint(hint),
+        );
+    }
+
+    /// A single text value. Numbers and booleans are taken as written (`3.10` stays "3.10").
+    fn text(&mut self, node: &Node, key: &str, example: &str) -> Option<Spanned<String>> {
+        match node {
+            Node::Scalar(s) if !is_null(s) => Some(Spanned::new(
+                s.as_str().to_string(),
+                scalar_span(self.source, s),
+            )),
+            other => {
+                let span = self.span(other);
+                self.report(
+                    Diagnostic::new(
+                        span,
+                        format!("`{key}` must be a single value, not {}", kind(other)),
+                    )
+                    .with_hint(format!("write it as `{key}: {example}`")),
+                );
+                None
+            }
+        }
+    }
+
+    /// One item of a list: a single text value.
+    fn item(&mut self, node: &Node, key: &str, example: &str) -> Option<Spanned<String>> {
+        match node {
+            Node::Scalar(s) if !is_null(s) => Some(Spanned::new(
+                s.as_str().to_string(),
+                scalar_span(self.source, s),
+            )),
+            other => {
+                let span = self.span(other);
+                self.report(
+                    Diagnostic::new(
+                        span,
+                        format!(
+                            "each item of `{key}` must be a single value, not {}",
+                            kind(other)
+                        ),
+                    )
+                    .with_hint(format!(
+                        "write one value per item, like `{key}: [{example}]`"
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of text values; a single value is taken as a list of one.
+    fn text_list(&mut self, node: &Node, key: &str, example: &str) -> Vec<Spanned<String>> {
+        match node {
+            Node::Scalar(s) if !is_null(s) => vec![Spanned::new(
+                s.as_str().to_string(),
+                scalar_span(self.source, s),
+            )],
+            Node::Sequence(items) => items
+                .iter()
+                .filter_map(|item| self.item(item, key, example))
+                .collect(),
+            other => {
+                let span = self.span(other);
+                self.report(
+                    Diagnostic::new(span, format!("`{key}` must be a list, not {}", kind(other)))
+                        .with_hint(format!("write it as `{key}: [{example}]`")),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn python(&mut self, node: &Node) -> Option<Spanned<PythonVersion>> {
+        let text = self.text(node, "python", "\"3.11\"")?;
+        let parts: Vec<&str> = text.split('.').collect();
+        let numeric = parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !numeric || !(2..=3).contains(&parts.len()) || parts[0] != "3" {
+            self.report(
+                Diagnostic::new(text.span, format!("`{}` is not a python version", *text))
+                    .with_hint("use a version with an official image, like \"3.12\" or \"3.11.9\""),
+            );
+            return None;
+        }
+        Some(text.map(PythonVersion))
+    }
+
+    fn paths(&mut self, node: &Node, key: &str) -> Vec<Spanned<ContextPath>> {
+        let items = self.text_list(node, key, "requirements.txt");
+        items
+            .into_iter()
+            .filter_map(|item| self.check_context_path(item, key))
+            .collect()
+    }
+
+    fn context_path(&mut self, node: &Node, key: &str) -> Option<Spanned<ContextPath>> {
+        let text = self.text(node, key, ".")?;
+        self.check_context_path(text, key)
+    }
+
+    fn check_context_path(
+        &mut self,
+        text: Spanned<String>,
+        key: &str,
+    ) -> Option<Spanned<ContextPath>> {
+        match normalise_context_path(&text) {
+            Ok(path) => Some(text.map(|_| ContextPath(path))),
+            Err(why) => {
+                self.report(
+                    Diagnostic::new(text.span, format!("`{key}` path `{}` {why}", *text))
+                        .with_hint("give a path relative to the build context, like `requirements.txt` or `src/app`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn apt_packages(&mut self, node: &Node, key: &str) -> Vec<Spanned<AptPackage>> {
+        let example = if key == "system" {
+            "libpq-dev"
+        } else {
+            "libpq5"
+        };
+        let items = self.text_list(node, key, example);
+        let mut packages = Vec::new();
+        for item in items {
+            if is_apt_package(&item) {
+                packages.push(item.map(AptPackage));
+                continue;
+            }
+            let words: Vec<&str> = item
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|s| !s.is_empty())
+                .collect();
+            let hint = if words.len() > 1 && words.iter().all(|w| is_apt_package(w)) {
+                format!("list one package per item: `{key}: [{}]`", words.join(", "))
+            } else {
+                "Debian package names use lower-case letters, digits and `+-.`, optionally `:arch` and `=version`".to_string()
+            };
+            self.report(
+                Diagnostic::new(
+                    item.span,
+                    format!("`{}` is not a Debian package name", *item),
+                )
+                .with_hint(hint),
+            );
+        }
+        packages
+    }
+
+    fn argv(&mut self, node: &Node, key: &str) -> Option<Spanned<Vec<String>>> {
+        match node {
+            Node::Sequence(items) => {
+                let span = self.span(node);
+                let args: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| self.item(item, key, "python"))
+                    .map(|s| s.value)
+                    .collect();
+                (args.len() == items.len()).then(|| Spanned::new(args, span))
+            }
+            Node::Scalar(s) if !is_null(s) => {
+                let words: Vec<&str> = s.as_str().split_whitespace().collect();
+                self.report(
+                    Diagnostic::new(scalar_span(self.source, s), format!("`{key}` must be a list of arguments (exec form)"))
+                        .with_hint(format!(
+                            "write `{key}: [{}]`; no shell runs it, so quoting and `$VARS` are not interpreted",
+                            words.join(", ")
+                        )),
+                );
+                None
+            }
+            other => {
+                let span = self.span(other);
+                self.report(
+                    Diagnostic::new(
+                        span,
+                        format!("`{key}` must be a list of arguments, not {}", kind(other)),
+                    )
+                    .with_hint(format!("write `{key}: [python, -m, myapp]`")),
+                );
+                None
+            }
+        }
+    }
+
+    fn mapping<'n>(
+        &mut self,
+        node: &'n Node,
+        key: &str,
+        example: &str,
+    ) -> Option<&'n MarkedMappingNode> {
+        match node {
+            Node::Mapping(map) => Some(map),
+            other => {
+                let span = self.span(other);
+                self.report(
+                    Diagnostic::new(
+                        span,
+                        format!("`{key}` must be a mapping, not {}", kind(other)),
+                    )
+                    .with_hint(format!("write it as `{key}: {example}`")),
+                );
+                None
+            }
+        }
+    }
+
+    fn env(&mut self, node: &Node) -> Vec<(Spanned<EnvName>, Spanned<String>)> {
+        let Some(map) = self.mapping(node, "env", "{NAME: value}") else {
+            return Vec::new();
+        };
+        let mut env = Vec::new();
+        for (name, value) in map.iter() {
+            let name_span = scalar_span(self.source, name);
+            let valid = {
+                let mut chars = name.as_str().chars();
+                chars
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            };
+            if !valid {
+                self.report(
+                    Diagnostic::new(
+                        name_span,
+                        format!("`{}` is not an environment variable name", name.as_str()),
+                    )
+                    .with_hint("use letters, digits and `_`, not starting with a digit"),
+                );
+            }
+            let value = self
+                .present(name, value)
+                .and_then(|value| self.text(value, name.as_str(), "\"value\""));
+            if let (true, Some(value)) = (valid, value) {
+                env.push((
+                    Spanned::new(EnvName(name.as_str().to_string()), name_span),
+                    value,
+                ));
+            }
+        }
+        env
+    }
+
+    fn workdir(&mut self, node: &Node) -> Option<Spanned<AbsolutePath>> {
+        let text = self.text(node, "workdir", "/app")?;
+        if !text.starts_with('/') || text.contains('\0') {
+            self.report(
+                Diagnostic::new(
+                    text.span,
+                    format!("`workdir` must be an absolute path, not `{}`", *text),
+                )
+                .with_hint(format!(
+                    "write `workdir: /{}`",
+                    text.trim_start_matches("./")
+                )),
+            );
+            return None;
+        }
+        Some(text.map(AbsolutePath))
+    }
+
+    fn user(&mut self, node: &Node) -> Option<Spanned<User>> {
+        let text = self.text(node, "user", "app")?;
+        if *text == "root" {
+            return Some(text.map(|_| User::Root));
+        }
+        let mut chars = text.chars();
+        let valid = text.len() <= 32
+            && chars
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid {
+            self.report(
+                Diagnostic::new(text.span, format!("`{}` is not a user name pyslim can create", *text))
+                    .with_hint("use up to 32 lower-case letters, digits, `_` or `-`, starting with a letter (or `root`)"),
+            );
+            return None;
+        }
+        Some(text.map(User::Named))
+    }
+
+    fn expose(&mut self, node: &Node) -> Vec<Spanned<Port>> {
+        let items = self.text_list(node, "expose", "8000");
+        let mut ports = Vec::new();
+        for item in items {
+            let (number, protocol) = match item.split_once('/') {
+                None => (item.as_str(), Some(Protocol::Tcp)),
+                Some((n, "tcp")) => (n, Some(Protocol::Tcp)),
+                Some((n, "udp")) => (n, Some(Protocol::Udp)),
+                Some((n, _)) => (n, None),
+            };
+            match (number.parse::<u16>(), protocol) {
+                (Ok(number), Some(protocol)) if number > 0 => {
+                    ports.push(Spanned::new(Port { number, protocol }, item.span))
+                }
+                _ => self.report(
+                    Diagnostic::new(item.span, format!("`{}` is not a port", *item))
+                        .with_hint("use a number from 1 to 65535, optionally with /tcp or /udp, like `8000` or `53/udp`"),
+                ),
+            }
+        }
+        ports
+    }
+
+    fn labels(&mut self, node: &Node) -> BTreeMap<String, String> {
+        let Some(map) = self.mapping(node, "labels", "{org.opencontainers.image.title: myapp}")
+        else {
+            return BTreeMap::new();
+        };
+        let mut labels = BTreeMap::new();
+        for (key, value) in map.iter() {
+            let value = self.present(key, value);
+            if let Some(value) = value.and_then(|value| self.text(value, key.as_str(), "\"value\""))
+            {
+                labels.insert(key.as_str().to_string(), value.value);
+            }
+        }
+        labels
+    }
+
+    fn base(&mut self, node: &Node) -> Option<BaseFields> {
+        let map = self.mapping(
+            node,
+            "base",
+            "{compile: \"python:3.11\", runtime: \"python:3.11-slim\"}",
+        )?;
+        let mut base = BaseFields::default();
+        for (key, value) in map.iter() {
+            let slot = match key.as_str() {
+                "compile" => &mut base.compile,
+                "runtime" => &mut base.runtime,
+                other => {
+                    self.unknown_key(key, other, BASE_KEYS, "a `base` key");
+                    continue;
+                }
+            };
+            let example = "python:3.11-slim";
+            let value = self.present(key, value);
+            if let Some(image) = value.and_then(|value| self.text(value, key.as_str(), example)) {
+                if image.is_empty() || image.contains(char::is_whitespace) || image.contains("://")
+                {
+                    self.problems.push(
+                        Diagnostic::new(image.span, format!("`{}` is not an image reference", *image))
+                            .with_hint("write it as `docker pull` takes it, like `python:3.11-slim` or `registry.example.com/python:3.11`"),
+                    );
+                } else {
+                    *slot = Some(image.map(ImageRef));
+                }
+            }
+        }
+        Some(base)
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    python: Option<Spanned<PythonVersion>>,
+    requirements: Option<Vec<Spanned<ContextPath>>>,
+    app: Option<Spanned<ContextPath>>,
+    system: Vec<Spanned<AptPackage>>,
+    runtime: Vec<Spanned<AptPackage>>,
+    entrypoint: Option<Spanned<Vec<String>>>,
+    cmd: Option<Spanned<Vec<String>>>,
+    env: Vec<(Spanned<EnvName>, Spanned<String>)>,
+    workdir: Option<Spanned<AbsolutePath>>,
+    user: Option<Spanned<User>>,
+    expose: Vec<Spanned<Port>>,
+    labels: BTreeMap<String, String>,
+    base: Option<BaseFields>,
+}
+
+#[derive(Default)]
+struct BaseFields {
+    compile: Option<Spanned<ImageRef>>,
+    runtime: Option<Spanned<ImageRef>>,
+}
+
+fn start_span(node: &Node) -> Option<Span> {
+    node.span()
+        .start()
+        .map(|m| Span::new(m.line() as u32, m.column() as u32, 1))
+}
+
+/// The valid name closest to a misspelt one, if it is close enough to be what was meant.
+fn nearest<'a>(name: &str, valid: &[&'a str]) -> Option<&'a str> {
+    valid
+        .iter()
+        .map(|v| (strsim::damerau_levenshtein(name, v), *v))
+        .filter(|(distance, v)| *distance <= 2.max(v.len() / 3))
+        .min()
+        .map(|(_, v)| v)
+}
+
+/// `./src//app/` → `src/app`; `.` stays `.`. Refuses paths that leave the context.
+fn normalise_context_path(path: &str) -> Result<String, &'static str> {
+    if path.starts_with('/') {
+        return Err("is absolute");
+    }
+    if path.contains('\0') || path.contains('\\') {
+        return Err("contains a character paths cannot hold");
+    }
+    let mut parts = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err("leaves the build context"),
+            part => parts.push(part),
+        }
+    }
+    Ok(if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    })
+}
+
+fn is_apt_package(text: &str) -> bool {
+    let (rest, version) = match text.split_once('=') {
+        Some((name, version)) => (name, Some(version)),
+        None => (text, None),
+    };
+    let (name, arch) = match rest.split_once(':') {
+        Some((name, arch)) => (name, Some(arch)),
+        None => (rest, None),
+    };
+    let name_ok = name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    let arch_ok = arch.is_none_or(|a| {
+        !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    });
+    let version_ok = version.is_none_or(|v| {
+        v.starts_with(|c: char| c.is_ascii_digit())
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
+    });
+    name_ok && arch_ok && version_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_paths_are_normalised_and_kept_inside() {
+        assert_eq!(
+            normalise_context_path("./src//app/").as_deref(),
+            Ok("src/app")
+        );
+        assert_eq!(normalise_context_path(".").as_deref(), Ok("."));
+        assert_eq!(
+            normalise_context_path("a/../../b"),
+            Err("leaves the build context")
+        );
+        assert_eq!(normalise_context_path("/etc/passwd"), Err("is absolute"));
+    }
+
+    #[test]
+    fn apt_package_names() {
+        for good in [
+            "libpq5",
+            "libldap-2.5-0",
+            "g++",
+            "libc6:amd64",
+            "curl=7.88.1-10+deb12u5",
+        ] {
+            assert!(is_apt_package(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "Libpq",
+            "libpq-dev libssl-dev",
+            "-rf",
+            "x;rm",
+            "curl=",
+            "$(id)",
+        ] {
+            assert!(!is_apt_package(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nearest_key() {
+        assert_eq!(nearest("requirments", KEYS), Some("requirements"));
+        assert_eq!(nearest("entrypiont", KEYS), Some("entrypoint"));
+        assert_eq!(nearest("zzzzzz", KEYS), None);
+    }
+}
