@@ -1,1 +1,84 @@
+//! Each example, built by the real frontend image on a real BuildKit and run.
 
+use std::time::Duration;
+
+use pyslim_e2e::*;
+
+/// What no layer added by pyslim may hold: wheels, installer caches, apt lists, compilers.
+fn assert_clean(image: &str) {
+    let layers = added_layers(image, "python:3.11-slim");
+    assert!(!layers.is_empty(), "{image} adds layers");
+    for (i, files) in layers.iter().enumerate() {
+        for path in files {
+            let p = format!("/{}", path.trim_start_matches("./"));
+            let bad = p.ends_with(".whl")
+                || p.contains("/.cache/pip")
+                || p.contains("/.cache/uv")
+                || p.contains("/var/cache/pyslim")
+                || (p.starts_with("/var/lib/apt/lists/") && !p.ends_with("/") && !p.ends_with("lock") && !p.contains("/partial"))
+                || p.starts_with("/var/cache/apt/archives/") && p.ends_with(".deb")
+                || p.starts_with("/wheels")
+                || p.starts_with("/pyslim/")
+                || ["/usr/bin/gcc", "/usr/bin/cc", "/usr/bin/g++", "/usr/bin/x86_64-linux-gnu-gcc-12"].contains(&p.as_str());
+            assert!(!bad, "{image}: layer {i} added by pyslim holds {p}");
+        }
+    }
+    let compilers = output(docker().args(["run", "--rm", "--entrypoint", "sh", image, "-c", "command -v gcc cc c++ clang || true"]));
+    let found = String::from_utf8_lossy(&compilers.stdout).trim().to_string();
+    assert_eq!(found, "", "{image} has a compiler on PATH");
+}
+
+fn assert_runs_as(image: &str, user: &str) {
+    assert_eq!(inspect(image, "{{.Config.User}}"), user);
+    let whoami = run(docker().args(["run", "--rm", "--entrypoint", "id", image, "-un"]));
+    assert_eq!(whoami.trim(), user);
+}
+
+fn build(name: &str) -> String {
+    require_engine();
+    let tag = format!("pyslim-e2e/{name}");
+    let out = build_example(name, &tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "building {name} failed:\n{log}");
+    assert!(log.contains("[slim] install dependencies"), "progress names the steps:\n{log}");
+    tag
+}
+
+#[test]
+fn flask_serves_http() {
+    let image = build("flask");
+    let id = run(docker().args(["run", "-d", "-p", "127.0.0.1::8000", &image]));
+    let id = id.trim();
+    let port = run(docker().args(["port", id, "8000/tcp"]));
+    let port: u16 = port
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no published port in {port:?}"));
+    let response = http_get(port, "/", Duration::from_secs(60));
+    let logs = output(docker().args(["logs", id]));
+    let _ = output(docker().args(["rm", "-f", id]));
+    assert!(
+        response.contains("Hello from pyslim!"),
+        "unexpected answer: {response}\nlogs: {}",
+        String::from_utf8_lossy(&logs.stderr)
+    );
+    assert_runs_as(&image, "app");
+    assert_eq!(inspect(&image, "{{.Config.WorkingDir}}"), "/app");
+    assert_eq!(inspect(&image, "{{index .Config.Labels \"org.opencontainers.image.title\"}}"), "hello");
+    assert_clean(&image);
+}
+
+#[test]
+fn ldap_runs_with_runtime_libraries_only() {
+    let image = build("ldap");
+    let out = run(docker().args(["run", "--rm", &image]));
+    assert!(out.contains("python-ldap 3.4.4 OK: pyslim"), "unexpected output: {out}");
+    // The runtime library came from `runtime:`, the headers stayed in the compile stage.
+    let libs = run(docker().args(["run", "--rm", "--entrypoint", "sh", &image, "-c", "ls /usr/lib/*/libldap* ; ls /usr/include/ldap.h 2>&1 || true"]));
+    assert!(libs.contains("libldap-2.5.so.0"), "{libs}");
+    assert!(libs.contains("No such file"), "headers must not reach the image: {libs}");
+    assert_runs_as(&image, "app");
+    assert_clean(&image);
+}

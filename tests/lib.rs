@@ -1,1 +1,139 @@
-//! placeholder
+//! Helpers for the end-to-end tests: drive the docker CLI against the engine that
+//! `scripts/engine.sh` started, and look inside the images it builds.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the repo")
+        .to_path_buf()
+}
+
+/// The docker CLI, pointed at the engine by DOCKER_HOST (scripts/test sets both).
+pub fn docker() -> Command {
+    let cli = std::env::var("DOCKER").unwrap_or_else(|_| "docker".into());
+    let mut command = Command::new(cli);
+    command.current_dir(repo());
+    command
+}
+
+/// Runs a docker command; panics with its output when it fails.
+pub fn run(command: &mut Command) -> String {
+    let output = output(command);
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn output(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?} did not start: {e}"))
+}
+
+/// Every test needs the engine and the frontend image; say how to get them rather than fail obscurely.
+pub fn require_engine() {
+    let info = output(docker().args(["image", "inspect", "org/pyslim"]));
+    assert!(
+        info.status.success(),
+        "the frontend image org/pyslim is not in the engine at DOCKER_HOST={:?}; run scripts/test, \
+         which starts the engine and builds it",
+        std::env::var("DOCKER_HOST").ok()
+    );
+}
+
+/// `docker buildx build -f examples/NAME/pyslim.yaml examples/NAME`, as a user would run it.
+pub fn build_example(name: &str, tag: &str, extra: &[&str]) -> Output {
+    let dir = format!("examples/{name}");
+    let spec = format!("{dir}/pyslim.yaml");
+    let mut command = docker();
+    command.args(["buildx", "build", "--progress=plain", "--load", "-t", tag, "-f", &spec]);
+    command.args(extra).arg(&dir);
+    output(&mut command)
+}
+
+pub fn inspect(image: &str, format: &str) -> String {
+    run(docker().args(["image", "inspect", image, "--format", format]))
+        .trim()
+        .to_string()
+}
+
+/// The paths of every file in every layer the image adds on top of `base`, by layer.
+/// Base layers must be an exact prefix: pyslim installs into the runtime base, it never rewrites it.
+pub fn added_layers(image: &str, base: &str) -> Vec<Vec<String>> {
+    let diff_ids = |i: &str| -> Vec<String> {
+        let json = inspect(i, "{{json .RootFS.Layers}}");
+        serde_json::from_str(&json).expect("RootFS.Layers is a JSON list")
+    };
+    let (ours, theirs) = (diff_ids(image), diff_ids(base));
+    assert!(
+        ours.starts_with(&theirs),
+        "{image}'s layers do not start with {base}'s"
+    );
+
+    let saved = output(docker().args(["save", image]));
+    assert!(saved.status.success(), "docker save {image} failed");
+    let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut archive = tar::Archive::new(saved.stdout.as_slice());
+    for entry in archive.entries().expect("docker save writes a tar") {
+        let mut entry = entry.expect("tar entry");
+        let path = entry.path().expect("entry path").to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).expect("entry data");
+        files.insert(path, data);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&files["manifest.json"]).expect("manifest.json");
+    let layer_paths: Vec<String> = manifest[0]["Layers"]
+        .as_array()
+        .expect("Layers")
+        .iter()
+        .map(|l| l.as_str().expect("layer path").to_string())
+        .collect();
+    assert_eq!(layer_paths.len(), ours.len(), "one saved layer per diff id");
+    layer_paths[theirs.len()..]
+        .iter()
+        .map(|path| {
+            let mut layer = tar::Archive::new(files[path].as_slice());
+            layer
+                .entries()
+                .expect("layer is a tar")
+                .map(|e| {
+                    let e = e.expect("layer entry");
+                    e.path().expect("path").to_string_lossy().into_owned()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// GET a page from a server on loopback, retrying while it starts.
+pub fn http_get(port: u16, path: &str, wait: Duration) -> String {
+    let deadline = Instant::now() + wait;
+    loop {
+        let attempt = (|| -> std::io::Result<String> {
+            let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+            stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+            write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+            let mut response = String::new();
+            stream.read_to_string(&mut response)?;
+            Ok(response)
+        })();
+        match attempt {
+            Ok(response) if response.starts_with("HTTP/") => return response,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(500)),
+            other => panic!("no HTTP answer on 127.0.0.1:{port}{path}: {other:?}"),
+        }
+    }
+}
