@@ -15,16 +15,35 @@ fn assert_clean(image: &str) {
                 || p.contains("/.cache/pip")
                 || p.contains("/.cache/uv")
                 || p.contains("/var/cache/pyslim")
-                || (p.starts_with("/var/lib/apt/lists/") && !p.ends_with("/") && !p.ends_with("lock") && !p.contains("/partial"))
+                || (p.starts_with("/var/lib/apt/lists/")
+                    && !p.ends_with("/")
+                    && !p.ends_with("lock")
+                    && !p.contains("/partial"))
                 || p.starts_with("/var/cache/apt/archives/") && p.ends_with(".deb")
                 || p.starts_with("/wheels")
-                || p.starts_with("/pyslim/")
-                || ["/usr/bin/gcc", "/usr/bin/cc", "/usr/bin/g++", "/usr/bin/x86_64-linux-gnu-gcc-12"].contains(&p.as_str());
+                || p.starts_with("/pyslim")
+                || [
+                    "/usr/bin/gcc",
+                    "/usr/bin/cc",
+                    "/usr/bin/g++",
+                    "/usr/bin/x86_64-linux-gnu-gcc-12",
+                ]
+                .contains(&p.as_str());
             assert!(!bad, "{image}: layer {i} added by pyslim holds {p}");
         }
     }
-    let compilers = output(docker().args(["run", "--rm", "--entrypoint", "sh", image, "-c", "command -v gcc cc c++ clang || true"]));
-    let found = String::from_utf8_lossy(&compilers.stdout).trim().to_string();
+    let compilers = output(docker().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "sh",
+        image,
+        "-c",
+        "command -v gcc cc c++ clang || true",
+    ]));
+    let found = String::from_utf8_lossy(&compilers.stdout)
+        .trim()
+        .to_string();
     assert_eq!(found, "", "{image} has a compiler on PATH");
 }
 
@@ -40,7 +59,10 @@ fn build(name: &str) -> String {
     let out = build_example(name, &tag, &[]);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "building {name} failed:\n{log}");
-    assert!(log.contains("[slim] install dependencies"), "progress names the steps:\n{log}");
+    assert!(
+        log.contains("[slim] install dependencies"),
+        "progress names the steps:\n{log}"
+    );
     tag
 }
 
@@ -66,7 +88,13 @@ fn flask_serves_http() {
     );
     assert_runs_as(&image, "app");
     assert_eq!(inspect(&image, "{{.Config.WorkingDir}}"), "/app");
-    assert_eq!(inspect(&image, "{{index .Config.Labels \"org.opencontainers.image.title\"}}"), "hello");
+    assert_eq!(
+        inspect(
+            &image,
+            "{{index .Config.Labels \"org.opencontainers.image.title\"}}"
+        ),
+        "hello"
+    );
     assert_clean(&image);
 }
 
@@ -74,11 +102,25 @@ fn flask_serves_http() {
 fn ldap_runs_with_runtime_libraries_only() {
     let image = build("ldap");
     let out = run(docker().args(["run", "--rm", &image]));
-    assert!(out.contains("python-ldap 3.4.4 OK: pyslim"), "unexpected output: {out}");
+    assert!(
+        out.contains("python-ldap 3.4.4 OK: pyslim"),
+        "unexpected output: {out}"
+    );
     // The runtime library came from `runtime:`, the headers stayed in the compile stage.
-    let libs = run(docker().args(["run", "--rm", "--entrypoint", "sh", &image, "-c", "ls /usr/lib/*/libldap* ; ls /usr/include/ldap.h 2>&1 || true"]));
+    let libs = run(docker().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "sh",
+        &image,
+        "-c",
+        "ls /usr/lib/*/libldap* ; ls /usr/include/ldap.h 2>&1 || true",
+    ]));
     assert!(libs.contains("libldap-2.5.so.0"), "{libs}");
-    assert!(libs.contains("No such file"), "headers must not reach the image: {libs}");
+    assert!(
+        libs.contains("No such file"),
+        "headers must not reach the image: {libs}"
+    );
     assert_runs_as(&image, "app");
     assert_clean(&image);
 }

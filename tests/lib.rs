@@ -58,7 +58,16 @@ pub fn build_example(name: &str, tag: &str, extra: &[&str]) -> Output {
     let dir = format!("examples/{name}");
     let spec = format!("{dir}/pyslim.yaml");
     let mut command = docker();
-    command.args(["buildx", "build", "--progress=plain", "--load", "-t", tag, "-f", &spec]);
+    command.args([
+        "buildx",
+        "build",
+        "--progress=plain",
+        "--load",
+        "-t",
+        tag,
+        "-f",
+        &spec,
+    ]);
     command.args(extra).arg(&dir);
     output(&mut command)
 }
@@ -88,7 +97,11 @@ pub fn added_layers(image: &str, base: &str) -> Vec<Vec<String>> {
     let mut archive = tar::Archive::new(saved.stdout.as_slice());
     for entry in archive.entries().expect("docker save writes a tar") {
         let mut entry = entry.expect("tar entry");
-        let path = entry.path().expect("entry path").to_string_lossy().into_owned();
+        let path = entry
+            .path()
+            .expect("entry path")
+            .to_string_lossy()
+            .into_owned();
         let mut data = Vec::new();
         entry.read_to_end(&mut data).expect("entry data");
         files.insert(path, data);

@@ -1,7 +1,12 @@
 //! The pyslim BuildKit frontend. One straight line, one module per step:
-//! spec bytes → [`pyslim_spec::Spec`] → [`plan::Plan`] → [`llb`] `Definition` → [`gateway`] Solve/Return.
-//! [`convert`] is that line; [`main`](../pyslim_frontend/index.html) only wires stdio to it.
+//! spec bytes → [`pyslim_spec::Spec`] → [`plan::Plan`] → [`lower`] → [`llb`] `Definition` →
+//! [`gateway`] Solve/Return. [`convert`] walks that line; `main` only wires stdio to it.
 
+pub mod convert;
 pub mod gateway;
+pub mod image;
 pub mod llb;
+pub mod lower;
 pub mod options;
+pub mod plan;
+pub mod platform;

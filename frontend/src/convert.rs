@@ -1,0 +1,332 @@
+//! The one straight line of a build: spec bytes → [`Spec`] → [`Plan`] → LLB → Solve → Return.
+//! Every failure on the way becomes a [`Failure`] that says what to do, located in the spec
+//! where it can be.
+
+use std::collections::BTreeMap;
+
+use pyslim_spec::{Diagnostic, Diagnostics, SourceFile, Spanned, Spec};
+
+use crate::gateway::{self, Gateway, GatewayError};
+use crate::image;
+use crate::llb::{self, State};
+use crate::lower::{self, Target};
+use crate::options::{NoCache, Options};
+use crate::plan::{self, BaseImage, Bases, Settings, Stage};
+use crate::platform::Platform;
+
+/// Why a build did not return an image.
+#[derive(Debug)]
+pub enum Failure {
+    /// The spec is wrong: every problem, with its lines.
+    Spec(Diagnostics),
+    /// BuildKit failed a step: its status carries the vertex and our source map; pass it on as is.
+    Solve(tonic::Status),
+    /// Anything else, in words that say what to do.
+    Other(String),
+}
+
+impl Failure {
+    /// The status to return to BuildKit, which shows it to the user.
+    pub fn status(&self) -> gateway::Status {
+        match self {
+            Failure::Spec(diagnostics) => {
+                let source = &diagnostics.source;
+                let ranges = diagnostics.lines().into_iter().map(|l| (l, l)).collect();
+                gateway::error_status(
+                    &diagnostics.to_string(),
+                    &[gateway::SourceRange {
+                        filename: source.name.clone(),
+                        data: source.text.clone().into_bytes(),
+                        language: "yaml".into(),
+                        ranges,
+                    }],
+                )
+            }
+            Failure::Solve(status) => gateway::status_from_tonic(status),
+            Failure::Other(message) => gateway::error_status(message, &[]),
+        }
+    }
+}
+
+impl From<GatewayError> for Failure {
+    fn from(error: GatewayError) -> Failure {
+        match error {
+            GatewayError::Rpc(status) => Failure::Solve(status),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
+/// Builds the image the spec describes and returns it to BuildKit.
+pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
+    if let Some(request) = &options.request_id {
+        return Err(Failure::Other(format!(
+            "pyslim does not answer the subrequest `{request}` yet; build without --call/--print"
+        )));
+    }
+    let platform = target_platform(options)?;
+    let source = read_spec(gw, options).await?;
+    let spec = pyslim_spec::load(source.clone()).map_err(Failure::Spec)?;
+
+    let session_id = session(options, &options.context_key);
+    let excludes = read_dockerignore(gw, options, &session_id).await?;
+    let target = Target {
+        platform: platform.clone(),
+        session_id,
+        context: options.context_key.clone(),
+        excludes,
+        proxy: proxy(options),
+    };
+    check_context(gw, &spec, &source, &target).await?;
+
+    let (compile, runtime) = (&spec.base.compile, &spec.base.runtime);
+    let compile_config = resolve(gw, compile, &source, &platform, options).await?;
+    let runtime_config = resolve(gw, runtime, &source, &platform, options).await?;
+    let bases = Bases {
+        compile: BaseImage {
+            reference: compile.to_string(),
+            env: image::env(&compile_config),
+        },
+        runtime: BaseImage {
+            reference: runtime.to_string(),
+            env: image::env(&runtime_config),
+        },
+    };
+
+    let plan = plan::plan(&spec, bases, &settings(options));
+    let state = lower::lower(&plan, &target);
+    let definition = llb::marshal(&state, Some(&llb_source(&source)));
+    let reference = gw.solve(definition).await?;
+
+    let layers: Vec<&str> = plan.layers().collect();
+    let config = image::config(&runtime_config, &spec, &options.labels, &platform, &layers);
+    let metadata = BTreeMap::from([(
+        "containerimage.config".to_string(),
+        serde_json::to_vec(&config).expect("a JSON value always serialises"),
+    )]);
+    gw.return_result(&reference, metadata).await?;
+    Ok(())
+}
+
+fn target_platform(options: &Options) -> Result<Platform, Failure> {
+    match options.platforms.as_slice() {
+        [] => Ok(Platform::host()),
+        [one] => Ok(one.clone()),
+        many => Err(Failure::Other(format!(
+            "pyslim builds one platform at a time, and was asked for {}; run one build per platform",
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+fn session(options: &Options, local: &str) -> String {
+    options
+        .local_session_ids
+        .get(local)
+        .or(options.session_id.as_ref())
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn settings(options: &Options) -> Settings {
+    let no_cache = match &options.no_cache {
+        NoCache::None => Vec::new(),
+        NoCache::All => vec![Stage::Compile, Stage::Slim],
+        NoCache::Stages(names) => [Stage::Compile, Stage::Slim]
+            .into_iter()
+            .filter(|s| names.iter().any(|n| n == s.name()))
+            .collect(),
+    };
+    Settings { no_cache }
+}
+
+fn local(name: &str, session_id: &str, attrs: &[(&str, String)]) -> State {
+    let mut all = BTreeMap::from([
+        ("local.session".to_string(), session_id.to_string()),
+        ("local.sharedkeyhint".to_string(), name.to_string()),
+    ]);
+    all.extend(attrs.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    State::source(format!("local://{name}"), all, None)
+}
+
+fn json_list<S: serde::Serialize>(items: &[S]) -> String {
+    serde_json::to_string(items).expect("a list of strings always serialises")
+}
+
+/// The spec file, read from the client's `dockerfile` source like the Dockerfile frontend does.
+async fn read_spec(gw: &mut Gateway, options: &Options) -> Result<SourceFile, Failure> {
+    let name = &options.dockerfile_key;
+    let filename = &options.filename;
+    let files = json_list(&[filename]);
+    let state = local(
+        name,
+        &session(options, name),
+        &[
+            ("local.followpaths", files.clone()),
+            ("local.includepattern", files),
+            ("local.differ", "none".into()),
+        ],
+    );
+    let reference = gw.solve(llb::marshal(&state, None)).await?;
+    let bytes = gw.read_file(&reference, filename).await.map_err(|e| {
+        Failure::Other(format!(
+            "cannot read the spec file {filename}: {e}; pass it with `docker buildx build -f pyslim.yaml .`"
+        ))
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::Other(format!("{filename} is not UTF-8 text; save it as UTF-8")))?;
+    Ok(SourceFile::new(filename.clone(), text))
+}
+
+/// `.dockerignore` patterns of the build context, so every view of it leaves out the same files.
+async fn read_dockerignore(
+    gw: &mut Gateway,
+    options: &Options,
+    session_id: &str,
+) -> Result<Vec<String>, Failure> {
+    let state = local(
+        &options.context_key,
+        session_id,
+        &[("local.includepattern", json_list(&[".dockerignore"]))],
+    );
+    let reference = gw.solve(llb::marshal(&state, None)).await?;
+    if gw.stat_file(&reference, ".dockerignore").await?.is_none() {
+        return Ok(Vec::new());
+    }
+    let text = gw.read_file(&reference, ".dockerignore").await?;
+    Ok(String::from_utf8_lossy(&text)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect())
+}
+
+/// Every path the spec names must be in the build context: say so at its line before
+/// anything is built, rather than let pip fail on a missing file minutes later.
+async fn check_context(
+    gw: &mut Gateway,
+    spec: &Spec,
+    source: &SourceFile,
+    target: &Target,
+) -> Result<(), Failure> {
+    const PROJECT_FILES: [&str; 2] = ["pyproject.toml", "setup.py"];
+    let in_app = |file: &str| match spec.app.as_deref().map(|a| a.as_str()) {
+        Some(".") | None => file.to_string(),
+        Some(app) => format!("{app}/{file}"),
+    };
+    let mut include: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+    if spec.app.is_some() {
+        include.extend(PROJECT_FILES.iter().map(|f| in_app(f)));
+    }
+    if include.is_empty() {
+        return Ok(());
+    }
+    let mut attrs = vec![("local.includepattern", json_list(&include))];
+    if !target.excludes.is_empty() {
+        attrs.push(("local.excludepatterns", json_list(&target.excludes)));
+    }
+    let state = local(&target.context, &target.session_id, &attrs);
+    let reference = gw.solve(llb::marshal(&state, None)).await?;
+
+    let mut problems = Vec::new();
+    for file in &spec.requirements {
+        match gw.stat_file(&reference, file.as_str()).await? {
+            Some(stat) if !is_dir(&stat) => {}
+            found => problems.push(missing(file, found.is_some(), "requirements file")),
+        }
+    }
+    if let Some(app) = &spec.app {
+        let mut has_project = false;
+        for file in PROJECT_FILES {
+            has_project |= gw.stat_file(&reference, &in_app(file)).await?.is_some();
+        }
+        if !has_project {
+            problems.push(
+                Diagnostic::new(app.span, format!("`{app}` has no pyproject.toml or setup.py in the build context"))
+                    .with_hint("point `app:` at the directory of your project (relative to the build context), or leave it out"),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Spec(Diagnostics::new(source.clone(), problems)))
+    }
+}
+
+fn missing<T: std::fmt::Display>(path: &Spanned<T>, is_dir: bool, what: &str) -> Diagnostic {
+    let message = if is_dir {
+        format!("the {what} `{path}` is a directory")
+    } else {
+        format!("the {what} `{path}` is not in the build context")
+    };
+    Diagnostic::new(path.span, message).with_hint(
+        "paths are relative to the build context (the last argument of `docker buildx build`); \
+         check the name and your .dockerignore",
+    )
+}
+
+async fn resolve(
+    gw: &mut Gateway,
+    image: &Spanned<pyslim_spec::ImageRef>,
+    source: &SourceFile,
+    platform: &Platform,
+    options: &Options,
+) -> Result<Vec<u8>, Failure> {
+    let reference = llb::normalize_image_ref(image.as_str());
+    let log_name = format!("[internal] load metadata for {reference}");
+    match gw
+        .resolve_image_config(&reference, Some(platform), &log_name, options.session_id.as_deref())
+        .await
+    {
+        Ok((_digest, config)) => Ok(config),
+        Err(error) => Err(Failure::Spec(Diagnostics::new(
+            source.clone(),
+            vec![
+                Diagnostic::new(image.span, format!("cannot resolve the base image `{image}`: {error}"))
+                    .with_hint("check that the engine can pull it, or load it with `docker load`; set `base:` to use another image"),
+            ],
+        ))),
+    }
+}
+
+fn llb_source(source: &SourceFile) -> llb::SourceFile {
+    llb::SourceFile {
+        filename: source.name.clone(),
+        data: source.text.clone().into_bytes(),
+        language: "yaml".into(),
+    }
+}
+
+fn is_dir(stat: &bollard_buildkit_proto::fsutil::types::Stat) -> bool {
+    const S_IFMT: u32 = 0o170000;
+    const S_IFDIR: u32 = 0o040000;
+    stat.mode & S_IFMT == S_IFDIR
+}
+
+/// The proxy build args Docker predefines: usable by every step without being declared.
+fn proxy(options: &Options) -> BTreeMap<String, String> {
+    const NAMES: [&str; 5] = [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "FTP_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+    ];
+    let mut proxy = BTreeMap::new();
+    for name in NAMES {
+        let lower = name.to_ascii_lowercase();
+        if let Some(value) = options
+            .build_args
+            .get(name)
+            .or(options.build_args.get(&lower))
+        {
+            proxy.insert(name.to_string(), value.clone());
+        }
+    }
+    proxy
+}

@@ -1,0 +1,201 @@
+//! The returned image's config: the runtime base image's config, with what the spec and the
+//! build options say on top, and one history entry per layer the plan adds.
+
+use std::collections::BTreeMap;
+
+use pyslim_spec::Spec;
+use serde_json::{Map, Value, json};
+
+use crate::platform::Platform;
+
+/// The base image's config JSON (as ResolveImageConfig returns it) turned into ours.
+/// A base config that is not a JSON object is treated as empty: the engine resolved it, so
+/// a strange one is the base image's problem, not a reason to fail the build.
+pub fn config(
+    base: &[u8],
+    spec: &Spec,
+    labels: &BTreeMap<String, String>,
+    platform: &Platform,
+    layers: &[&str],
+) -> Value {
+    let mut image = match serde_json::from_slice::<Value>(base) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    // The exporter writes rootfs from the layers it actually exports.
+    image.remove("rootfs");
+    image.insert("os".into(), json!(platform.os));
+    image.insert("architecture".into(), json!(platform.architecture));
+    match &platform.variant {
+        Some(variant) => image.insert("variant".into(), json!(variant)),
+        None => image.remove("variant"),
+    };
+
+    let mut config = match image.remove("config") {
+        Some(Value::Object(config)) => config,
+        _ => Map::new(),
+    };
+    let mut env = strings(config.get("Env"));
+    for (name, value) in &spec.env {
+        set_env(&mut env, name.as_str(), value);
+    }
+    config.insert("Env".into(), json!(env));
+
+    // Like Dockerfile ENTRYPOINT: a new entrypoint drops the base image's CMD unless one is given.
+    if let Some(entrypoint) = &spec.entrypoint {
+        config.insert("Entrypoint".into(), json!(entrypoint.value));
+        if spec.cmd.is_none() {
+            config.insert("Cmd".into(), Value::Null);
+        }
+    }
+    if let Some(cmd) = &spec.cmd {
+        config.insert("Cmd".into(), json!(cmd.value));
+    }
+    if let Some(workdir) = &spec.workdir {
+        config.insert("WorkingDir".into(), json!(workdir.as_str()));
+    }
+    config.insert("User".into(), json!(spec.user.name()));
+    if !spec.expose.is_empty() {
+        let ports = object_entry(&mut config, "ExposedPorts");
+        for port in &spec.expose {
+            ports.insert(port.to_string(), json!({}));
+        }
+    }
+    if !spec.labels.is_empty() || !labels.is_empty() {
+        let all = object_entry(&mut config, "Labels");
+        for (key, value) in spec.labels.iter().chain(labels) {
+            all.insert(key.clone(), json!(value));
+        }
+    }
+    image.insert("config".into(), Value::Object(config));
+
+    let mut history = match image.remove("history") {
+        Some(Value::Array(history)) => history,
+        _ => Vec::new(),
+    };
+    history.extend(
+        layers
+            .iter()
+            .map(|created_by| json!({"created_by": created_by, "comment": "pyslim"})),
+    );
+    image.insert("history".into(), Value::Array(history));
+    Value::Object(image)
+}
+
+/// The `Env` of a base config, as `K=V` strings.
+pub fn env(base: &[u8]) -> Vec<String> {
+    serde_json::from_slice::<Value>(base)
+        .ok()
+        .map(|v| strings(v.get("config").and_then(|c| c.get("Env"))))
+        .unwrap_or_default()
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn set_env(env: &mut Vec<String>, name: &str, value: &str) {
+    let entry = format!("{name}={value}");
+    match env.iter_mut().find(|e| e.split('=').next() == Some(name)) {
+        Some(existing) => *existing = entry,
+        None => env.push(entry),
+    }
+}
+
+fn object_entry<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = map.entry(key).or_insert_with(|| json!({}));
+    if !slot.is_object() {
+        *slot = json!({});
+    }
+    slot.as_object_mut().expect("made an object just above")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyslim_spec::{SourceFile, load};
+
+    fn spec(yaml: &str) -> Spec {
+        load(SourceFile::new("pyslim.yaml", yaml)).expect("valid spec")
+    }
+
+    const BASE: &str = r#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:aa"]},
+        "config":{"Env":["PATH=/usr/local/bin:/usr/bin","LANG=C.UTF-8"],"Cmd":["python3"],"Labels":{"base":"yes"}},
+        "history":[{"created_by":"debootstrap"}]}"#;
+
+    fn amd64() -> Platform {
+        Platform {
+            os: "linux".into(),
+            architecture: "amd64".into(),
+            variant: None,
+        }
+    }
+
+    #[test]
+    fn spec_fields_land_on_the_base_config() {
+        let spec = spec(
+            "python: '3.11'\napp: .\nentrypoint: [python, -m, app]\nenv: {LANG: en_US.UTF-8, MODE: prod}\nworkdir: /app\nexpose: [8000, 53/udp]\nlabels: {team: py}\n",
+        );
+        let labels = BTreeMap::from([("build".to_string(), "ci".to_string())]);
+        let image = config(
+            BASE.as_bytes(),
+            &spec,
+            &labels,
+            &amd64(),
+            &["pyslim: install app"],
+        );
+        let c = &image["config"];
+        assert_eq!(
+            c["Env"],
+            json!([
+                "PATH=/usr/local/bin:/usr/bin",
+                "LANG=en_US.UTF-8",
+                "MODE=prod"
+            ])
+        );
+        assert_eq!(c["Entrypoint"], json!(["python", "-m", "app"]));
+        assert_eq!(c["Cmd"], Value::Null, "a new entrypoint drops the base CMD");
+        assert_eq!(c["WorkingDir"], json!("/app"));
+        assert_eq!(c["User"], json!("app"));
+        assert_eq!(c["ExposedPorts"], json!({"8000/tcp": {}, "53/udp": {}}));
+        assert_eq!(
+            c["Labels"],
+            json!({"base": "yes", "team": "py", "build": "ci"})
+        );
+        assert!(image.get("rootfs").is_none());
+        assert_eq!(image["history"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            image["history"][1]["created_by"],
+            json!("pyslim: install app")
+        );
+    }
+
+    #[test]
+    fn base_cmd_stays_without_entrypoint_and_root_is_kept() {
+        let spec = spec("python: '3.11'\napp: .\nuser: root\n");
+        let image = config(BASE.as_bytes(), &spec, &BTreeMap::new(), &amd64(), &[]);
+        assert_eq!(image["config"]["Cmd"], json!(["python3"]));
+        assert_eq!(image["config"]["User"], json!("root"));
+    }
+
+    #[test]
+    fn garbage_base_config_still_yields_a_valid_config() {
+        let spec = spec("python: '3.11'\napp: .\n");
+        let image = config(b"not json", &spec, &BTreeMap::new(), &amd64(), &[]);
+        assert_eq!(image["os"], json!("linux"));
+        assert_eq!(image["config"]["Env"], json!([]));
+        assert_eq!(env(b"not json"), Vec::<String>::new());
+        assert_eq!(
+            env(BASE.as_bytes()),
+            vec!["PATH=/usr/local/bin:/usr/bin", "LANG=C.UTF-8"]
+        );
+    }
+}

@@ -1,0 +1,369 @@
+//! [`State`] → `pb::Definition`: every op once, inputs before the ops that use them, a bare
+//! terminal op last, and each op's bytes in the encoding BuildKit's solver re-creates.
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use bollard_buildkit_proto::pb;
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use super::state::{CacheSharing, Exec, Mkdir, MountSource, Network, OpKind, Owner, State, Vertex};
+use crate::platform::Platform;
+
+/// The file the ops' [`super::Location`]s refer to, sent along so errors can quote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    pub filename: String,
+    pub data: Vec<u8>,
+    pub language: String,
+}
+
+pub fn marshal(state: &State, source: Option<&SourceFile>) -> pb::Definition {
+    let mut m = Marshaller::default();
+    let target = m.input(state);
+    let terminal = pb::Op {
+        inputs: vec![target],
+        ..Default::default()
+    };
+    m.def.push(encode_op(&terminal));
+    let mut definition = pb::Definition {
+        def: m.def,
+        metadata: m.metadata,
+        source: None,
+    };
+    if let Some(file) = source.filter(|_| !m.locations.is_empty()) {
+        definition.source = Some(pb::Source {
+            locations: m.locations,
+            infos: vec![pb::SourceInfo {
+                filename: file.filename.clone(),
+                data: file.data.clone(),
+                definition: None,
+                language: file.language.clone(),
+            }],
+        });
+    }
+    definition
+}
+
+/// Go's deterministic protobuf encoding, which BuildKit (v0.18+) applies to every op before
+/// digesting it: fields in tag order, except that the `op` oneof comes last. prost writes
+/// strictly in tag order, which would put the oneof (tags 2–7) before `platform` (10) and give
+/// every op a digest the solver does not know, losing the op's metadata and source location.
+pub fn encode_op(op: &pb::Op) -> Vec<u8> {
+    let without_oneof = pb::Op {
+        op: None,
+        ..op.clone()
+    };
+    let mut bytes = without_oneof.encode_to_vec();
+    if let Some(oneof) = &op.op {
+        oneof.encode(&mut bytes);
+    }
+    bytes
+}
+
+pub(super) fn digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(71);
+    hex.push_str("sha256:");
+    for byte in hash {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}
+
+#[derive(Default)]
+struct Marshaller {
+    def: Vec<Vec<u8>>,
+    metadata: BTreeMap<String, pb::OpMetadata>,
+    locations: BTreeMap<String, pb::Locations>,
+    /// Digest of each vertex already written, by identity.
+    done: HashMap<*const Vertex, String>,
+}
+
+impl Marshaller {
+    fn input(&mut self, state: &State) -> pb::Input {
+        pb::Input {
+            digest: self.vertex(&state.vertex),
+            index: state.output,
+        }
+    }
+
+    fn vertex(&mut self, vertex: &Rc<Vertex>) -> String {
+        if let Some(digest) = self.done.get(&Rc::as_ptr(vertex)) {
+            return digest.clone();
+        }
+        let (op, caps) = self.op(vertex);
+        let bytes = encode_op(&op);
+        let digest = digest(&bytes);
+        self.done.insert(Rc::as_ptr(vertex), digest.clone());
+        // Two vertices can be equal ops (the same source twice): BuildKit wants each once.
+        if self.metadata.contains_key(&digest) {
+            return digest;
+        }
+        self.def.push(bytes);
+
+        let meta = &vertex.meta;
+        let mut description = BTreeMap::new();
+        if let Some(name) = &meta.name {
+            description.insert("llb.customname".to_string(), name.clone());
+        }
+        self.metadata.insert(
+            digest.clone(),
+            pb::OpMetadata {
+                ignore_cache: meta.ignore_cache,
+                description,
+                caps: caps.iter().map(|c| (c.to_string(), true)).collect(),
+                ..Default::default()
+            },
+        );
+        if let Some(location) = meta.location {
+            let line = |l: u32| pb::Position {
+                line: i32::try_from(l).unwrap_or(i32::MAX),
+                character: 0,
+            };
+            self.locations.insert(
+                digest.clone(),
+                pb::Locations {
+                    locations: vec![pb::Location {
+                        source_index: 0,
+                        ranges: vec![pb::Range {
+                            start: Some(line(location.start_line)),
+                            end: Some(line(location.end_line)),
+                        }],
+                    }],
+                },
+            );
+        }
+        digest
+    }
+
+    fn op(&mut self, vertex: &Vertex) -> (pb::Op, Vec<&'static str>) {
+        let mut caps = Vec::new();
+        let mut inputs = Vec::new();
+        let kind = match &vertex.op {
+            OpKind::Source { identifier, attrs } => {
+                caps.extend(source_cap(identifier));
+                for key in attrs.keys() {
+                    if let Some(cap) = local_attr_cap(key) {
+                        caps.push(cap);
+                    }
+                }
+                pb::op::Op::Source(pb::SourceOp {
+                    identifier: identifier.clone(),
+                    attrs: attrs.clone(),
+                })
+            }
+            OpKind::Exec { root, exec } => {
+                pb::op::Op::Exec(self.exec(root, exec, &mut inputs, &mut caps))
+            }
+            OpKind::Mkdir { on, mkdir } => {
+                caps.push("file.base");
+                inputs.push(self.input(on));
+                pb::op::Op::File(pb::FileOp {
+                    actions: vec![mkdir_action(mkdir)],
+                })
+            }
+        };
+        if vertex.meta.ignore_cache {
+            caps.push("meta.ignorecache");
+        }
+        if vertex.meta.name.is_some() {
+            caps.push("meta.description");
+        }
+        caps.sort_unstable();
+        caps.dedup();
+        let op = pb::Op {
+            inputs,
+            op: Some(kind),
+            platform: vertex.platform.as_ref().map(pb_platform),
+            constraints: None,
+        };
+        (op, caps)
+    }
+
+    fn exec(
+        &mut self,
+        root: &State,
+        exec: &Exec,
+        inputs: &mut Vec<pb::Input>,
+        caps: &mut Vec<&'static str>,
+    ) -> pb::ExecOp {
+        caps.push("exec.meta.base");
+        inputs.push(self.input(root));
+        // BuildKit's own client sorts mounts by destination and numbers outputs in that order.
+        let mut extra: Vec<_> = exec.mounts.iter().collect();
+        extra.sort_by(|a, b| a.dest.cmp(&b.dest));
+        let mut mounts = vec![pb::Mount {
+            input: 0,
+            dest: "/".into(),
+            output: 0,
+            ..Default::default()
+        }];
+        let mut outputs = 1;
+        for mount in extra {
+            let mut pm = pb::Mount {
+                dest: mount.dest.clone(),
+                ..Default::default()
+            };
+            match &mount.source {
+                MountSource::Bind {
+                    state,
+                    selector,
+                    readonly,
+                } => {
+                    caps.push("exec.mount.bind");
+                    let input = self.input(state);
+                    pm.input = match inputs.iter().position(|i| *i == input) {
+                        Some(at) => at as i64,
+                        None => {
+                            inputs.push(input);
+                            inputs.len() as i64 - 1
+                        }
+                    };
+                    if !selector.is_empty() {
+                        caps.push("exec.mount.selector");
+                        pm.selector = selector.clone();
+                    }
+                    pm.readonly = *readonly;
+                    pm.output = if *readonly {
+                        -1
+                    } else {
+                        outputs += 1;
+                        outputs - 1
+                    };
+                    pm.mount_type = pb::MountType::Bind as i32;
+                }
+                MountSource::Tmpfs => {
+                    caps.push("exec.mount.tmpfs");
+                    pm.input = -1;
+                    pm.output = -1;
+                    pm.mount_type = pb::MountType::Tmpfs as i32;
+                }
+                MountSource::Cache { id, sharing } => {
+                    caps.push("exec.mount.cache");
+                    caps.push("exec.mount.cache.sharing");
+                    pm.input = -1;
+                    pm.output = -1;
+                    pm.mount_type = pb::MountType::Cache as i32;
+                    pm.cache_opt = Some(pb::CacheOpt {
+                        id: id.clone(),
+                        sharing: match sharing {
+                            CacheSharing::Shared => pb::CacheSharingOpt::Shared,
+                            CacheSharing::Private => pb::CacheSharingOpt::Private,
+                            CacheSharing::Locked => pb::CacheSharingOpt::Locked,
+                        } as i32,
+                    });
+                }
+            }
+            mounts.push(pm);
+        }
+        let proxy_env = (!exec.proxy.is_empty()).then(|| {
+            caps.push("exec.meta.proxyenv");
+            let get = |name: &str| exec.proxy.get(name).cloned().unwrap_or_default();
+            pb::ProxyEnv {
+                http_proxy: get("HTTP_PROXY"),
+                https_proxy: get("HTTPS_PROXY"),
+                ftp_proxy: get("FTP_PROXY"),
+                no_proxy: get("NO_PROXY"),
+                all_proxy: get("ALL_PROXY"),
+            }
+        });
+        let network = match exec.network {
+            Network::Sandbox => pb::NetMode::Unset,
+            Network::Host => {
+                caps.push("exec.meta.network");
+                pb::NetMode::Host
+            }
+            Network::None => {
+                caps.push("exec.meta.network");
+                pb::NetMode::None
+            }
+        };
+        pb::ExecOp {
+            meta: Some(pb::Meta {
+                args: exec.args.clone(),
+                env: exec.env.clone(),
+                cwd: exec.cwd.clone(),
+                user: exec.user.clone(),
+                proxy_env,
+                ..Default::default()
+            }),
+            mounts,
+            network: network as i32,
+            ..Default::default()
+        }
+    }
+}
+
+fn mkdir_action(mkdir: &Mkdir) -> pb::FileAction {
+    pb::FileAction {
+        input: 0,
+        secondary_input: -1,
+        output: 0,
+        action: Some(pb::file_action::Action::Mkdir(pb::FileActionMkDir {
+            path: mkdir.path.clone(),
+            mode: mkdir.mode as i32,
+            make_parents: mkdir.make_parents,
+            owner: mkdir.owner.as_ref().map(chown),
+            // -1 keeps the time of the operation, as BuildKit's client does; 0 would be 1970.
+            timestamp: -1,
+        })),
+    }
+}
+
+fn chown(owner: &Owner) -> pb::ChownOpt {
+    use pb::user_opt::User;
+    // Input 0: look the names up in the filesystem the action runs on.
+    let named = |name: &str| pb::UserOpt {
+        user: Some(User::ByName(pb::NamedUserOpt {
+            name: name.into(),
+            input: 0,
+        })),
+    };
+    let id = |id: u32| pb::UserOpt {
+        user: Some(User::ById(id)),
+    };
+    match owner {
+        Owner::Name { user, group } => pb::ChownOpt {
+            user: Some(named(user)),
+            group: group.as_deref().map(named),
+        },
+        Owner::Id { uid, gid } => pb::ChownOpt {
+            user: Some(id(*uid)),
+            group: Some(id(*gid)),
+        },
+    }
+}
+
+/// The platform as LLB and the gateway spell it.
+pub fn pb_platform(platform: &Platform) -> pb::Platform {
+    pb::Platform {
+        architecture: platform.architecture.clone(),
+        os: platform.os.clone(),
+        variant: platform.variant.clone().unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+fn source_cap(identifier: &str) -> Option<&'static str> {
+    Some(match identifier.split_once("://")?.0 {
+        "docker-image" => "source.image",
+        "local" => "source.local",
+        "git" => "source.git",
+        "https" | "http" => "source.http",
+        "oci-layout" => "source.ocilayout",
+        _ => return None,
+    })
+}
+
+fn local_attr_cap(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "local.includepattern" => "source.local.includepatterns",
+        "local.excludepatterns" => "source.local.excludepatterns",
+        "local.followpaths" => "source.local.followpaths",
+        "local.sharedkeyhint" => "source.local.sharedkeyhint",
+        "local.differ" => "source.local.differ",
+        _ => return None,
+    })
+}

@@ -1,0 +1,567 @@
+//! Spec → Plan: which steps run on which filesystem, what each one mounts, and which of them
+//! leave a layer in the image. Pure data and no I/O: the plan knows nothing of protobufs.
+//!
+//! The graph is small and fixed in shape:
+//!
+//! ```text
+//! compile base ─ [apt: system] ─┬─ [wheels: requirements] ──────────────┐ (ro bind /wheels)
+//!                               └─ [wheel: app] ───────────────────────┐│ (ro bind /pyslim-app)
+//! runtime base ─ [apt: runtime] ─ [user] ─ [workdir] ─ [install deps] ─ [install app] = image
+//! ```
+//! The dependency wheels see only the requirements files, so editing the app rebuilds nothing
+//! but the app's wheel and its one layer.
+
+use pyslim_spec::{Span, Spec, User};
+
+/// A base image as resolved by the engine: what `RUN` steps on it see in their environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseImage {
+    pub reference: String,
+    pub env: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bases {
+    pub compile: BaseImage,
+    pub runtime: BaseImage,
+}
+
+/// What the build options change about the plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Stages whose steps must not come from the cache (`--no-cache`, or `--no-cache-filter`).
+    pub no_cache: Vec<Stage>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stage {
+    Compile,
+    Slim,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Compile => "compile",
+            Stage::Slim => "slim",
+        }
+    }
+}
+
+/// Index of a step in [`Plan::steps`]; steps only refer to earlier ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StepId(pub usize);
+
+/// A filesystem a step runs on or mounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fs {
+    Base(Stage),
+    Step(StepId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub stage: Stage,
+    /// Shown in the build progress, e.g. `[compile] build dependency wheels`.
+    pub name: String,
+    pub on: Fs,
+    pub action: Action,
+    /// The spec line that asked for this step, so a failure can point at it.
+    pub origin: Option<Span>,
+    /// The image history entry, for steps whose output becomes a layer of the image.
+    pub history: Option<String>,
+    pub ignore_cache: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Run(Run),
+    /// Create a directory owned by a user of the image.
+    Mkdir {
+        path: String,
+        owner: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Always an argv: user strings are arguments, never part of a shell line.
+    pub args: Vec<String>,
+    /// Added to the base image's environment.
+    pub env: Vec<(String, String)>,
+    pub cwd: String,
+    pub mounts: Vec<Mount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mount {
+    /// The build context, narrowed to `include` (all of it when empty). Writes are discarded.
+    Context {
+        dest: String,
+        include: Vec<String>,
+        writable: bool,
+    },
+    /// A directory of an earlier step's output, read-only: it is seen, never copied into a layer.
+    Output {
+        dest: String,
+        from: StepId,
+        path: String,
+    },
+    /// An empty in-memory filesystem, gone when the step ends: scratch space (`/tmp`) that
+    /// leaves nothing, not even a changed directory time, in the layer.
+    Tmpfs { dest: String },
+    /// A persistent cache shared between builds (package downloads, apt lists). `locked` for
+    /// tools that cannot share it with a concurrent build (apt).
+    Cache {
+        dest: String,
+        id: String,
+        locked: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub bases: Bases,
+    pub steps: Vec<Step>,
+    pub result: Fs,
+}
+
+impl Plan {
+    pub fn step(&self, id: StepId) -> &Step {
+        &self.steps[id.0]
+    }
+
+    /// The history entries of the layers this plan adds, in order.
+    pub fn layers(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().filter_map(|s| s.history.as_deref())
+    }
+}
+
+// Mount points in the slim stage sit directly under `/`: BuildKit removes the stub directory
+// it creates for a mount, but not the parents it had to create on the way.
+const CONTEXT: &str = "/pyslim-context";
+const WHEELS: &str = "/wheels";
+const APP_WHEEL: &str = "/pyslim-app";
+const PIP_CACHE: &str = "/var/cache/pyslim/pip";
+
+/// `apt-get` needs two commands; the package names reach it as positional arguments, never
+/// pasted into this line.
+const APT_INSTALL: &str =
+    "set -e; apt-get update -q; apt-get install -y -q --no-install-recommends \"$@\"";
+
+/// The app's wheel has a name only pip knows; the glob is ours, the path is a constant.
+const PIP_INSTALL_APP: &str = "exec python -m pip install --no-index --no-cache-dir \
+     --root-user-action=ignore --find-links /wheels /pyslim-app/*.whl";
+
+pub fn plan(spec: &Spec, bases: Bases, settings: &Settings) -> Plan {
+    let mut b = Builder {
+        steps: Vec::new(),
+        settings,
+    };
+
+    // Compile stage.
+    let mut compile = Fs::Base(Stage::Compile);
+    if !spec.system.is_empty() {
+        let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
+        compile = b.apt(Stage::Compile, compile, &packages, spec.system[0].span);
+    }
+    let deps = (!spec.requirements.is_empty()).then(|| {
+        let files: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+        let mut args = pip(&["wheel", "--wheel-dir", WHEELS]);
+        for file in &files {
+            args.extend(["--requirement".to_string(), format!("{CONTEXT}/{file}")]);
+        }
+        b.push(Step {
+            stage: Stage::Compile,
+            name: format!("build dependency wheels: {}", files.join(" ")),
+            on: compile,
+            action: Action::Run(Run {
+                args,
+                env: vec![("PIP_CACHE_DIR".into(), PIP_CACHE.into())],
+                cwd: CONTEXT.into(),
+                mounts: vec![context(&files, false), pip_cache()],
+            }),
+            origin: Some(spec.requirements[0].span),
+            history: None,
+            ignore_cache: false,
+        })
+    });
+    let app = spec.app.as_ref().map(|app| {
+        let mut args = pip(&["wheel", "--no-deps", "--wheel-dir", APP_WHEEL]);
+        args.push(project_dir(app.as_str()));
+        b.push(Step {
+            stage: Stage::Compile,
+            name: format!("build app wheel: {app}"),
+            on: compile,
+            action: Action::Run(Run {
+                args,
+                env: vec![("PIP_CACHE_DIR".into(), PIP_CACHE.into())],
+                cwd: CONTEXT.into(),
+                // Building in-tree writes build/ and *.egg-info into the project; let it, then discard.
+                mounts: vec![context(&include_app(app.as_str()), true), pip_cache()],
+            }),
+            origin: Some(app.span),
+            history: None,
+            ignore_cache: false,
+        })
+    });
+
+    // Slim stage.
+    let mut slim = Fs::Base(Stage::Slim);
+    if !spec.runtime.is_empty() {
+        let packages: Vec<String> = spec.runtime.iter().map(|p| p.to_string()).collect();
+        slim = b.apt(Stage::Slim, slim, &packages, spec.runtime[0].span);
+    }
+    if let User::Named(name) = &spec.user.value {
+        slim = b.run(
+            Stage::Slim,
+            slim,
+            format!("create user {name}"),
+            // --no-log-init: a large uid would otherwise make /var/log/lastlog a huge sparse file.
+            strings(&[
+                "useradd",
+                "--create-home",
+                "--user-group",
+                "--no-log-init",
+                "--shell",
+                "/bin/sh",
+                name,
+            ]),
+            Vec::new(),
+            Some(spec.user.span),
+        );
+    }
+    if let Some(workdir) = &spec.workdir {
+        let owner = match &spec.user.value {
+            User::Named(name) => Some(name.clone()),
+            User::Root => None,
+        };
+        slim = Fs::Step(b.push(Step {
+            stage: Stage::Slim,
+            name: format!("create workdir {workdir}"),
+            on: slim,
+            action: Action::Mkdir {
+                path: workdir.to_string(),
+                owner,
+            },
+            origin: Some(workdir.span),
+            history: Some(format!("WORKDIR {workdir}")),
+            ignore_cache: false,
+        }));
+    }
+    if let Some(deps) = deps {
+        let files: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+        let mut args = pip(&[
+            "install",
+            "--no-index",
+            "--no-cache-dir",
+            "--root-user-action=ignore",
+            "--find-links",
+            WHEELS,
+        ]);
+        for file in &files {
+            args.extend(["--requirement".to_string(), format!("{CONTEXT}/{file}")]);
+        }
+        slim = b.run(
+            Stage::Slim,
+            slim,
+            "install dependencies".into(),
+            args,
+            vec![context(&files, false), wheels(deps)],
+            Some(spec.requirements[0].span),
+        );
+    }
+    if let Some(app) = app {
+        let mut mounts = vec![Mount::Output {
+            dest: APP_WHEEL.into(),
+            from: app,
+            path: APP_WHEEL.into(),
+        }];
+        mounts.extend(deps.map(wheels));
+        slim = b.run(
+            Stage::Slim,
+            slim,
+            "install app".into(),
+            strings(&["sh", "-c", PIP_INSTALL_APP]),
+            mounts,
+            spec.app.as_ref().map(|a| a.span),
+        );
+    }
+
+    Plan {
+        bases,
+        steps: b.steps,
+        result: slim,
+    }
+}
+
+struct Builder<'a> {
+    steps: Vec<Step>,
+    settings: &'a Settings,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, mut step: Step) -> StepId {
+        step.ignore_cache = self.settings.no_cache.contains(&step.stage);
+        step.name = format!("[{}] {}", step.stage.name(), step.name);
+        self.steps.push(step);
+        StepId(self.steps.len() - 1)
+    }
+
+    /// A command whose output is the next layer of its stage.
+    fn run(
+        &mut self,
+        stage: Stage,
+        on: Fs,
+        name: String,
+        args: Vec<String>,
+        mounts: Vec<Mount>,
+        origin: Option<Span>,
+    ) -> Fs {
+        let history = (stage == Stage::Slim).then(|| format!("pyslim: {name}"));
+        let mut mounts = mounts;
+        if stage == Stage::Slim {
+            mounts.push(Mount::Tmpfs {
+                dest: "/tmp".into(),
+            });
+        }
+        Fs::Step(self.push(Step {
+            stage,
+            name,
+            on,
+            action: Action::Run(Run {
+                args,
+                env: Vec::new(),
+                cwd: "/".into(),
+                mounts,
+            }),
+            origin,
+            history,
+            ignore_cache: false,
+        }))
+    }
+
+    /// apt-get install with its lists and downloads on cache mounts, so neither lands in a layer.
+    fn apt(&mut self, stage: Stage, on: Fs, packages: &[String], origin: Span) -> Fs {
+        let mut args = strings(&["sh", "-c", APT_INSTALL, "apt-install"]);
+        args.extend(packages.iter().cloned());
+        let cache = |dest: &str, what: &str| Mount::Cache {
+            dest: dest.into(),
+            id: format!("pyslim-apt-{what}-{}", stage.name()),
+            locked: true,
+        };
+        self.run(
+            stage,
+            on,
+            format!("apt-get install {}", packages.join(" ")),
+            args,
+            vec![
+                cache("/var/cache/apt", "archives"),
+                cache("/var/lib/apt/lists", "lists"),
+            ],
+            Some(origin),
+        )
+    }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+fn pip(args: &[&str]) -> Vec<String> {
+    let mut argv = strings(&["python", "-m", "pip"]);
+    argv.extend(strings(args));
+    argv
+}
+
+fn context(include: &[String], writable: bool) -> Mount {
+    Mount::Context {
+        dest: CONTEXT.into(),
+        include: include.to_vec(),
+        writable,
+    }
+}
+
+/// pip writes its cache with atomic renames, so concurrent builds may share it.
+fn pip_cache() -> Mount {
+    Mount::Cache {
+        dest: PIP_CACHE.into(),
+        id: "pyslim-pip".into(),
+        locked: false,
+    }
+}
+
+fn wheels(from: StepId) -> Mount {
+    Mount::Output {
+        dest: WHEELS.into(),
+        from,
+        path: WHEELS.into(),
+    }
+}
+
+fn project_dir(app: &str) -> String {
+    if app == "." {
+        CONTEXT.to_string()
+    } else {
+        format!("{CONTEXT}/{app}")
+    }
+}
+
+/// The whole context for `app: .`; otherwise only the project's directory.
+fn include_app(app: &str) -> Vec<String> {
+    if app == "." {
+        Vec::new()
+    } else {
+        vec![app.to_string()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyslim_spec::{SourceFile, load};
+
+    fn bases() -> Bases {
+        let base = |r: &str| BaseImage {
+            reference: r.into(),
+            env: vec!["PATH=/usr/bin".into()],
+        };
+        Bases {
+            compile: base("python:3.11"),
+            runtime: base("python:3.11-slim"),
+        }
+    }
+
+    fn plan_of(yaml: &str, settings: &Settings) -> Plan {
+        let spec = load(SourceFile::new("pyslim.yaml", yaml)).expect("valid spec");
+        plan(&spec, bases(), settings)
+    }
+
+    fn named<'p>(plan: &'p Plan, name: &str) -> &'p Step {
+        plan.steps
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no step {name} in {:#?}", plan.steps))
+    }
+
+    fn run(step: &Step) -> &Run {
+        match &step.action {
+            Action::Run(run) => run,
+            other => panic!("{} is not a run: {other:?}", step.name),
+        }
+    }
+
+    const FULL: &str = "python: '3.11'\nrequirements: [requirements.txt, dev.txt]\napp: src/app\nsystem: [libpq-dev]\nruntime: [libpq5]\nworkdir: /srv\n";
+
+    #[test]
+    fn dependencies_see_only_the_requirements_files() {
+        let plan = plan_of(FULL, &Settings::default());
+        let wheels = named(
+            &plan,
+            "[compile] build dependency wheels: requirements.txt dev.txt",
+        );
+        assert!(run(wheels).mounts.contains(&Mount::Context {
+            dest: CONTEXT.into(),
+            include: vec!["requirements.txt".into(), "dev.txt".into()],
+            writable: false,
+        }));
+        let app = named(&plan, "[compile] build app wheel: src/app");
+        assert!(run(app).mounts.contains(&Mount::Context {
+            dest: CONTEXT.into(),
+            include: vec!["src/app".into()],
+            writable: true,
+        }));
+        // The app's wheel does not wait for, or depend on, the dependency wheels.
+        assert_eq!(app.on, wheels.on);
+    }
+
+    #[test]
+    fn slim_stage_installs_through_read_only_mounts_of_the_compile_stage() {
+        let plan = plan_of(FULL, &Settings::default());
+        let deps = plan
+            .steps
+            .iter()
+            .position(|s| s.name == "[compile] build dependency wheels: requirements.txt dev.txt")
+            .map(StepId)
+            .expect("deps step");
+        let install = named(&plan, "[slim] install dependencies");
+        assert!(run(install).mounts.contains(&Mount::Output {
+            dest: WHEELS.into(),
+            from: deps,
+            path: WHEELS.into(),
+        }));
+        assert!(run(install).args.iter().any(|a| a == "--no-index"));
+        assert!(run(install).args.iter().any(|a| a == "--no-cache-dir"));
+        // Every slim step is a layer with a history entry; compile steps are not.
+        for step in &plan.steps {
+            assert_eq!(
+                step.history.is_some(),
+                step.stage == Stage::Slim,
+                "{}",
+                step.name
+            );
+        }
+        assert_eq!(plan.layers().count(), 5, "apt, user, workdir, deps, app");
+        assert_eq!(plan.result, Fs::Step(StepId(plan.steps.len() - 1)));
+    }
+
+    #[test]
+    fn hostile_strings_stay_single_arguments() {
+        // Paths may hold any character a file name can; they must reach pip as one argument
+        // each, and no shell line may be built from them.
+        let hostile = "r e$(touch /pwned)`id`;'\"x\".txt";
+        let yaml = format!(
+            "python: '3.11'\nrequirements: [{hostile:?}]\napp: \"a b;$(id)\"\nruntime: [libpq5, libssl3]\n"
+        );
+        let plan = plan_of(&yaml, &Settings::default());
+        let wheels = run(&plan.steps[0]);
+        assert!(
+            wheels.args.contains(&format!("{CONTEXT}/{hostile}")),
+            "{:?}",
+            wheels.args
+        );
+        let app = run(&plan.steps[1]);
+        assert_eq!(app.args.last(), Some(&format!("{CONTEXT}/a b;$(id)")));
+        let apt = named(&plan, "[slim] apt-get install libpq5 libssl3");
+        assert_eq!(run(apt).args[..4], ["sh", "-c", APT_INSTALL, "apt-install"]);
+        assert_eq!(run(apt).args[4..], ["libpq5", "libssl3"]);
+        for step in &plan.steps {
+            if let Action::Run(run) = &step.action
+                && run.args.first().is_some_and(|a| a == "sh")
+            {
+                assert!([APT_INSTALL, PIP_INSTALL_APP].contains(&run.args[2].as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn no_cache_marks_the_named_stages() {
+        let all = Settings {
+            no_cache: vec![Stage::Compile, Stage::Slim],
+        };
+        assert!(plan_of(FULL, &all).steps.iter().all(|s| s.ignore_cache));
+        let compile_only = Settings {
+            no_cache: vec![Stage::Compile],
+        };
+        for step in plan_of(FULL, &compile_only).steps {
+            assert_eq!(step.ignore_cache, step.stage == Stage::Compile);
+        }
+    }
+
+    #[test]
+    fn root_gets_no_user_and_no_owner() {
+        let plan = plan_of(
+            "python: '3.11'\napp: .\nuser: root\nworkdir: /srv\n",
+            &Settings::default(),
+        );
+        assert!(plan.steps.iter().all(|s| !s.name.contains("create user")));
+        let workdir = named(&plan, "[slim] create workdir /srv");
+        assert_eq!(
+            workdir.action,
+            Action::Mkdir {
+                path: "/srv".into(),
+                owner: None
+            }
+        );
+    }
+}
