@@ -56,12 +56,22 @@ fn assert_runs_as(image: &str, user: &str) {
 fn build(name: &str) -> String {
     require_engine();
     let tag = format!("pyslim-e2e/{name}");
-    let out = build_example(name, &tag, &[]);
+    let out = build_example(name, &tag, &["--label", "org.pyslim.e2e=yes"]);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "building {name} failed:\n{log}");
     assert!(
         log.contains("[slim] install dependencies"),
         "progress names the steps:\n{log}"
+    );
+    // `--label` reaches the image config, and every layer we add has its history entry.
+    assert_eq!(
+        inspect(&tag, "{{index .Config.Labels \"org.pyslim.e2e\"}}"),
+        "yes"
+    );
+    let history = run(docker().args(["history", "--no-trunc", "--format", "{{.CreatedBy}}", &tag]));
+    assert!(
+        history.contains("pyslim: install dependencies"),
+        "{history}"
     );
     tag
 }

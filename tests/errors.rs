@@ -1,0 +1,91 @@
+//! Bad specs, built by the real frontend on a real engine: the user's terminal shows the spec
+//! lines (from the errdefs.Source detail) and our located message, and no image is made.
+
+use std::fs;
+use std::path::PathBuf;
+
+use pyslim_e2e::*;
+
+/// A build context in a fresh temporary directory holding `files`.
+fn context(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pyslim-e2e-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let file = dir.join(path);
+        fs::create_dir_all(file.parent().expect("file in a dir")).expect("mkdir");
+        fs::write(file, text).expect("write");
+    }
+    dir
+}
+
+fn failed_build(name: &str, files: &[(&str, &str)]) -> String {
+    require_engine();
+    let dir = context(name, files);
+    let tag = format!("pyslim-e2e/error-{name}");
+    let _ = output(docker().args(["image", "rm", "-f", &tag]));
+    let out = output(
+        docker()
+            .args([
+                "buildx",
+                "build",
+                "--progress=plain",
+                "--load",
+                "-t",
+                &tag,
+                "-f",
+            ])
+            .arg(dir.join("pyslim.yaml"))
+            .arg(&dir),
+    );
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "a bad spec must fail the build:\n{log}"
+    );
+    let image = output(docker().args(["image", "inspect", &tag]));
+    assert!(
+        !image.status.success(),
+        "a failed build must not leave an image"
+    );
+    let _ = fs::remove_dir_all(&dir);
+    log
+}
+
+#[test]
+fn spec_errors_show_the_spec_lines_in_the_terminal() {
+    let log = failed_build(
+        "typo",
+        &[(
+            "pyslim.yaml",
+            "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\npyhton: 3\nexpose: [80000]\n",
+        )],
+    );
+    // Our own rendering, with file, line, column, carets and hint, for every problem at once...
+    assert!(log.contains("pyslim.yaml:4:1: error:"), "{log}");
+    assert!(log.contains("did you mean `python`?"), "{log}");
+    assert!(log.contains("pyslim.yaml:5:10: error:"), "{log}");
+    assert!(log.contains("2 problems in pyslim.yaml"), "{log}");
+    // ...and the CLI's, which it draws only from the errdefs.Source detail we attach.
+    assert!(log.contains(">>> pyhton: 3"), "{log}");
+    assert!(log.contains(">>> expose: [80000]"), "{log}");
+}
+
+#[test]
+fn paths_missing_from_the_context_are_located_errors() {
+    let log = failed_build(
+        "missing",
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\nrequirements:\n  - requirements.txt\n  - extra/dev.txt\napp: src\n",
+            ),
+            ("requirements.txt", "six==1.16.0\n"),
+        ],
+    );
+    assert!(log.contains("pyslim.yaml:5:5: error: the requirements file `extra/dev.txt` is not in the build context"), "{log}");
+    assert!(
+        log.contains("pyslim.yaml:6:6: error: `src` has no pyproject.toml or setup.py"),
+        "{log}"
+    );
+    assert!(log.contains(">>>   - extra/dev.txt"), "{log}");
+}
