@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use pyslim_spec::{Diagnostic, Diagnostics, SourceFile, Spanned, Spec};
+use pyslim_spec::{Diagnostic, Diagnostics, LoadOptions, SourceFile, Spanned};
 
+use crate::context::{Context, json_list, local};
 use crate::gateway::{self, Gateway, GatewayError};
 use crate::image;
-use crate::llb::{self, State};
+use crate::llb;
 use crate::lower::{self, Target};
 use crate::options::{NoCache, Options};
 use crate::plan::{self, BaseImage, Bases, Settings, Stage};
@@ -66,10 +67,25 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     }
     let platform = target_platform(options)?;
     let source = read_spec(gw, options).await?;
-    let spec = pyslim_spec::load(source.clone()).map_err(Failure::Spec)?;
+    let spec_options = LoadOptions {
+        build_args: options.build_args.clone(),
+        target: options.target.clone(),
+    };
+    let spec = pyslim_spec::load_with(source.clone(), &spec_options).map_err(Failure::Spec)?;
 
     let session_id = session(options, &options.context_key);
-    let excludes = read_dockerignore(gw, options, &session_id).await?;
+    let mut context = Context {
+        gateway: gw,
+        name: &options.context_key,
+        session_id: &session_id,
+        excludes: &[],
+    };
+    let excludes = context.dockerignore().await?;
+    context.excludes = &excludes;
+    let dependencies = context
+        .dependencies(&spec)
+        .await?
+        .map_err(|problems| Failure::Spec(Diagnostics::new(source.clone(), problems)))?;
     let target = Target {
         platform: platform.clone(),
         session_id,
@@ -77,7 +93,6 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         excludes,
         proxy: proxy(options),
     };
-    check_context(gw, &spec, &source, &target).await?;
 
     let (compile, runtime) = (&spec.base.compile, &spec.base.runtime);
     let compile_config = resolve(gw, compile, &source, &platform, options).await?;
@@ -93,7 +108,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         },
     };
 
-    let plan = plan::plan(&spec, bases, &settings(options));
+    let plan = plan::plan(&spec, &dependencies, bases, &settings(options));
     let state = lower::lower(&plan, &target);
     let definition = llb::marshal(&state, Some(&llb_source(&source)));
     let reference = gw.solve(definition).await?;
@@ -143,19 +158,6 @@ fn settings(options: &Options) -> Settings {
     Settings { no_cache }
 }
 
-fn local(name: &str, session_id: &str, attrs: &[(&str, String)]) -> State {
-    let mut all = BTreeMap::from([
-        ("local.session".to_string(), session_id.to_string()),
-        ("local.sharedkeyhint".to_string(), name.to_string()),
-    ]);
-    all.extend(attrs.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    State::source(format!("local://{name}"), all, None)
-}
-
-fn json_list<S: serde::Serialize>(items: &[S]) -> String {
-    serde_json::to_string(items).expect("a list of strings always serialises")
-}
-
 /// The spec file, read from the client's `dockerfile` source like the Dockerfile frontend does.
 async fn read_spec(gw: &mut Gateway, options: &Options) -> Result<SourceFile, Failure> {
     let name = &options.dockerfile_key;
@@ -179,95 +181,6 @@ async fn read_spec(gw: &mut Gateway, options: &Options) -> Result<SourceFile, Fa
     let text = String::from_utf8(bytes)
         .map_err(|_| Failure::Other(format!("{filename} is not UTF-8 text; save it as UTF-8")))?;
     Ok(SourceFile::new(filename.clone(), text))
-}
-
-/// `.dockerignore` patterns of the build context, so every view of it leaves out the same files.
-async fn read_dockerignore(
-    gw: &mut Gateway,
-    options: &Options,
-    session_id: &str,
-) -> Result<Vec<String>, Failure> {
-    let state = local(
-        &options.context_key,
-        session_id,
-        &[("local.includepattern", json_list(&[".dockerignore"]))],
-    );
-    let reference = gw.solve(llb::marshal(&state, None)).await?;
-    if gw.stat_file(&reference, ".dockerignore").await?.is_none() {
-        return Ok(Vec::new());
-    }
-    let text = gw.read_file(&reference, ".dockerignore").await?;
-    Ok(String::from_utf8_lossy(&text)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect())
-}
-
-/// Every path the spec names must be in the build context: say so at its line before
-/// anything is built, rather than let pip fail on a missing file minutes later.
-async fn check_context(
-    gw: &mut Gateway,
-    spec: &Spec,
-    source: &SourceFile,
-    target: &Target,
-) -> Result<(), Failure> {
-    const PROJECT_FILES: [&str; 2] = ["pyproject.toml", "setup.py"];
-    let in_app = |file: &str| match spec.app.as_deref().map(|a| a.as_str()) {
-        Some(".") | None => file.to_string(),
-        Some(app) => format!("{app}/{file}"),
-    };
-    let mut include: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
-    if spec.app.is_some() {
-        include.extend(PROJECT_FILES.iter().map(|f| in_app(f)));
-    }
-    if include.is_empty() {
-        return Ok(());
-    }
-    let mut attrs = vec![("local.includepattern", json_list(&include))];
-    if !target.excludes.is_empty() {
-        attrs.push(("local.excludepatterns", json_list(&target.excludes)));
-    }
-    let state = local(&target.context, &target.session_id, &attrs);
-    let reference = gw.solve(llb::marshal(&state, None)).await?;
-
-    let mut problems = Vec::new();
-    for file in &spec.requirements {
-        match gw.stat_file(&reference, file.as_str()).await? {
-            Some(stat) if !is_dir(&stat) => {}
-            found => problems.push(missing(file, found.is_some(), "requirements file")),
-        }
-    }
-    if let Some(app) = &spec.app {
-        let mut has_project = false;
-        for file in PROJECT_FILES {
-            has_project |= gw.stat_file(&reference, &in_app(file)).await?.is_some();
-        }
-        if !has_project {
-            problems.push(
-                Diagnostic::new(app.span, format!("`{app}` has no pyproject.toml or setup.py in the build context"))
-                    .with_hint("point `app:` at the directory of your project (relative to the build context), or leave it out"),
-            );
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::Spec(Diagnostics::new(source.clone(), problems)))
-    }
-}
-
-fn missing<T: std::fmt::Display>(path: &Spanned<T>, is_dir: bool, what: &str) -> Diagnostic {
-    let message = if is_dir {
-        format!("the {what} `{path}` is a directory")
-    } else {
-        format!("the {what} `{path}` is not in the build context")
-    };
-    Diagnostic::new(path.span, message).with_hint(
-        "paths are relative to the build context (the last argument of `docker buildx build`); \
-         check the name and your .dockerignore",
-    )
 }
 
 async fn resolve(
@@ -300,12 +213,6 @@ fn llb_source(source: &SourceFile) -> llb::SourceFile {
         data: source.text.clone().into_bytes(),
         language: "yaml".into(),
     }
-}
-
-fn is_dir(stat: &bollard_buildkit_proto::fsutil::types::Stat) -> bool {
-    const S_IFMT: u32 = 0o170000;
-    const S_IFDIR: u32 = 0o040000;
-    stat.mode & S_IFMT == S_IFDIR
 }
 
 /// The proxy build args Docker predefines: usable by every step without being declared.

@@ -2,6 +2,7 @@
 //! spec bytes → [`pyslim_spec::Spec`] → [`plan::Plan`] → [`lower`] → [`llb`] `Definition` →
 //! [`gateway`] Solve/Return. [`convert`] walks that line; `main` only wires stdio to it.
 
+pub mod context;
 pub mod convert;
 pub mod gateway;
 pub mod image;
@@ -10,3 +11,4 @@ pub mod lower;
 pub mod options;
 pub mod plan;
 pub mod platform;
+pub mod requirements;

@@ -122,6 +122,14 @@ impl Lowering<'_> {
                 },
             ),
             Mount::Tmpfs { dest } => (dest, MountSource::Tmpfs),
+            Mount::Files { dest, files } => (
+                dest,
+                MountSource::Bind {
+                    state: self.files(files),
+                    selector: String::new(),
+                    readonly: true,
+                },
+            ),
             Mount::Cache { dest, id, locked } => (
                 dest,
                 MountSource::Cache {
@@ -138,6 +146,24 @@ impl Lowering<'_> {
             dest: dest.clone(),
             source,
         }
+    }
+
+    fn files(&self, files: &[(String, String)]) -> State {
+        let actions = files
+            .iter()
+            .map(|(name, text)| {
+                llb::FileAction::Mkfile(llb::Mkfile {
+                    path: format!("/{name}"),
+                    mode: 0o644,
+                    data: text.clone().into_bytes(),
+                })
+            })
+            .collect();
+        let meta = OpMeta {
+            name: Some("[compile] write generated requirements".into()),
+            ..OpMeta::default()
+        };
+        State::scratch(actions, Some(&self.target.platform), meta)
     }
 
     /// The build context, narrowed to `include`: BuildKit then transfers and checksums only

@@ -110,6 +110,11 @@ pub enum Mount {
     /// An empty in-memory filesystem, gone when the step ends: scratch space (`/tmp`) that
     /// leaves nothing, not even a changed directory time, in the layer.
     Tmpfs { dest: String },
+    /// Files the frontend writes, as a read-only directory.
+    Files {
+        dest: String,
+        files: Vec<(String, String)>,
+    },
     /// A persistent cache shared between builds (package downloads, apt lists). `locked` for
     /// tools that cannot share it with a concurrent build (apt).
     Cache {
@@ -143,17 +148,52 @@ const CONTEXT: &str = "/pyslim-context";
 const WHEELS: &str = "/wheels";
 const APP_WHEEL: &str = "/pyslim-app";
 const PIP_CACHE: &str = "/var/cache/pyslim/pip";
+/// Requirements files the frontend writes (compile stage only).
+const GENERATED: &str = "/pyslim-requirements";
 
 /// `apt-get` needs two commands; the package names reach it as positional arguments, never
 /// pasted into this line.
 const APT_INSTALL: &str =
     "set -e; apt-get update -q; apt-get install -y -q --no-install-recommends \"$@\"";
 
-/// The app's wheel has a name only pip knows; the glob is ours, the path is a constant.
+/// The wheel names are known only to pip; the globs are ours, the paths constants. Installing
+/// exactly the wheels the compile stage built (rather than re-reading the requirements) keeps
+/// hashes, markers and extras a matter of the compile stage alone.
+const PIP_INSTALL_DEPENDENCIES: &str = "exec python -m pip install --no-index --no-cache-dir \
+     --root-user-action=ignore --no-deps /wheels/*.whl";
 const PIP_INSTALL_APP: &str = "exec python -m pip install --no-index --no-cache-dir \
      --root-user-action=ignore --find-links /wheels /pyslim-app/*.whl";
 
-pub fn plan(spec: &Spec, bases: Bases, settings: &Settings) -> Plan {
+/// What the dependency step reads, as found in the build context (see `requirements`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dependencies {
+    /// Every context path the step must see: the requirements files, the files they include,
+    /// the local projects and wheel directories they name.
+    pub context: Vec<String>,
+    /// The files pip reads, in the spec's order.
+    pub inputs: Vec<Input>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A requirements file in the context.
+    File(String),
+    /// A requirements file made by the frontend, e.g. from a pyproject.toml's dependencies.
+    Generated { name: String, text: String },
+}
+
+impl Dependencies {
+    /// The spec's requirements files as they are, with nothing found inside them.
+    pub fn of(spec: &Spec) -> Dependencies {
+        let files: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+        Dependencies {
+            context: files.clone(),
+            inputs: files.into_iter().map(Input::File).collect(),
+        }
+    }
+}
+
+pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &Settings) -> Plan {
     let mut b = Builder {
         steps: Vec::new(),
         settings,
@@ -165,23 +205,38 @@ pub fn plan(spec: &Spec, bases: Bases, settings: &Settings) -> Plan {
         let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
         compile = b.apt(Stage::Compile, compile, &packages, spec.system[0].span);
     }
-    let deps = (!spec.requirements.is_empty()).then(|| {
-        let files: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+    let deps = (!dependencies.inputs.is_empty()).then(|| {
         let mut args = pip(&["wheel", "--wheel-dir", WHEELS]);
-        for file in &files {
-            args.extend(["--requirement".to_string(), format!("{CONTEXT}/{file}")]);
+        let mut generated = Vec::new();
+        for input in &dependencies.inputs {
+            let path = match input {
+                Input::File(file) => format!("{CONTEXT}/{file}"),
+                Input::Generated { name, text } => {
+                    generated.push((name.clone(), text.clone()));
+                    format!("{GENERATED}/{name}")
+                }
+            };
+            args.extend(["--requirement".to_string(), path]);
         }
+        let mut mounts = vec![context(&dependencies.context, false), pip_cache()];
+        if !generated.is_empty() {
+            mounts.push(Mount::Files {
+                dest: GENERATED.into(),
+                files: generated,
+            });
+        }
+        let names: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
         b.push(Step {
             stage: Stage::Compile,
-            name: format!("build dependency wheels: {}", files.join(" ")),
+            name: format!("build dependency wheels: {}", names.join(" ")),
             on: compile,
             action: Action::Run(Run {
                 args,
                 env: vec![("PIP_CACHE_DIR".into(), PIP_CACHE.into())],
                 cwd: CONTEXT.into(),
-                mounts: vec![context(&files, false), pip_cache()],
+                mounts,
             }),
-            origin: Some(spec.requirements[0].span),
+            origin: spec.requirements.first().map(|r| r.span),
             history: None,
             ignore_cache: false,
         })
@@ -250,25 +305,13 @@ pub fn plan(spec: &Spec, bases: Bases, settings: &Settings) -> Plan {
         }));
     }
     if let Some(deps) = deps {
-        let files: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
-        let mut args = pip(&[
-            "install",
-            "--no-index",
-            "--no-cache-dir",
-            "--root-user-action=ignore",
-            "--find-links",
-            WHEELS,
-        ]);
-        for file in &files {
-            args.extend(["--requirement".to_string(), format!("{CONTEXT}/{file}")]);
-        }
         slim = b.run(
             Stage::Slim,
             slim,
             "install dependencies".into(),
-            args,
-            vec![context(&files, false), wheels(deps)],
-            Some(spec.requirements[0].span),
+            strings(&["sh", "-c", PIP_INSTALL_DEPENDENCIES]),
+            vec![wheels(deps)],
+            spec.requirements.first().map(|r| r.span),
         );
     }
     if let Some(app) = app {
@@ -434,7 +477,7 @@ mod tests {
 
     fn plan_of(yaml: &str, settings: &Settings) -> Plan {
         let spec = load(SourceFile::new("pyslim.yaml", yaml)).expect("valid spec");
-        plan(&spec, bases(), settings)
+        plan(&spec, &Dependencies::of(&spec), bases(), settings)
     }
 
     fn named<'p>(plan: &'p Plan, name: &str) -> &'p Step {
@@ -490,8 +533,8 @@ mod tests {
             from: deps,
             path: WHEELS.into(),
         }));
-        assert!(run(install).args.iter().any(|a| a == "--no-index"));
-        assert!(run(install).args.iter().any(|a| a == "--no-cache-dir"));
+        assert_eq!(run(install).args, ["sh", "-c", PIP_INSTALL_DEPENDENCIES]);
+        assert!(PIP_INSTALL_DEPENDENCIES.contains("--no-index --no-cache-dir"));
         // Every slim step is a layer with a history entry; compile steps are not.
         for step in &plan.steps {
             assert_eq!(
@@ -529,7 +572,10 @@ mod tests {
             if let Action::Run(run) = &step.action
                 && run.args.first().is_some_and(|a| a == "sh")
             {
-                assert!([APT_INSTALL, PIP_INSTALL_APP].contains(&run.args[2].as_str()));
+                assert!(
+                    [APT_INSTALL, PIP_INSTALL_DEPENDENCIES, PIP_INSTALL_APP]
+                        .contains(&run.args[2].as_str())
+                );
             }
         }
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use pyslim_frontend::llb;
 use pyslim_frontend::lower::{Target, lower};
-use pyslim_frontend::plan::{BaseImage, Bases, Settings, plan};
+use pyslim_frontend::plan::{BaseImage, Bases, Dependencies, Settings, plan};
 use pyslim_frontend::platform::Platform;
 use pyslim_spec::{SourceFile, load};
 
@@ -56,7 +56,12 @@ fn examples() {
         let text = fs::read_to_string(dir.join(&name).join("pyslim.yaml")).expect("spec");
         let source = SourceFile::new("pyslim.yaml", text.clone());
         let spec = load(source).unwrap_or_else(|d| panic!("{name}: {d}"));
-        let plan = plan(&spec, bases(), &Settings::default());
+        let plan = plan(
+            &spec,
+            &Dependencies::of(&spec),
+            bases(),
+            &Settings::default(),
+        );
         let state = lower(&plan, &target());
         let file = llb::SourceFile {
             filename: "pyslim.yaml".into(),

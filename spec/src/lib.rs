@@ -12,4 +12,4 @@ pub mod validate;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::*;
 pub use source::{SourceFile, Span, Spanned};
-pub use validate::{KEYS, load};
+pub use validate::{KEYS, LoadOptions, TARGET_KEYS, load, load_with};

@@ -27,6 +27,30 @@ pub struct Spec {
     pub expose: Vec<Spanned<Port>>,
     pub labels: BTreeMap<String, String>,
     pub base: Bases,
+    /// Optional dependency groups to install with a `pyproject.toml` in `requirements`.
+    pub extras: Vec<Spanned<Extra>>,
+    /// The build arguments the spec declares, with the values this build uses.
+    pub args: Vec<Arg>,
+    /// Every target the spec defines; the spec's fields above are already those of `target`.
+    pub targets: Vec<TargetInfo>,
+    pub target: Option<String>,
+}
+
+/// A build argument: `args: {NAME: default}`, set with `--build-arg NAME=value`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arg {
+    pub name: Spanned<String>,
+    pub default: Option<String>,
+    /// What `${NAME}` expands to in this build; `None` when neither a default nor a build
+    /// argument gives one.
+    pub value: Option<String>,
+}
+
+/// A named variant of the image, chosen with `docker buildx build --target NAME`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetInfo {
+    pub name: Spanned<String>,
+    pub description: Option<String>,
 }
 
 /// The two base images. Defaults follow the python version; either can be overridden.
@@ -86,6 +110,10 @@ text_newtype!(
 text_newtype!(
     /// An image reference as `docker pull` takes it.
     ImageRef
+);
+text_newtype!(
+    /// A PEP 685 extra name (`[project.optional-dependencies]` key), normalised.
+    Extra
 );
 
 impl PythonVersion {

@@ -27,14 +27,45 @@ pub const KEYS: &[&str] = &[
     "expose",
     "labels",
     "base",
+    "extras",
+    "args",
+    "targets",
+];
+
+/// What a target may add to or change in the default image.
+pub const TARGET_KEYS: &[&str] = &[
+    "description",
+    "requirements",
+    "extras",
+    "system",
+    "runtime",
+    "entrypoint",
+    "cmd",
+    "env",
+    "workdir",
+    "user",
+    "expose",
+    "labels",
 ];
 
 const BASE_KEYS: &[&str] = &["compile", "runtime"];
 
-/// Parses and validates a spec. On failure every problem found is returned at once.
+/// What the build says about the spec: `--build-arg`s and `--target`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    pub build_args: BTreeMap<String, String>,
+    pub target: Option<String>,
+}
+
+/// Parses and validates a spec for the default target with no build arguments.
 pub fn load(source: SourceFile) -> Result<Spec, Diagnostics> {
-    let options = LoaderOptions::default().error_on_duplicate_keys(true);
-    let root = match marked_yaml::parse_yaml_with_options(0, &source.text, options) {
+    load_with(source, &LoadOptions::default())
+}
+
+/// Parses and validates a spec for a build. On failure every problem found is returned at once.
+pub fn load_with(source: SourceFile, options: &LoadOptions) -> Result<Spec, Diagnostics> {
+    let yaml = LoaderOptions::default().error_on_duplicate_keys(true);
+    let root = match marked_yaml::parse_yaml_with_options(0, &source.text, yaml) {
         Ok(root) => root,
         Err(error) => {
             let problem = yaml_error(&source, &error);
@@ -44,8 +75,9 @@ pub fn load(source: SourceFile) -> Result<Spec, Diagnostics> {
     let mut v = Validator {
         source: &source,
         problems: Vec::new(),
+        args: BTreeMap::new(),
     };
-    let spec = v.spec(&root);
+    let spec = v.spec(&root, options);
     match spec {
         Some(spec) if v.problems.is_empty() => Ok(spec),
         _ => {
@@ -122,6 +154,8 @@ fn is_null(s: &MarkedScalarNode) -> bool {
 struct Validator<'a> {
     source: &'a SourceFile,
     problems: Vec<Diagnostic>,
+    /// Declared build arguments and the value each expands to, if it has one.
+    args: BTreeMap<String, Option<String>>,
 }
 
 impl Validator<'_> {
@@ -171,7 +205,7 @@ impl Validator<'_> {
         }
     }
 
-    fn spec(&mut self, root: &Node) -> Option<Spec> {
+    fn spec(&mut self, root: &Node, options: &LoadOptions) -> Option<Spec> {
         let Some(map) = root.as_mapping() else {
             let span = self.span(root);
             self.report(
@@ -180,30 +214,36 @@ impl Validator<'_> {
             );
             return None;
         };
-        let mut fields = Fields::default();
-        for (key, value) in map.iter() {
-            if !KEYS.contains(&key.as_str()) {
-                self.unknown_key(key, key.as_str(), KEYS, "a top-level key");
-                continue;
-            }
-            let Some(value) = self.present(key, value) else {
-                continue;
-            };
-            match key.as_str() {
-                "python" => fields.python = self.python(value),
-                "requirements" => fields.requirements = Some(self.paths(value, "requirements")),
-                "app" => fields.app = self.context_path(value, "app").map(Some).unwrap_or(None),
-                "system" => fields.system = self.apt_packages(value, "system"),
-                "runtime" => fields.runtime = self.apt_packages(value, "runtime"),
-                "entrypoint" => fields.entrypoint = self.argv(value, "entrypoint"),
-                "cmd" => fields.cmd = self.argv(value, "cmd"),
-                "env" => fields.env = self.env(value),
-                "workdir" => fields.workdir = self.workdir(value),
-                "user" => fields.user = self.user(value),
-                "expose" => fields.expose = self.expose(value),
-                "labels" => fields.labels = self.labels(value),
-                "base" => fields.base = self.base(value),
-                _ => unreachable!("checked against KEYS above"),
+        // Arguments first: every other value may refer to them.
+        let args = match map.get_node("args") {
+            Some(node) => self.args(node, options),
+            None => Vec::new(),
+        };
+        let mut fields = self.fields(map, KEYS, "a top-level key");
+        let targets = map
+            .get_node("targets")
+            .map(|node| self.targets(node))
+            .unwrap_or_default();
+        if let Some(name) = &options.target {
+            match targets.iter().find(|(info, _)| *info.name == *name) {
+                Some((_, target)) => fields.add(target),
+                None => {
+                    let at = map
+                        .keys()
+                        .find(|k| k.as_str() == "targets")
+                        .map(|k| scalar_span(self.source, k))
+                        .unwrap_or(Span::new(1, 1, 1));
+                    let names: Vec<&str> = targets.iter().map(|(i, _)| i.name.as_str()).collect();
+                    let hint = if names.is_empty() {
+                        "this spec defines no targets: build without --target, or add `targets: {NAME: {...}}`".to_string()
+                    } else {
+                        format!("valid targets: {}", names.join(", "))
+                    };
+                    self.report(
+                        Diagnostic::new(at, format!("there is no target `{name}` in this spec"))
+                            .with_hint(hint),
+                    );
+                }
             }
         }
         let python = match fields.python {
@@ -226,9 +266,24 @@ impl Validator<'_> {
                     .with_hint("add `requirements: requirements.txt`, `app: .`, or both"),
             );
         }
+        if let Some(extra) = fields.extras.first() {
+            let from_pyproject = requirements
+                .iter()
+                .any(|r| r.as_str().rsplit('/').next() == Some("pyproject.toml"));
+            if !from_pyproject {
+                self.report(
+                    Diagnostic::new(extra.span, "`extras` choose optional dependencies of a pyproject.toml, and `requirements` names none")
+                        .with_hint("add `requirements: pyproject.toml`, or list the extra packages in a requirements file"),
+                );
+            }
+        }
         let default_base = |image: ImageRef| Spanned::new(image, python.span);
         let base = fields.base.unwrap_or_default();
         Some(Spec {
+            extras: fields.extras,
+            args,
+            targets: targets.into_iter().map(|(info, _)| info).collect(),
+            target: options.target.clone(),
             requirements,
             app: fields.app,
             system: fields.system,
@@ -254,6 +309,282 @@ impl Validator<'_> {
         })
     }
 
+    /// The keys of a mapping that describe an image: the spec itself, or one of its targets.
+    fn fields(&mut self, map: &MarkedMappingNode, keys: &[&str], what: &str) -> Fields {
+        let mut fields = Fields::default();
+        for (key, value) in map.iter() {
+            if !keys.contains(&key.as_str()) {
+                self.unknown_key(key, key.as_str(), keys, what);
+                continue;
+            }
+            let Some(value) = self.present(key, value) else {
+                continue;
+            };
+            match key.as_str() {
+                // Read before any other key, by `spec`.
+                "args" | "targets" => {}
+                "python" => fields.python = self.python(value),
+                "requirements" => fields.requirements = Some(self.paths(value, "requirements")),
+                "app" => fields.app = self.context_path(value, "app"),
+                "system" => fields.system = self.apt_packages(value, "system"),
+                "runtime" => fields.runtime = self.apt_packages(value, "runtime"),
+                "entrypoint" => fields.entrypoint = self.argv(value, "entrypoint"),
+                "cmd" => fields.cmd = self.argv(value, "cmd"),
+                "env" => fields.env = self.env(value),
+                "workdir" => fields.workdir = self.workdir(value),
+                "user" => fields.user = self.user(value),
+                "expose" => fields.expose = self.expose(value),
+                "labels" => fields.labels = self.labels(value),
+                "base" => fields.base = self.base(value),
+                "extras" => fields.extras = self.extras(value),
+                "description" => {
+                    fields.description = self
+                        .text(value, "description", "\"Runs the tests\"")
+                        .map(|d| d.value)
+                }
+                other => unreachable!("`{other}` is in the key list but has no reader"),
+            }
+        }
+        fields
+    }
+
+    fn args(&mut self, node: &Node, options: &LoadOptions) -> Vec<Arg> {
+        let Some(node) = self.present_node(node, "args") else {
+            return Vec::new();
+        };
+        let Some(map) = self.mapping(node, "args", "{PYTHON_VERSION: \"3.11\"}") else {
+            return Vec::new();
+        };
+        let mut args = Vec::new();
+        for (name, value) in map.iter() {
+            let span = scalar_span(self.source, name);
+            if !is_env_name(name.as_str()) {
+                self.report(
+                    Diagnostic::new(span, format!("`{}` is not a build argument name", name.as_str()))
+                        .with_hint("use letters, digits and `_`, not starting with a digit, like `APP_VERSION`"),
+                );
+                continue;
+            }
+            // An argument may have no default (`NAME:`); then a build must pass it if it is used.
+            let default = match value {
+                Node::Scalar(s) if is_null(s) => None,
+                Node::Scalar(s) => Some(s.as_str().to_string()),
+                other => {
+                    let at = self.span(other);
+                    self.report(
+                        Diagnostic::new(
+                            at,
+                            format!(
+                                "the default of `{}` must be a single value, not {}",
+                                name.as_str(),
+                                kind(other)
+                            ),
+                        )
+                        .with_hint(format!(
+                            "write `{}: \"value\"`, or `{}:` for no default",
+                            name.as_str(),
+                            name.as_str()
+                        )),
+                    );
+                    continue;
+                }
+            };
+            let value = options
+                .build_args
+                .get(name.as_str())
+                .cloned()
+                .or_else(|| default.clone());
+            self.args.insert(name.as_str().to_string(), value.clone());
+            args.push(Arg {
+                name: Spanned::new(name.as_str().to_string(), span),
+                default,
+                value,
+            });
+        }
+        args
+    }
+
+    fn targets(&mut self, node: &Node) -> Vec<(TargetInfo, Fields)> {
+        let Some(node) = self.present_node(node, "targets") else {
+            return Vec::new();
+        };
+        let Some(map) = self.mapping(
+            node,
+            "targets",
+            "{test: {requirements: requirements-dev.txt}}",
+        ) else {
+            return Vec::new();
+        };
+        let mut targets = Vec::new();
+        for (name, value) in map.iter() {
+            let span = scalar_span(self.source, name);
+            let valid = name
+                .as_str()
+                .starts_with(|c: char| c.is_ascii_alphanumeric())
+                && name
+                    .as_str()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            if !valid {
+                self.report(
+                    Diagnostic::new(span, format!("`{}` is not a target name", name.as_str()))
+                        .with_hint("use letters, digits, `_`, `.` or `-`, starting with a letter or digit: it is what `--target` takes"),
+                );
+                continue;
+            }
+            let what = format!("a key of target `{}`", name.as_str());
+            let fields = match value {
+                // `test: {}` or `test:` — a target that is the default image under another name.
+                Node::Scalar(s) if is_null(s) => Fields::default(),
+                Node::Mapping(target) => self.fields(target, TARGET_KEYS, &what),
+                other => {
+                    let at = self.span(other);
+                    self.report(
+                        Diagnostic::new(
+                            at,
+                            format!(
+                                "target `{}` must be a mapping, not {}",
+                                name.as_str(),
+                                kind(other)
+                            ),
+                        )
+                        .with_hint(format!(
+                            "write `{}: {{requirements: requirements-dev.txt}}`",
+                            name.as_str()
+                        )),
+                    );
+                    continue;
+                }
+            };
+            let info = TargetInfo {
+                name: Spanned::new(name.as_str().to_string(), span),
+                description: fields.description.clone(),
+            };
+            targets.push((info, fields));
+        }
+        targets
+    }
+
+    fn extras(&mut self, node: &Node) -> Vec<Spanned<Extra>> {
+        let items = self.text_list(node, "extras", "dev");
+        let mut extras = Vec::new();
+        for item in items {
+            let valid = item.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && item
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !valid {
+                self.report(
+                    Diagnostic::new(item.span, format!("`{}` is not an extra name", *item))
+                        .with_hint("extras are the keys of [project.optional-dependencies], like `dev` or `postgres`"),
+                );
+                continue;
+            }
+            extras.push(item.map(|name| Extra(normalise_extra(&name))));
+        }
+        extras
+    }
+
+    /// A scalar's text with every `${NAME}` replaced by the build argument's value (`$$` is a
+    /// literal `$`; any other `$` is left alone, since no shell ever reads these strings).
+    fn expand(&mut self, scalar: &MarkedScalarNode) -> Option<Spanned<String>> {
+        let span = scalar_span(self.source, scalar);
+        let text = scalar.as_str();
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        let mut complete = true;
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            if let Some(after) = after.strip_prefix('$') {
+                out.push('$');
+                rest = after;
+            } else if let Some(inner) = after.strip_prefix('{') {
+                let Some(end) = inner.find('}') else {
+                    self.report(
+                        Diagnostic::new(self.locate(span, "${"), "`${` is not closed").with_hint(
+                            "write `${NAME}` to use a build argument, or `$${` for a literal `${`",
+                        ),
+                    );
+                    return None;
+                };
+                let name = &inner[..end];
+                let at = self.locate(span, &format!("${{{name}}}"));
+                match self.args.get(name) {
+                    Some(Some(value)) => out.push_str(value),
+                    Some(None) => {
+                        complete = false;
+                        self.report(
+                            Diagnostic::new(
+                                at,
+                                format!("build argument `{name}` has no value in this build"),
+                            )
+                            .with_hint(format!(
+                                "pass `--build-arg {name}=...`, or give it a default under `args:`"
+                            )),
+                        );
+                    }
+                    None => {
+                        complete = false;
+                        let declared: Vec<&str> = self.args.keys().map(String::as_str).collect();
+                        let hint = match nearest(name, &declared) {
+                            Some(near) => format!(
+                                "did you mean `${{{near}}}`? (or declare `{name}` under `args:`)"
+                            ),
+                            None => format!(
+                                "declare it: `args: {{{name}: default}}`; write `$${{` for a literal `${{`"
+                            ),
+                        };
+                        self.report(
+                            Diagnostic::new(
+                                at,
+                                format!("`${{{name}}}` is not a declared build argument"),
+                            )
+                            .with_hint(hint),
+                        );
+                    }
+                }
+                rest = &inner[end + 1..];
+            } else {
+                out.push('$');
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        complete.then(|| Spanned::new(out, span))
+    }
+
+    /// The span of `needle` where it is written inside the scalar at `span`, or the scalar's.
+    fn locate(&self, span: Span, needle: &str) -> Span {
+        let Some(line) = self.source.line(span.line) else {
+            return span;
+        };
+        let start = line
+            .char_indices()
+            .nth(span.column.saturating_sub(1) as usize)
+            .map_or(line.len(), |(i, _)| i);
+        match line[start..].find(needle) {
+            Some(offset) => {
+                let column = line[..start + offset].chars().count() + 1;
+                let len = needle.chars().count();
+                Span::new(
+                    span.line,
+                    u32::try_from(column).unwrap_or(span.column),
+                    u32::try_from(len).unwrap_or(1),
+                )
+            }
+            None => span,
+        }
+    }
+
+    /// `present` for keys read before the main pass, which must not report twice.
+    fn present_node<'n>(&mut self, node: &'n Node, _key: &str) -> Option<&'n Node> {
+        match node {
+            Node::Scalar(s) if is_null(s) => None,
+            node => Some(node),
+        }
+    }
+
     fn unknown_key(&mut self, key: &MarkedScalarNode, name: &str, valid: &[&str], what: &str) {
         let span = scalar_span(self.source, key);
         let hint = match nearest(name, valid) {
@@ -269,10 +600,7 @@ impl Validator<'_> {
     /// A single text value. Numbers and booleans are taken as written (`3.10` stays "3.10").
     fn text(&mut self, node: &Node, key: &str, example: &str) -> Option<Spanned<String>> {
         match node {
-            Node::Scalar(s) if !is_null(s) => Some(Spanned::new(
-                s.as_str().to_string(),
-                scalar_span(self.source, s),
-            )),
+            Node::Scalar(s) if !is_null(s) => self.expand(s),
             other => {
                 let span = self.span(other);
                 self.report(
@@ -290,10 +618,7 @@ impl Validator<'_> {
     /// One item of a list: a single text value.
     fn item(&mut self, node: &Node, key: &str, example: &str) -> Option<Spanned<String>> {
         match node {
-            Node::Scalar(s) if !is_null(s) => Some(Spanned::new(
-                s.as_str().to_string(),
-                scalar_span(self.source, s),
-            )),
+            Node::Scalar(s) if !is_null(s) => self.expand(s),
             other => {
                 let span = self.span(other);
                 self.report(
@@ -316,10 +641,7 @@ impl Validator<'_> {
     /// A list of text values; a single value is taken as a list of one.
     fn text_list(&mut self, node: &Node, key: &str, example: &str) -> Vec<Spanned<String>> {
         match node {
-            Node::Scalar(s) if !is_null(s) => vec![Spanned::new(
-                s.as_str().to_string(),
-                scalar_span(self.source, s),
-            )],
+            Node::Scalar(s) if !is_null(s) => self.expand(s).into_iter().collect(),
             Node::Sequence(items) => items
                 .iter()
                 .filter_map(|item| self.item(item, key, example))
@@ -635,12 +957,77 @@ struct Fields {
     expose: Vec<Spanned<Port>>,
     labels: BTreeMap<String, String>,
     base: Option<BaseFields>,
+    extras: Vec<Spanned<Extra>>,
+    description: Option<String>,
+}
+
+impl Fields {
+    /// A target on top of the default: lists grow, mappings merge, single values are replaced.
+    fn add(&mut self, target: &Fields) {
+        fn extend<T: Clone + PartialEq>(into: &mut Vec<T>, more: &[T]) {
+            for item in more {
+                if !into.contains(item) {
+                    into.push(item.clone());
+                }
+            }
+        }
+        if let Some(more) = &target.requirements {
+            extend(self.requirements.get_or_insert_with(Vec::new), more);
+        }
+        extend(&mut self.extras, &target.extras);
+        extend(&mut self.system, &target.system);
+        extend(&mut self.runtime, &target.runtime);
+        extend(&mut self.expose, &target.expose);
+        for (name, value) in &target.env {
+            self.env.retain(|(n, _)| n != name);
+            self.env.push((name.clone(), value.clone()));
+        }
+        self.labels
+            .extend(target.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (slot, value) in [
+            (&mut self.entrypoint, &target.entrypoint),
+            (&mut self.cmd, &target.cmd),
+        ] {
+            if value.is_some() {
+                slot.clone_from(value);
+            }
+        }
+        if target.workdir.is_some() {
+            self.workdir.clone_from(&target.workdir);
+        }
+        if target.user.is_some() {
+            self.user.clone_from(&target.user);
+        }
+    }
 }
 
 #[derive(Default)]
 struct BaseFields {
     compile: Option<Spanned<ImageRef>>,
     runtime: Option<Spanned<ImageRef>>,
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// PEP 685: extras compare lower-cased, with runs of `-`, `_` and `.` as one `-`.
+fn normalise_extra(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if "-_.".contains(c) {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 fn start_span(node: &Node) -> Option<Span> {

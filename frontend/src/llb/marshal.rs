@@ -8,7 +8,9 @@ use bollard_buildkit_proto::pb;
 use prost::Message;
 use sha2::{Digest, Sha256};
 
-use super::state::{CacheSharing, Exec, Mkdir, MountSource, Network, OpKind, Owner, State, Vertex};
+use super::state::{
+    CacheSharing, Exec, FileAction, MountSource, Network, OpKind, Owner, State, Vertex,
+};
 use crate::platform::Platform;
 
 /// The file the ops' [`super::Location`]s refer to, sent along so errors can quote it.
@@ -157,11 +159,14 @@ impl Marshaller {
             OpKind::Exec { root, exec } => {
                 pb::op::Op::Exec(self.exec(root, exec, &mut inputs, &mut caps))
             }
-            OpKind::Mkdir { on, mkdir } => {
+            OpKind::File { base, actions } => {
                 caps.push("file.base");
-                inputs.push(self.input(on));
+                if let Some(base) = base {
+                    inputs.push(self.input(base));
+                }
+                let first = if base.is_some() { 0 } else { -1 };
                 pb::op::Op::File(pb::FileOp {
-                    actions: vec![mkdir_action(mkdir)],
+                    actions: file_actions(actions, first, inputs.len() as i64),
                 })
             }
         };
@@ -296,20 +301,38 @@ impl Marshaller {
     }
 }
 
-fn mkdir_action(mkdir: &Mkdir) -> pb::FileAction {
-    pb::FileAction {
-        input: 0,
-        secondary_input: -1,
-        output: 0,
-        action: Some(pb::file_action::Action::Mkdir(pb::FileActionMkDir {
-            path: mkdir.path.clone(),
-            mode: mkdir.mode as i32,
-            make_parents: mkdir.make_parents,
-            owner: mkdir.owner.as_ref().map(chown),
-            // -1 keeps the time of the operation, as BuildKit's client does; 0 would be 1970.
-            timestamp: -1,
-        })),
-    }
+/// A chain of actions: the first reads `first` (an input index, or -1 for nothing), each later
+/// one the result of the action before it, which FileOp numbers after the op's inputs. Only
+/// the last action's result is the op's output.
+fn file_actions(actions: &[FileAction], first: i64, inputs: i64) -> Vec<pb::FileAction> {
+    use pb::file_action::Action;
+    let last = actions.len().saturating_sub(1);
+    actions
+        .iter()
+        .enumerate()
+        .map(|(i, action)| pb::FileAction {
+            input: if i == 0 { first } else { inputs + i as i64 - 1 },
+            secondary_input: -1,
+            output: if i == last { 0 } else { -1 },
+            action: Some(match action {
+                FileAction::Mkdir(mkdir) => Action::Mkdir(pb::FileActionMkDir {
+                    path: mkdir.path.clone(),
+                    mode: mkdir.mode as i32,
+                    make_parents: mkdir.make_parents,
+                    owner: mkdir.owner.as_ref().map(chown),
+                    // -1 keeps the time of the operation, as BuildKit's client does; 0 is 1970.
+                    timestamp: -1,
+                }),
+                FileAction::Mkfile(mkfile) => Action::Mkfile(pb::FileActionMkFile {
+                    path: mkfile.path.clone(),
+                    mode: mkfile.mode as i32,
+                    data: mkfile.data.clone(),
+                    owner: None,
+                    timestamp: -1,
+                }),
+            }),
+        })
+        .collect()
 }
 
 fn chown(owner: &Owner) -> pb::ChownOpt {

@@ -103,6 +103,14 @@ pub fn render(definition: &pb::Definition) -> String {
                                 let _ = write!(out, " owner={}", chown(owner));
                             }
                         }
+                        Some(pb::file_action::Action::Mkfile(mkfile)) => {
+                            let data = String::from_utf8_lossy(&mkfile.data);
+                            let _ = write!(
+                                out,
+                                " mkfile {} mode={:o} data={data:?}",
+                                mkfile.path, mkfile.mode
+                            );
+                        }
                         other => {
                             let _ = write!(out, " {other:?}");
                         }

@@ -30,10 +30,18 @@ pub(super) enum OpKind {
         root: State,
         exec: Exec,
     },
-    Mkdir {
-        on: State,
-        mkdir: Mkdir,
+    /// File actions, each on the result of the one before; the first on `base`, or on an
+    /// empty filesystem.
+    File {
+        base: Option<State>,
+        actions: Vec<FileAction>,
     },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileAction {
+    Mkdir(Mkdir),
+    Mkfile(Mkfile),
 }
 
 /// What BuildKit records about an op besides the op itself.
@@ -112,6 +120,13 @@ pub struct Mkdir {
     pub owner: Option<Owner>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mkfile {
+    pub path: String,
+    pub mode: u32,
+    pub data: Vec<u8>,
+}
+
 /// Ownership by name is resolved against the `/etc/passwd` of the state the action runs on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Owner {
@@ -160,11 +175,23 @@ impl State {
 
     pub fn mkdir(&self, mkdir: Mkdir, meta: OpMeta) -> State {
         State::new(
-            OpKind::Mkdir {
-                on: self.clone(),
-                mkdir,
+            OpKind::File {
+                base: Some(self.clone()),
+                actions: vec![FileAction::Mkdir(mkdir)],
             },
             self.platform().cloned(),
+            meta,
+        )
+    }
+
+    /// A filesystem made from nothing by file actions, e.g. files the frontend writes.
+    pub fn scratch(actions: Vec<FileAction>, platform: Option<&Platform>, meta: OpMeta) -> State {
+        State::new(
+            OpKind::File {
+                base: None,
+                actions,
+            },
+            platform.cloned(),
             meta,
         )
     }

@@ -1,0 +1,225 @@
+//! What a build needs to know from the build context before it plans: the `.dockerignore`
+//! patterns, the requirements files with everything they pull in, and the app's project file.
+//! Every path the spec names is checked here, so a missing one is an error at its spec line
+//! before anything is built, not a pip failure minutes later.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bollard_buildkit_proto::fsutil::types::Stat;
+use pyslim_spec::{Diagnostic, Span, Spec};
+
+use crate::gateway::{Gateway, GatewayError, Reference};
+use crate::llb::{self, State};
+use crate::plan::{Dependencies, Input};
+use crate::requirements::{self, Kind};
+
+/// A local source of the client (`local://NAME`), narrowed by `attrs`.
+pub fn local(name: &str, session_id: &str, attrs: &[(&str, String)]) -> State {
+    let mut all = BTreeMap::from([
+        ("local.session".to_string(), session_id.to_string()),
+        ("local.sharedkeyhint".to_string(), name.to_string()),
+    ]);
+    all.extend(attrs.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    State::source(format!("local://{name}"), all, None)
+}
+
+pub fn json_list<S: serde::Serialize>(items: &[S]) -> String {
+    serde_json::to_string(items).expect("a list of strings always serialises")
+}
+
+/// The build context as the frontend sees it: one client session, less the ignored files.
+pub struct Context<'a> {
+    pub gateway: &'a mut Gateway,
+    pub name: &'a str,
+    pub session_id: &'a str,
+    pub excludes: &'a [String],
+}
+
+impl Context<'_> {
+    /// `.dockerignore` patterns, so every view of the context leaves out the same files.
+    pub async fn dockerignore(&mut self) -> Result<Vec<String>, GatewayError> {
+        let view = self.view(&[".dockerignore".to_string()], false).await?;
+        if self
+            .gateway
+            .stat_file(&view, ".dockerignore")
+            .await?
+            .is_none()
+        {
+            return Ok(Vec::new());
+        }
+        let text = self.gateway.read_file(&view, ".dockerignore").await?;
+        Ok(String::from_utf8_lossy(&text)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect())
+    }
+
+    /// The files the dependency step needs, found by reading the requirements files; and the
+    /// app's project file checked. Every problem is a diagnostic at the spec line it concerns.
+    pub async fn dependencies(
+        &mut self,
+        spec: &Spec,
+    ) -> Result<Result<Dependencies, Vec<Diagnostic>>, GatewayError> {
+        let mut problems = Vec::new();
+        if let Some(app) = &spec.app {
+            self.check_app(app.as_str(), app.span, &mut problems)
+                .await?;
+        }
+        let extras: Vec<&str> = spec.extras.iter().map(|e| e.as_str()).collect();
+        let mut dependencies = Dependencies::default();
+        // Breadth-first over the files the spec names and those they include; each round is
+        // one view of the context with just the files it reads.
+        let mut seen = BTreeSet::new();
+        let mut round: Vec<Pending> = spec
+            .requirements
+            .iter()
+            .map(|r| Pending {
+                path: r.to_string(),
+                kind: Kind::Requirements,
+                span: r.span,
+                from: None,
+            })
+            .collect();
+        let mut generated = 0;
+        while !round.is_empty() {
+            round.retain(|p| seen.insert(p.path.clone()));
+            let paths: Vec<String> = round.iter().map(|p| p.path.clone()).collect();
+            let view = self.view(&paths, true).await?;
+            let mut next = Vec::new();
+            for item in round {
+                let stat = self.gateway.stat_file(&view, &item.path).await?;
+                let top = item.from.is_none();
+                match (item.kind, stat) {
+                    (_, None) => problems.push(item.missing("is not in the build context")),
+                    (Kind::Path, Some(_)) => dependencies.context.push(item.path.clone()),
+                    (_, Some(stat)) if is_dir(&stat) => {
+                        problems.push(item.missing("is a directory, not a requirements file"))
+                    }
+                    (_, Some(_))
+                        if top && item.path.rsplit('/').next() == Some("pyproject.toml") =>
+                    {
+                        let text = self.read_text(&view, &item.path).await?;
+                        match requirements::pyproject_dependencies(&text, &extras) {
+                            Ok(list) => {
+                                generated += 1;
+                                let mut text = list.join("\n");
+                                text.push('\n');
+                                dependencies.inputs.push(Input::Generated {
+                                    name: format!("pyproject-{generated}.txt"),
+                                    text,
+                                });
+                            }
+                            Err(why) => problems.push(
+                                Diagnostic::new(item.span, format!("`{}` {why}", item.path))
+                                    .with_hint("pyslim installs the [project] dependencies (and `extras:`) of a PEP 621 pyproject.toml"),
+                            ),
+                        }
+                    }
+                    (_, Some(_)) => {
+                        let text = self.read_text(&view, &item.path).await?;
+                        let (found, bad) = requirements::references(&item.path, &text);
+                        for problem in bad {
+                            problems.push(
+                                Diagnostic::new(item.span, format!("{}:{}: {}", item.path, problem.line, problem.message))
+                                    .with_hint("requirements files may refer only to files inside the build context"),
+                            );
+                        }
+                        for reference in found {
+                            next.push(Pending {
+                                path: reference.path,
+                                kind: reference.kind,
+                                span: item.span,
+                                from: Some((item.path.clone(), reference.line)),
+                            });
+                        }
+                        if top {
+                            dependencies.inputs.push(Input::File(item.path.clone()));
+                        }
+                        dependencies.context.push(item.path);
+                    }
+                }
+            }
+            round = next;
+        }
+        Ok(if problems.is_empty() {
+            Ok(dependencies)
+        } else {
+            Err(problems)
+        })
+    }
+
+    async fn check_app(
+        &mut self,
+        app: &str,
+        span: Span,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Result<(), GatewayError> {
+        const PROJECT_FILES: [&str; 2] = ["pyproject.toml", "setup.py"];
+        let files: Vec<String> = PROJECT_FILES
+            .iter()
+            .map(|f| {
+                if app == "." {
+                    f.to_string()
+                } else {
+                    format!("{app}/{f}")
+                }
+            })
+            .collect();
+        let view = self.view(&files, true).await?;
+        for file in &files {
+            if self.gateway.stat_file(&view, file).await?.is_some() {
+                return Ok(());
+            }
+        }
+        problems.push(
+            Diagnostic::new(span, format!("`{app}` has no pyproject.toml or setup.py in the build context"))
+                .with_hint("point `app:` at the directory of your project (relative to the build context), or leave it out"),
+        );
+        Ok(())
+    }
+
+    async fn read_text(&mut self, view: &Reference, path: &str) -> Result<String, GatewayError> {
+        let bytes = self.gateway.read_file(view, path).await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The context narrowed to `paths`: BuildKit transfers only those.
+    async fn view(&mut self, paths: &[String], ignore: bool) -> Result<Reference, GatewayError> {
+        let mut attrs = vec![("local.includepattern", json_list(paths))];
+        if ignore && !self.excludes.is_empty() {
+            attrs.push(("local.excludepatterns", json_list(self.excludes)));
+        }
+        let state = local(self.name, self.session_id, &attrs);
+        self.gateway.solve(llb::marshal(&state, None)).await
+    }
+}
+
+struct Pending {
+    path: String,
+    kind: Kind,
+    /// The spec entry this file was reached from.
+    span: Span,
+    /// The requirements file and line that named it, unless the spec did.
+    from: Option<(String, u32)>,
+}
+
+impl Pending {
+    fn missing(&self, what: &str) -> Diagnostic {
+        let message = match &self.from {
+            None => format!("the requirements file `{}` {what}", self.path),
+            Some((file, line)) => format!("`{}`, named at {file}:{line}, {what}", self.path),
+        };
+        Diagnostic::new(self.span, message).with_hint(
+            "paths are relative to the build context (the last argument of `docker buildx build`); \
+             check the name and your .dockerignore",
+        )
+    }
+}
+
+fn is_dir(stat: &Stat) -> bool {
+    const S_IFMT: u32 = 0o170000;
+    const S_IFDIR: u32 = 0o040000;
+    stat.mode & S_IFMT == S_IFDIR
+}
