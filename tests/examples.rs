@@ -54,9 +54,16 @@ fn assert_runs_as(image: &str, user: &str) {
 }
 
 fn build(name: &str) -> String {
+    build_with(name, name, &[])
+}
+
+/// Builds example `name` as `pyslim-e2e/TAG` with extra build options.
+fn build_with(name: &str, tag: &str, extra: &[&str]) -> String {
     require_engine();
-    let tag = format!("pyslim-e2e/{name}");
-    let out = build_example(name, &tag, &["--label", "org.pyslim.e2e=yes"]);
+    let tag = format!("pyslim-e2e/{tag}");
+    let mut options = vec!["--label", "org.pyslim.e2e=yes"];
+    options.extend(extra);
+    let out = build_example(name, &tag, &options);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "building {name} failed:\n{log}");
     assert!(
@@ -127,10 +134,50 @@ fn ldap_runs_with_runtime_libraries_only() {
         "ls /usr/lib/*/libldap* ; ls /usr/include/ldap.h 2>&1 || true",
     ]));
     assert!(libs.contains("libldap-2.5.so.0"), "{libs}");
+    // The test tools belong to the `test` target only.
+    let pytest = output(docker().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "python",
+        &image,
+        "-c",
+        "import pytest",
+    ]));
+    assert!(
+        !pytest.status.success(),
+        "pytest must not be in the default image"
+    );
     assert!(
         libs.contains("No such file"),
         "headers must not reach the image: {libs}"
     );
     assert_runs_as(&image, "app");
+    assert_clean(&image);
+}
+
+#[test]
+fn ldap_test_target_adds_test_tools_and_runs_the_tests() {
+    // requirements-dev.txt pulls requirements.txt in with `-r`: both reach the dependency step.
+    let image = build_with("ldap", "ldap-test", &["--target", "test"]);
+    let out = output(docker().args(["run", "--rm", &image]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the tests fail in the test image:\n{text}"
+    );
+    assert!(text.contains("1 passed"), "{text}");
+    assert_runs_as(&image, "app");
+    assert_clean(&image);
+}
+
+#[test]
+fn pyproject_dependencies_extras_and_build_args() {
+    let image = build_with("pyproject", "pyproject", &["--build-arg", "PYTHON=3.11"]);
+    let out = run(docker().args(["run", "--rm", &image]));
+    assert!(
+        out.contains("greet OK: six 1.16.0, click 8.1.7"),
+        "unexpected output: {out}"
+    );
     assert_clean(&image);
 }
