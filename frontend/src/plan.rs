@@ -218,7 +218,12 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             };
             args.extend(["--requirement".to_string(), path]);
         }
-        let mut mounts = vec![context(&dependencies.context, false), pip_cache()];
+        let mut mounts = vec![pip_cache()];
+        // Without files to see (a pyproject's list is generated), the step sees no context at
+        // all: an empty include list would mean all of it.
+        if !dependencies.context.is_empty() {
+            mounts.push(context(&dependencies.context, false));
+        }
         if !generated.is_empty() {
             mounts.push(Mount::Files {
                 dest: GENERATED.into(),
@@ -233,7 +238,12 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             action: Action::Run(Run {
                 args,
                 env: vec![("PIP_CACHE_DIR".into(), PIP_CACHE.into())],
-                cwd: CONTEXT.into(),
+                cwd: if dependencies.context.is_empty() {
+                    "/"
+                } else {
+                    CONTEXT
+                }
+                .into(),
                 mounts,
             }),
             origin: spec.requirements.first().map(|r| r.span),
@@ -283,7 +293,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
                 name,
             ]),
             Vec::new(),
-            Some(spec.user.span),
+            Some(spec.user.span).filter(|span| span.line > 0),
         );
     }
     if let Some(workdir) = &spec.workdir {

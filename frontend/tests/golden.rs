@@ -1,48 +1,17 @@
 //! Golden LLB of every example: spec → plan → LLB, rendered one op per line with its digest.
 //! Any change to the graph shows up as a diff of these snapshots.
 
+mod support;
+
 use std::fs;
 use std::path::Path;
 
 use pyslim_frontend::llb;
-use pyslim_frontend::lower::{Target, lower};
-use pyslim_frontend::plan::{BaseImage, Bases, Dependencies, Settings, plan};
-use pyslim_frontend::platform::Platform;
-use pyslim_spec::{SourceFile, load};
 
-fn bases() -> Bases {
-    let env = vec![
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
-        "LANG=C.UTF-8".to_string(),
-    ];
-    Bases {
-        compile: BaseImage {
-            reference: "python:3.11".into(),
-            env: env.clone(),
-        },
-        runtime: BaseImage {
-            reference: "python:3.11-slim".into(),
-            env,
-        },
-    }
-}
-
-fn target() -> Target {
-    Target {
-        platform: Platform {
-            os: "linux".into(),
-            architecture: "amd64".into(),
-            variant: None,
-        },
-        session_id: "golden-session".into(),
-        context: "context".into(),
-        excludes: Vec::new(),
-        proxy: Default::default(),
-    }
-}
-
-#[test]
-fn examples() {
+/// Each example built through the real frontend loop against the fake gateway: the graph it
+/// solves and the image config it returns are the snapshot.
+#[tokio::test]
+async fn examples() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let mut names: Vec<String> = fs::read_dir(&dir)
         .expect("examples/")
@@ -51,29 +20,26 @@ fn examples() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert!(names.len() >= 2);
+    assert!(names.len() >= 3);
     for name in names {
-        let text = fs::read_to_string(dir.join(&name).join("pyslim.yaml")).expect("spec");
-        let source = SourceFile::new("pyslim.yaml", text.clone());
-        let spec = load(source).unwrap_or_else(|d| panic!("{name}: {d}"));
-        let plan = plan(
-            &spec,
-            &Dependencies::of(&spec),
-            bases(),
-            &Settings::default(),
-        );
-        let state = lower(&plan, &target());
-        let file = llb::SourceFile {
-            filename: "pyslim.yaml".into(),
-            data: text.into_bytes(),
-            language: "yaml".into(),
-        };
-        let definition = llb::marshal(&state, Some(&file));
+        let files = support::directory(&dir.join(&name));
+        let context: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(path, data)| (path.as_str(), data.as_slice()))
+            .collect();
+        let spec = fs::read_to_string(dir.join(&name).join("pyslim.yaml")).expect("spec");
+        let options = [("filename", "pyslim.yaml"), ("platform", "linux/amd64")];
+        let (result, recorded) = support::build(&spec, &context, &options).await;
+        if let Err(failure) = result {
+            panic!("{name}: {failure:?}");
+        }
+        let definition = recorded.graph();
         for op in &definition.def {
             assert_go_order(op);
         }
+        let config = serde_json::to_string_pretty(&recorded.config()).expect("json");
         insta::with_settings!({snapshot_path => "golden", prepend_module_to_snapshot => false}, {
-            insta::assert_snapshot!(name.clone(), llb::render(&definition));
+            insta::assert_snapshot!(name.clone(), format!("{}\n{config}\n", llb::render(definition)));
         });
     }
 }

@@ -4,7 +4,8 @@ use std::fmt;
 use std::ops::Deref;
 
 /// A place in the spec file: 1-based line and column (in characters), and how many characters
-/// on that line the value covers (at least one, so a caret can always be drawn).
+/// on that line the value covers (at least one, so a caret can always be drawn). The default
+/// span, line 0, marks a value the spec did not write (a default).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     pub line: u32,

@@ -293,7 +293,8 @@ impl Validator<'_> {
             env: fields.env,
             workdir: fields.workdir,
             user: fields.user.unwrap_or_else(|| {
-                Spanned::new(User::Named(User::DEFAULT.to_string()), Span::new(1, 1, 1))
+                // Not written in the spec: no line to point at.
+                Spanned::new(User::Named(User::DEFAULT.to_string()), Span::default())
             }),
             expose: fields.expose,
             labels: fields.labels,

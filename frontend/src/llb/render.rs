@@ -91,7 +91,12 @@ pub fn render(definition: &pb::Definition) -> String {
             }
             Some(pb::op::Op::File(file)) => {
                 let on: Vec<_> = op.inputs.iter().map(input).collect();
-                let _ = write!(out, " file on {}", on.join(" "));
+                let on = if on.is_empty() {
+                    "scratch".to_string()
+                } else {
+                    on.join(" ")
+                };
+                let _ = write!(out, " file on {on}");
                 for action in &file.actions {
                     match &action.action {
                         Some(pb::file_action::Action::Mkdir(mkdir)) => {

@@ -1,0 +1,343 @@
+//! The real frontend loop against a fake LLBBridge: what it asks BuildKit for, the graph it
+//! solves, the image it returns, and the errors it returns instead.
+
+mod support;
+
+use prost::Message;
+use pyslim_frontend::llb::{self, pb};
+use sha2::{Digest, Sha256};
+
+const SPEC: &str = "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\napp: .\nruntime: [libpq5]\nentrypoint: [gunicorn, app:app]\nenv: {GREETING: hi}\nworkdir: /app\n";
+
+fn context() -> Vec<(&'static str, &'static [u8])> {
+    vec![
+        (
+            "requirements.txt",
+            b"-r base.txt\nflask==3.0.3\n".as_slice(),
+        ),
+        ("base.txt", b"gunicorn==22.0.0\n".as_slice()),
+        (
+            "pyproject.toml",
+            b"[project]\nname='app'\nversion='1'\n".as_slice(),
+        ),
+        ("app/__init__.py", b"".as_slice()),
+    ]
+}
+
+fn ops(definition: &pb::Definition) -> Vec<(String, pb::Op)> {
+    definition
+        .def
+        .iter()
+        .map(|bytes| {
+            let digest = format!("sha256:{:x}", Sha256::digest(bytes));
+            (
+                digest,
+                pb::Op::decode(bytes.as_slice()).expect("op decodes"),
+            )
+        })
+        .collect()
+}
+
+fn named<'a>(
+    definition: &'a pb::Definition,
+    ops: &'a [(String, pb::Op)],
+    name: &str,
+) -> &'a pb::Op {
+    ops.iter()
+        .find(|(digest, _)| {
+            definition.metadata[digest]
+                .description
+                .get("llb.customname")
+                .map(String::as_str)
+                == Some(name)
+        })
+        .map(|(_, op)| op)
+        .unwrap_or_else(|| panic!("no op named {name}"))
+}
+
+fn exec(op: &pb::Op) -> &pb::ExecOp {
+    match &op.op {
+        Some(pb::op::Op::Exec(exec)) => exec,
+        other => panic!("not an exec: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn builds_and_returns_the_image() {
+    let (result, recorded) = support::build(
+        SPEC,
+        &context(),
+        &[("filename", "pyslim.yaml"), ("label:team", "core")],
+    )
+    .await;
+    result.expect("the build succeeds");
+
+    // The definition is well formed: inputs before use, metadata keyed by the op digests,
+    // a bare terminal op last, and every op in the encoding the solver digests.
+    let definition = recorded.graph();
+    let ops = ops(definition);
+    for (i, (digest, op)) in ops.iter().enumerate() {
+        for input in &op.inputs {
+            let at = ops
+                .iter()
+                .position(|(d, _)| *d == input.digest)
+                .expect("input is defined");
+            assert!(at < i, "input of op {i} comes later");
+        }
+        assert_eq!(llb::encode_op(op), definition.def[i], "op {i} re-encodes");
+        if i + 1 < ops.len() {
+            assert!(
+                definition.metadata.contains_key(digest),
+                "op {i} has metadata"
+            );
+        }
+    }
+    let (_, terminal) = ops.last().expect("ops");
+    assert!(terminal.op.is_none() && terminal.inputs.len() == 1);
+    assert_eq!(
+        definition
+            .metadata
+            .keys()
+            .filter(|k| !ops.iter().any(|(d, _)| d == *k))
+            .count(),
+        0,
+        "metadata only for ops of the definition"
+    );
+
+    // The dependency step sees the requirements file and what it includes, nothing else.
+    let wheels = named(
+        definition,
+        &ops,
+        "[compile] build dependency wheels: requirements.txt",
+    );
+    let context_input = &exec(wheels)
+        .mounts
+        .iter()
+        .find(|m| m.dest == "/pyslim-context")
+        .expect("context mount");
+    let context_op = ops
+        .iter()
+        .find(|(d, _)| *d == wheels.inputs[context_input.input as usize].digest)
+        .map(|(_, op)| op)
+        .expect("context op");
+    let Some(pb::op::Op::Source(source)) = &context_op.op else {
+        panic!("context is a source")
+    };
+    assert_eq!(
+        source.attrs["local.includepattern"],
+        r#"["requirements.txt","base.txt"]"#
+    );
+    assert!(context_input.readonly);
+
+    // The slim stage sees the wheels through a read-only bind, with no output of its own.
+    let install = exec(named(definition, &ops, "[slim] install dependencies"));
+    let mount = install
+        .mounts
+        .iter()
+        .find(|m| m.dest == "/wheels")
+        .expect("wheels mount");
+    assert!(mount.readonly && mount.selector == "/wheels" && mount.output == -1);
+    assert!(
+        install
+            .meta
+            .as_ref()
+            .expect("meta")
+            .env
+            .contains(&"LANG=C.UTF-8".to_string())
+    );
+
+    // The spec travels with the definition, so failing steps can point at its lines.
+    let source = definition.source.as_ref().expect("source info");
+    assert_eq!(source.infos[0].filename, "pyslim.yaml");
+    assert!(!source.locations.is_empty());
+
+    // Both bases were resolved for the platform; the config is the runtime base's plus ours.
+    assert_eq!(recorded.resolved.len(), 2);
+    let config = recorded.config();
+    assert_eq!(config["os"], "linux");
+    assert!(config.get("rootfs").is_none(), "the exporter writes rootfs");
+    assert_eq!(config["config"]["User"], "app");
+    assert_eq!(config["config"]["WorkingDir"], "/app");
+    assert_eq!(config["config"]["Entrypoint"][0], "gunicorn");
+    assert_eq!(config["config"]["Cmd"], serde_json::Value::Null);
+    assert_eq!(config["config"]["Labels"]["team"], "core");
+    let env = config["config"]["Env"].as_array().expect("env");
+    assert!(env.iter().any(|e| e == "GREETING=hi"), "{env:?}");
+    let history = config["history"].as_array().expect("history");
+    // base + apt + user + workdir + dependencies + app
+    assert_eq!(history.len(), 6, "{history:?}");
+}
+
+#[tokio::test]
+async fn spec_errors_are_returned_with_their_lines() {
+    let spec = "# syntax=org/pyslim\npyhton: \"3.11\"\nrequirements: requirements.txt\n";
+    let (result, recorded) = support::build(spec, &context(), &[("filename", "pyslim.yaml")]).await;
+    assert!(result.is_err());
+    let error = recorded.error();
+    assert_eq!(error.code, 2);
+    assert!(
+        error
+            .message
+            .contains("pyslim.yaml:2:1: error: `pyhton` is not a top-level key"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("did you mean `python`?"));
+    let detail = &error.details[0];
+    assert_eq!(
+        detail.type_url,
+        "github.com/moby/buildkit/errdefs.Source+json"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&detail.value).expect("json");
+    assert_eq!(json["info"]["filename"], "pyslim.yaml");
+    assert_eq!(json["ranges"][0]["start"]["line"], 2);
+    // Only the spec was read: no graph was solved and nothing was resolved.
+    assert_eq!(recorded.solves.len(), 1);
+    assert!(recorded.resolved.is_empty());
+}
+
+#[tokio::test]
+async fn missing_and_escaping_includes_point_at_the_requirements_entry() {
+    let context = vec![
+        (
+            "requirements.txt",
+            b"-r more/missing.txt\n-c ../outside.txt\n".as_slice(),
+        ),
+        ("pyproject.toml", b"[project]\nname='app'\n".as_slice()),
+    ];
+    let (result, recorded) = support::build(SPEC, &context, &[("filename", "pyslim.yaml")]).await;
+    assert!(result.is_err());
+    let message = &recorded.error().message;
+    assert!(message.contains("pyslim.yaml:3:15: error: `more/missing.txt`, named at requirements.txt:1, is not in the build context"), "{message}");
+    assert!(message.contains("pyslim.yaml:3:15: error: requirements.txt:2: `../outside.txt` is outside the build context"), "{message}");
+}
+
+#[tokio::test]
+async fn options_reach_the_graph_and_the_config() {
+    let (result, recorded) = support::build(
+        SPEC,
+        &context(),
+        &[
+            ("filename", "pyslim.yaml"),
+            ("no-cache", ""),
+            ("platform", "linux/arm64"),
+            ("build-arg:HTTPS_PROXY", "http://proxy:3128"),
+        ],
+    )
+    .await;
+    result.expect("the build succeeds");
+    let definition = recorded.graph();
+    for (digest, op) in ops(definition) {
+        if let Some(pb::op::Op::Exec(exec)) = &op.op {
+            assert!(
+                definition.metadata[&digest].ignore_cache,
+                "--no-cache reaches every step"
+            );
+            let proxy = exec
+                .meta
+                .as_ref()
+                .and_then(|m| m.proxy_env.as_ref())
+                .expect("proxy env");
+            assert_eq!(proxy.https_proxy, "http://proxy:3128");
+            assert!(
+                !exec
+                    .meta
+                    .as_ref()
+                    .expect("meta")
+                    .env
+                    .iter()
+                    .any(|e| e.contains("proxy:3128"))
+            );
+        }
+        // Local sources are the same files on any platform; everything else targets arm64.
+        let local =
+            matches!(&op.op, Some(pb::op::Op::Source(s)) if s.identifier.starts_with("local://"));
+        if op.op.is_some() && !local {
+            assert_eq!(
+                op.platform.as_ref().map(|p| p.architecture.as_str()),
+                Some("arm64")
+            );
+        }
+    }
+    assert_eq!(recorded.config()["architecture"], "arm64");
+    assert_eq!(
+        recorded.resolved[0]
+            .platform
+            .as_ref()
+            .map(|p| p.architecture.as_str()),
+        Some("arm64")
+    );
+}
+
+#[tokio::test]
+async fn targets_and_build_args_come_from_the_options() {
+    let spec = "python: \"${PY}\"\nargs: {PY: \"3.11\"}\nrequirements: requirements.txt\ntargets:\n  test:\n    runtime: [libpq5]\n";
+    let (result, recorded) = support::build(
+        spec,
+        &context(),
+        &[
+            ("filename", "pyslim.yaml"),
+            ("target", "test"),
+            ("build-arg:PY", "3.12"),
+        ],
+    )
+    .await;
+    result.expect("the build succeeds");
+    let references: Vec<&str> = recorded.resolved.iter().map(|r| r.r#ref.as_str()).collect();
+    assert_eq!(
+        references,
+        [
+            "docker.io/library/python:3.12",
+            "docker.io/library/python:3.12-slim"
+        ]
+    );
+    let definition = recorded.graph();
+    let ops = ops(definition);
+    named(definition, &ops, "[slim] apt-get install libpq5");
+
+    let (result, recorded) = support::build(
+        spec,
+        &context(),
+        &[("filename", "pyslim.yaml"), ("target", "prod")],
+    )
+    .await;
+    assert!(result.is_err());
+    assert!(
+        recorded
+            .error()
+            .message
+            .contains("there is no target `prod`")
+    );
+}
+
+#[tokio::test]
+async fn one_platform_at_a_time_and_no_subrequests_yet() {
+    let (result, recorded) = support::build(
+        SPEC,
+        &context(),
+        &[
+            ("filename", "pyslim.yaml"),
+            ("platform", "linux/amd64,linux/arm64"),
+        ],
+    )
+    .await;
+    assert!(result.is_err());
+    assert!(
+        recorded.error().message.contains("one platform at a time"),
+        "{}",
+        recorded.error().message
+    );
+    assert!(recorded.solves.is_empty());
+}
+
+#[tokio::test]
+async fn an_unresolvable_base_is_an_error_at_its_line() {
+    let spec = "python: \"3.11\"\nrequirements: requirements.txt\nbase: {runtime: \"registry.example/does-not-exist:1\"}\n";
+    let (result, recorded) = support::build(spec, &context(), &[("filename", "pyslim.yaml")]).await;
+    assert!(result.is_err());
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("pyslim.yaml:3:17: error: cannot resolve the base image"),
+        "{message}"
+    );
+}
