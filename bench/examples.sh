@@ -43,7 +43,8 @@ for name in "${names[@]}"; do
   pkg=$(find "$ctx" -name __init__.py -not -path '*/.*' | head -n1)
   echo "BENCH_STAMP = '$(date +%s%N)'" >"$(dirname "$pkg")/_bench_stamp.py"
   app=$(seconds build)
-  base="python:$(sed -n 's/^python: *"\([^"]*\)".*/\1/p' "$ctx/pyslim.yaml")-slim"
+  # The frontend records the runtime base it resolved in the image's labels.
+  base=$($DOCKER image inspect "$tag" --format '{{index .Config.Labels "org.opencontainers.image.base.name"}}')
   size=$($DOCKER image inspect "$tag" --format '{{.Size}}')
   base_size=$($DOCKER image inspect "$base" --format '{{.Size}}')
   layers=$(( $($DOCKER image inspect "$tag" --format '{{len .RootFS.Layers}}') - $($DOCKER image inspect "$base" --format '{{len .RootFS.Layers}}') ))

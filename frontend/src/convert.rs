@@ -95,16 +95,16 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     };
 
     let (compile, runtime) = (&spec.base.compile, &spec.base.runtime);
-    let compile_config = resolve(gw, compile, &source, &platform, options).await?;
-    let runtime_config = resolve(gw, runtime, &source, &platform, options).await?;
+    let compile = resolve(gw, compile, &source, &platform, options).await?;
+    let runtime = resolve(gw, runtime, &source, &platform, options).await?;
     let bases = Bases {
         compile: BaseImage {
-            reference: compile.to_string(),
-            env: image::env(&compile_config),
+            reference: compile.reference.clone(),
+            env: image::env(&compile.config),
         },
         runtime: BaseImage {
-            reference: runtime.to_string(),
-            env: image::env(&runtime_config),
+            reference: runtime.reference.clone(),
+            env: image::env(&runtime.config),
         },
     };
 
@@ -114,7 +114,12 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     let reference = gw.solve(definition).await?;
 
     let layers: Vec<&str> = plan.layers().collect();
-    let config = image::config(&runtime_config, &spec, &options.labels, &platform, &layers);
+    let base = image::Base {
+        config: &runtime.config,
+        name: &runtime.reference,
+        digest: &runtime.digest,
+    };
+    let config = image::config(&base, &spec, &options.labels, &platform, &layers);
     let metadata = BTreeMap::from([(
         "containerimage.config".to_string(),
         serde_json::to_vec(&config).expect("a JSON value always serialises"),
@@ -183,20 +188,29 @@ async fn read_spec(gw: &mut Gateway, options: &Options) -> Result<SourceFile, Fa
     Ok(SourceFile::new(filename.clone(), text))
 }
 
+/// A base image as the engine resolved it for the target platform.
+struct Resolved {
+    /// Normalised, e.g. `docker.io/library/python:3.11-slim`.
+    reference: String,
+    /// Empty for an image only in the engine's local store.
+    digest: String,
+    config: Vec<u8>,
+}
+
 async fn resolve(
     gw: &mut Gateway,
     image: &Spanned<pyslim_spec::ImageRef>,
     source: &SourceFile,
     platform: &Platform,
     options: &Options,
-) -> Result<Vec<u8>, Failure> {
+) -> Result<Resolved, Failure> {
     let reference = llb::normalize_image_ref(image.as_str());
     let log_name = format!("[internal] load metadata for {reference}");
     match gw
         .resolve_image_config(&reference, Some(platform), &log_name, options.session_id.as_deref())
         .await
     {
-        Ok((_digest, config)) => Ok(config),
+        Ok((digest, config)) => Ok(Resolved { reference, digest, config }),
         Err(error) => Err(Failure::Spec(Diagnostics::new(
             source.clone(),
             vec![

@@ -11,14 +11,22 @@ use crate::platform::Platform;
 /// The base image's config JSON (as ResolveImageConfig returns it) turned into ours.
 /// A base config that is not a JSON object is treated as empty: the engine resolved it, so
 /// a strange one is the base image's problem, not a reason to fail the build.
+/// The runtime base image as resolved: its config JSON, and the name and digest that the
+/// image's `org.opencontainers.image.base.*` labels record for scanners and rebuild bots.
+pub struct Base<'a> {
+    pub config: &'a [u8],
+    pub name: &'a str,
+    pub digest: &'a str,
+}
+
 pub fn config(
-    base: &[u8],
+    base: &Base<'_>,
     spec: &Spec,
     labels: &BTreeMap<String, String>,
     platform: &Platform,
     layers: &[&str],
 ) -> Value {
-    let mut image = match serde_json::from_slice::<Value>(base) {
+    let mut image = match serde_json::from_slice::<Value>(base.config) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
@@ -61,11 +69,19 @@ pub fn config(
             ports.insert(port.to_string(), json!({}));
         }
     }
-    if !spec.labels.is_empty() || !labels.is_empty() {
-        let all = object_entry(&mut config, "Labels");
-        for (key, value) in spec.labels.iter().chain(labels) {
-            all.insert(key.clone(), json!(value));
-        }
+    let all = object_entry(&mut config, "Labels");
+    all.insert(
+        "org.opencontainers.image.base.name".into(),
+        json!(base.name),
+    );
+    if !base.digest.is_empty() {
+        all.insert(
+            "org.opencontainers.image.base.digest".into(),
+            json!(base.digest),
+        );
+    }
+    for (key, value) in spec.labels.iter().chain(labels) {
+        all.insert(key.clone(), json!(value));
     }
     image.insert("config".into(), Value::Object(config));
 
@@ -131,6 +147,14 @@ mod tests {
         "config":{"Env":["PATH=/usr/local/bin:/usr/bin","LANG=C.UTF-8"],"Cmd":["python3"],"Labels":{"base":"yes"}},
         "history":[{"created_by":"debootstrap"}]}"#;
 
+    fn base(config: &[u8]) -> Base<'_> {
+        Base {
+            config,
+            name: "docker.io/library/python:3.11-slim",
+            digest: "sha256:ab",
+        }
+    }
+
     fn amd64() -> Platform {
         Platform {
             os: "linux".into(),
@@ -146,7 +170,7 @@ mod tests {
         );
         let labels = BTreeMap::from([("build".to_string(), "ci".to_string())]);
         let image = config(
-            BASE.as_bytes(),
+            &base(BASE.as_bytes()),
             &spec,
             &labels,
             &amd64(),
@@ -168,7 +192,9 @@ mod tests {
         assert_eq!(c["ExposedPorts"], json!({"8000/tcp": {}, "53/udp": {}}));
         assert_eq!(
             c["Labels"],
-            json!({"base": "yes", "team": "py", "build": "ci"})
+            json!({"base": "yes", "team": "py", "build": "ci",
+                "org.opencontainers.image.base.name": "docker.io/library/python:3.11-slim",
+                "org.opencontainers.image.base.digest": "sha256:ab"})
         );
         assert!(image.get("rootfs").is_none());
         assert_eq!(image["history"].as_array().map(Vec::len), Some(2));
@@ -181,7 +207,13 @@ mod tests {
     #[test]
     fn base_cmd_stays_without_entrypoint_and_root_is_kept() {
         let spec = spec("python: '3.11'\napp: .\nuser: root\n");
-        let image = config(BASE.as_bytes(), &spec, &BTreeMap::new(), &amd64(), &[]);
+        let image = config(
+            &base(BASE.as_bytes()),
+            &spec,
+            &BTreeMap::new(),
+            &amd64(),
+            &[],
+        );
         assert_eq!(image["config"]["Cmd"], json!(["python3"]));
         assert_eq!(image["config"]["User"], json!("root"));
     }
@@ -189,7 +221,7 @@ mod tests {
     #[test]
     fn garbage_base_config_still_yields_a_valid_config() {
         let spec = spec("python: '3.11'\napp: .\n");
-        let image = config(b"not json", &spec, &BTreeMap::new(), &amd64(), &[]);
+        let image = config(&base(b"not json"), &spec, &BTreeMap::new(), &amd64(), &[]);
         assert_eq!(image["os"], json!("linux"));
         assert_eq!(image["config"]["Env"], json!([]));
         assert_eq!(env(b"not json"), Vec::<String>::new());

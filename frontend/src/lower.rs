@@ -78,7 +78,11 @@ impl Lowering<'_> {
                     env,
                     cwd: run.cwd.clone(),
                     user: String::new(),
-                    network: llb::Network::Sandbox,
+                    network: if run.host_network {
+                        llb::Network::Host
+                    } else {
+                        llb::Network::Sandbox
+                    },
                     mounts: run.mounts.iter().map(|m| self.mount(m)).collect(),
                     proxy: self.target.proxy.clone(),
                     meta,
@@ -122,6 +126,7 @@ impl Lowering<'_> {
                 },
             ),
             Mount::Tmpfs { dest } => (dest, MountSource::Tmpfs),
+            Mount::Secret { dest, id } => (dest, MountSource::Secret { id: id.clone() }),
             Mount::Files { dest, files } => (
                 dest,
                 MountSource::Bind {

@@ -91,6 +91,8 @@ pub struct Run {
     pub env: Vec<(String, String)>,
     pub cwd: String,
     pub mounts: Vec<Mount>,
+    /// Download through the host's network (`network: host`) instead of the build sandbox's.
+    pub host_network: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,6 +112,8 @@ pub enum Mount {
     /// An empty in-memory filesystem, gone when the step ends: scratch space (`/tmp`) that
     /// leaves nothing, not even a changed directory time, in the layer.
     Tmpfs { dest: String },
+    /// A BuildKit secret as a file, present only while the step runs.
+    Secret { dest: String, id: String },
     /// Files the frontend writes, as a read-only directory.
     Files {
         dest: String,
@@ -205,8 +209,10 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
         compile = b.apt(Stage::Compile, compile, &packages, spec.system[0].span);
     }
+    let fetch = Fetch::of(spec);
     let deps = (!dependencies.inputs.is_empty()).then(|| {
         let mut args = pip(&["wheel", "--wheel-dir", WHEELS]);
+        args.extend(fetch.args.iter().cloned());
         let mut generated = Vec::new();
         for input in &dependencies.inputs {
             let path = match input {
@@ -218,11 +224,13 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             };
             args.extend(["--requirement".to_string(), path]);
         }
-        let mut mounts = vec![pip_cache()];
+        let mut see = dependencies.context.clone();
+        see.extend(fetch.context.iter().cloned());
+        let mut mounts = fetch.mounts.clone();
         // Without files to see (a pyproject's list is generated), the step sees no context at
         // all: an empty include list would mean all of it.
-        if !dependencies.context.is_empty() {
-            mounts.push(context(&dependencies.context, false));
+        if !see.is_empty() {
+            mounts.push(context(&see, false));
         }
         if !generated.is_empty() {
             mounts.push(Mount::Files {
@@ -237,14 +245,10 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             on: compile,
             action: Action::Run(Run {
                 args,
-                env: vec![("PIP_CACHE_DIR".into(), PIP_CACHE.into())],
-                cwd: if dependencies.context.is_empty() {
-                    "/"
-                } else {
-                    CONTEXT
-                }
-                .into(),
+                env: fetch.env.clone(),
+                cwd: if see.is_empty() { "/" } else { CONTEXT }.into(),
                 mounts,
+                host_network: fetch.host_network,
             }),
             origin: spec.requirements.first().map(|r| r.span),
             history: None,
@@ -253,17 +257,29 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
     });
     let app = spec.app.as_ref().map(|app| {
         let mut args = pip(&["wheel", "--no-deps", "--wheel-dir", APP_WHEEL]);
+        args.extend(fetch.args.iter().cloned());
+        if spec.index.offline {
+            // Build requirements cannot be fetched: use the compile image's setuptools.
+            args.push("--no-build-isolation".into());
+        }
         args.push(project_dir(app.as_str()));
+        let mut see = include_app(app.as_str());
+        if !see.is_empty() {
+            see.extend(fetch.context.iter().cloned());
+        }
+        let mut mounts = fetch.mounts.clone();
+        // Building in-tree writes build/ and *.egg-info into the project; let it, then discard.
+        mounts.push(context(&see, true));
         b.push(Step {
             stage: Stage::Compile,
             name: format!("build app wheel: {app}"),
             on: compile,
             action: Action::Run(Run {
                 args,
-                env: vec![("PIP_CACHE_DIR".into(), PIP_CACHE.into())],
+                env: fetch.env.clone(),
                 cwd: CONTEXT.into(),
-                // Building in-tree writes build/ and *.egg-info into the project; let it, then discard.
-                mounts: vec![context(&include_app(app.as_str()), true), pip_cache()],
+                mounts,
+                host_network: fetch.host_network,
             }),
             origin: Some(app.span),
             history: None,
@@ -348,6 +364,55 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
     }
 }
 
+/// How the compile stage's pip reaches packages: which index, which wheel directories, with
+/// which credentials, over which network.
+struct Fetch {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    mounts: Vec<Mount>,
+    /// Context directories the downloading steps must see (`find-links`).
+    context: Vec<String>,
+    host_network: bool,
+}
+
+impl Fetch {
+    fn of(spec: &Spec) -> Fetch {
+        let index = &spec.index;
+        let mut args = Vec::new();
+        if index.offline {
+            args.push("--no-index".to_string());
+        }
+        if let Some(url) = &index.url {
+            args.extend(["--index-url".to_string(), url.to_string()]);
+        }
+        for url in &index.extra {
+            args.extend(["--extra-index-url".to_string(), url.to_string()]);
+        }
+        for dir in &spec.find_links {
+            args.extend(["--find-links".to_string(), format!("{CONTEXT}/{dir}")]);
+        }
+        let mut env = vec![("PIP_CACHE_DIR".to_string(), PIP_CACHE.to_string())];
+        let mut mounts = vec![pip_cache()];
+        if let Some(id) = &index.secret {
+            // pip (through requests) reads credentials from the netrc file $NETRC names: the
+            // environment holds a path, the secret stays in the secret mount.
+            let dest = format!("/run/secrets/{id}");
+            env.push(("NETRC".into(), dest.clone()));
+            mounts.push(Mount::Secret {
+                dest,
+                id: id.to_string(),
+            });
+        }
+        Fetch {
+            args,
+            env,
+            mounts,
+            context: spec.find_links.iter().map(|d| d.to_string()).collect(),
+            host_network: spec.host_network.is_some(),
+        }
+    }
+}
+
 struct Builder<'a> {
     steps: Vec<Step>,
     settings: &'a Settings,
@@ -387,6 +452,7 @@ impl Builder<'_> {
                 env: Vec::new(),
                 cwd: "/".into(),
                 mounts,
+                host_network: false,
             }),
             origin,
             history,
@@ -588,6 +654,51 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn index_secret_find_links_and_network_reach_both_downloading_steps() {
+        let plan = plan_of(
+            "python: '3.11'\nrequirements: r.txt\napp: src\nfind-links: [wheelhouse]\nnetwork: host\nindex:\n  url: https://pypi.example.com/simple\n  extra: [https://extra.example.com/simple]\n  secret: pypi-netrc\n",
+            &Settings::default(),
+        );
+        for name in [
+            "[compile] build dependency wheels: r.txt",
+            "[compile] build app wheel: src",
+        ] {
+            let run = run(named(&plan, name));
+            let args = run.args.join(" ");
+            assert!(args.contains("--index-url https://pypi.example.com/simple --extra-index-url https://extra.example.com/simple --find-links /pyslim-context/wheelhouse"), "{args}");
+            assert!(run.mounts.contains(&Mount::Secret {
+                dest: "/run/secrets/pypi-netrc".into(),
+                id: "pypi-netrc".into()
+            }));
+            assert!(
+                run.env
+                    .contains(&("NETRC".into(), "/run/secrets/pypi-netrc".into()))
+            );
+            assert!(run.host_network, "{name}");
+            let sees_wheelhouse = run.mounts.iter().any(|m| matches!(m, Mount::Context { include, .. } if include.contains(&"wheelhouse".to_string())));
+            assert!(sees_wheelhouse, "{name}: {:?}", run.mounts);
+        }
+        // Installing in the slim stage downloads nothing: no secret, no host network.
+        for step in plan.steps.iter().filter(|s| s.stage == Stage::Slim) {
+            if let Action::Run(run) = &step.action {
+                assert!(
+                    !run.host_network
+                        && !run.mounts.iter().any(|m| matches!(m, Mount::Secret { .. }))
+                );
+            }
+        }
+        let offline = plan_of(
+            "python: '3.11'\nrequirements: r.txt\napp: .\nindex: none\nfind-links: [wheels]\n",
+            &Settings::default(),
+        );
+        let app = run(named(&offline, "[compile] build app wheel: ."));
+        assert!(
+            app.args.contains(&"--no-index".to_string())
+                && app.args.contains(&"--no-build-isolation".to_string())
+        );
     }
 
     #[test]

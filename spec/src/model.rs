@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::source::Spanned;
+use crate::source::{Span, Spanned};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
@@ -29,11 +29,31 @@ pub struct Spec {
     pub base: Bases,
     /// Optional dependency groups to install with a `pyproject.toml` in `requirements`.
     pub extras: Vec<Spanned<Extra>>,
+    /// Where packages come from.
+    pub index: Index,
+    /// Wheel directories in the build context that pip looks in before any index.
+    pub find_links: Vec<Spanned<ContextPath>>,
+    /// `network: host`: the steps that download use the host's network.
+    pub host_network: Option<Span>,
     /// The build arguments the spec declares, with the values this build uses.
     pub args: Vec<Arg>,
     /// Every target the spec defines; the spec's fields above are already those of `target`.
     pub targets: Vec<TargetInfo>,
     pub target: Option<String>,
+}
+
+/// The package index: PyPI (or whatever the base image's pip is configured with) by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Index {
+    /// `index: none`: no index at all, only `find-links` (offline builds).
+    pub offline: bool,
+    /// Replaces the default index (`--index-url`).
+    pub url: Option<Spanned<IndexUrl>>,
+    /// Searched as well (`--extra-index-url`).
+    pub extra: Vec<Spanned<IndexUrl>>,
+    /// A BuildKit secret holding a netrc file with the index credentials. Only its id is in the
+    /// spec; the file is mounted for the steps that download and never reaches a layer.
+    pub secret: Option<Spanned<SecretId>>,
 }
 
 /// A build argument: `args: {NAME: default}`, set with `--build-arg NAME=value`.
@@ -110,6 +130,14 @@ text_newtype!(
 text_newtype!(
     /// An image reference as `docker pull` takes it.
     ImageRef
+);
+text_newtype!(
+    /// An http(s) URL of a PEP 503 simple index, with no credentials in it.
+    IndexUrl
+);
+text_newtype!(
+    /// The id of a BuildKit secret (`docker buildx build --secret id=ID,src=FILE`).
+    SecretId
 );
 text_newtype!(
     /// A PEP 685 extra name (`[project.optional-dependencies]` key), normalised.

@@ -28,6 +28,9 @@ pub const KEYS: &[&str] = &[
     "labels",
     "base",
     "extras",
+    "index",
+    "find-links",
+    "network",
     "args",
     "targets",
 ];
@@ -49,6 +52,7 @@ pub const TARGET_KEYS: &[&str] = &[
 ];
 
 const BASE_KEYS: &[&str] = &["compile", "runtime"];
+const INDEX_KEYS: &[&str] = &["url", "extra", "secret"];
 
 /// What the build says about the spec: `--build-arg`s and `--target`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -219,7 +223,7 @@ impl Validator<'_> {
             Some(node) => self.args(node, options),
             None => Vec::new(),
         };
-        let mut fields = self.fields(map, KEYS, "a top-level key");
+        let mut fields = self.fields(map, KEYS, "a top-level key of a pyslim spec");
         let targets = map
             .get_node("targets")
             .map(|node| self.targets(node))
@@ -280,6 +284,9 @@ impl Validator<'_> {
         let default_base = |image: ImageRef| Spanned::new(image, python.span);
         let base = fields.base.unwrap_or_default();
         Some(Spec {
+            index: fields.index,
+            find_links: fields.find_links,
+            host_network: fields.host_network,
             extras: fields.extras,
             args,
             targets: targets.into_iter().map(|(info, _)| info).collect(),
@@ -338,6 +345,9 @@ impl Validator<'_> {
                 "labels" => fields.labels = self.labels(value),
                 "base" => fields.base = self.base(value),
                 "extras" => fields.extras = self.extras(value),
+                "index" => fields.index = self.index(value),
+                "find-links" => fields.find_links = self.paths(value, "find-links"),
+                "network" => fields.host_network = self.network(value),
                 "description" => {
                     fields.description = self
                         .text(value, "description", "\"Runs the tests\"")
@@ -486,6 +496,94 @@ impl Validator<'_> {
         extras
     }
 
+    fn index(&mut self, node: &Node) -> Index {
+        if let Node::Scalar(s) = node
+            && s.as_str() == "none"
+        {
+            return Index {
+                offline: true,
+                ..Index::default()
+            };
+        }
+        let example = "{url: https://pypi.example.com/simple, secret: pypi-netrc}";
+        let Some(map) = self.mapping(node, "index", example) else {
+            return Index::default();
+        };
+        let mut index = Index::default();
+        for (key, value) in map.iter() {
+            let Some(value) = self.present(key, value) else {
+                continue;
+            };
+            match key.as_str() {
+                "url" => {
+                    index.url = self
+                        .text(value, "url", "https://pypi.example.com/simple")
+                        .and_then(|u| self.index_url(u))
+                }
+                "extra" => {
+                    let urls =
+                        self.text_list(value, "extra", "https://download.example.com/simple");
+                    index.extra = urls.into_iter().filter_map(|u| self.index_url(u)).collect();
+                }
+                "secret" => {
+                    if let Some(id) = self.text(value, "secret", "pypi-netrc") {
+                        let valid = !id.is_empty()
+                            && id
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+                        if valid {
+                            index.secret = Some(id.map(SecretId));
+                        } else {
+                            self.report(
+                                Diagnostic::new(id.span, format!("`{}` is not a secret id", *id))
+                                    .with_hint("name the secret as you pass it: `docker buildx build --secret id=pypi-netrc,src=$HOME/.netrc`"),
+                            );
+                        }
+                    }
+                }
+                other => self.unknown_key(key, other, INDEX_KEYS, "a key of `index`"),
+            }
+        }
+        index
+    }
+
+    fn index_url(&mut self, url: Spanned<String>) -> Option<Spanned<IndexUrl>> {
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        let Some(rest) = rest.filter(|r| !r.is_empty() && !r.contains(char::is_whitespace)) else {
+            self.report(
+                Diagnostic::new(url.span, format!("`{}` is not an index URL", *url))
+                    .with_hint("write the http(s) URL of a simple index, like `https://pypi.example.com/simple`"),
+            );
+            return None;
+        };
+        let authority = rest.split('/').next().unwrap_or_default();
+        if authority.contains('@') {
+            self.report(
+                Diagnostic::new(url.span, "credentials in an index URL would be written into the build's history and cache keys")
+                    .with_hint("leave them out of the URL and pass a netrc file as a secret: `index: {secret: pypi-netrc}` with `docker buildx build --secret id=pypi-netrc,src=$HOME/.netrc`"),
+            );
+            return None;
+        }
+        Some(url.map(IndexUrl))
+    }
+
+    fn network(&mut self, node: &Node) -> Option<Span> {
+        let text = self.text(node, "network", "host")?;
+        match text.as_str() {
+            "host" => Some(text.span),
+            "default" => None,
+            other => {
+                self.report(
+                    Diagnostic::new(text.span, format!("`{other}` is not a network pyslim can use"))
+                        .with_hint("write `network: host` to download through the host's network (build with `--allow network.host`), or leave it out"),
+                );
+                None
+            }
+        }
+    }
+
     /// A scalar's text with every `${NAME}` replaced by the build argument's value (`$$` is a
     /// literal `$`; any other `$` is left alone, since no shell ever reads these strings).
     fn expand(&mut self, scalar: &MarkedScalarNode) -> Option<Spanned<String>> {
@@ -592,10 +690,7 @@ impl Validator<'_> {
             Some(near) => format!("did you mean `{near}`?"),
             None => format!("valid keys here: {}", valid.join(", ")),
         };
-        self.report(
-            Diagnostic::new(span, format!("`{name}` is not {what} of a pyslim spec"))
-                .with_hint(hint),
-        );
+        self.report(Diagnostic::new(span, format!("`{name}` is not {what}")).with_hint(hint));
     }
 
     /// A single text value. Numbers and booleans are taken as written (`3.10` stays "3.10").
@@ -697,7 +792,14 @@ impl Validator<'_> {
             Err(why) => {
                 self.report(
                     Diagnostic::new(text.span, format!("`{key}` path `{}` {why}", *text))
-                        .with_hint("give a path relative to the build context, like `requirements.txt` or `src/app`"),
+                        .with_hint(format!(
+                            "give a path relative to the build context, like `{}`",
+                            match key {
+                                "find-links" => "wheelhouse",
+                                "app" => "src/app",
+                                _ => "requirements.txt",
+                            }
+                        )),
                 );
                 None
             }
@@ -921,7 +1023,7 @@ impl Validator<'_> {
                 "compile" => &mut base.compile,
                 "runtime" => &mut base.runtime,
                 other => {
-                    self.unknown_key(key, other, BASE_KEYS, "a `base` key");
+                    self.unknown_key(key, other, BASE_KEYS, "a key of `base`");
                     continue;
                 }
             };
@@ -960,6 +1062,9 @@ struct Fields {
     base: Option<BaseFields>,
     extras: Vec<Spanned<Extra>>,
     description: Option<String>,
+    index: Index,
+    find_links: Vec<Spanned<ContextPath>>,
+    host_network: Option<Span>,
 }
 
 impl Fields {

@@ -239,6 +239,19 @@ impl Marshaller {
                     };
                     pm.mount_type = pb::MountType::Bind as i32;
                 }
+                MountSource::Secret { id } => {
+                    caps.push("exec.mount.secret");
+                    pm.input = -1;
+                    pm.output = -1;
+                    pm.mount_type = pb::MountType::Secret as i32;
+                    pm.secret_opt = Some(pb::SecretOpt {
+                        id: id.clone(),
+                        uid: 0,
+                        gid: 0,
+                        mode: 0o400,
+                        optional: false,
+                    });
+                }
                 MountSource::Tmpfs => {
                     caps.push("exec.mount.tmpfs");
                     pm.input = -1;

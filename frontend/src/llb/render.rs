@@ -66,6 +66,10 @@ pub fn render(definition: &pb::Definition) -> String {
                                 let _ = write!(out, " cache id={} sharing={sharing}", cache.id);
                             }
                         }
+                        Ok(pb::MountType::Secret) => {
+                            let id = mount.secret_opt.as_ref().map_or("", |s| s.id.as_str());
+                            let _ = write!(out, " secret id={id}");
+                        }
                         Ok(pb::MountType::Tmpfs) => {
                             let _ = write!(out, " tmpfs");
                         }

@@ -99,6 +99,8 @@ pub enum MountSource {
         selector: String,
         readonly: bool,
     },
+    /// A secret of the client session as a read-only file; a missing secret fails the step.
+    Secret { id: String },
     /// Memory-backed scratch space, empty at the start of the run and discarded after it.
     Tmpfs,
     /// A persistent cache directory that outlives the build and is never part of a layer.
