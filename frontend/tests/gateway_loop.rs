@@ -341,3 +341,45 @@ async fn an_unresolvable_base_is_an_error_at_its_line() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn index_credentials_travel_as_a_secret_id_only() {
+    let spec = "python: \"3.11\"\nrequirements: requirements.txt\nindex: {url: \"https://pypi.example.com/simple\", secret: pypi-netrc}\nnetwork: host\n";
+    let (result, recorded) = support::build(spec, &context(), &[("filename", "pyslim.yaml")]).await;
+    result.expect("the build succeeds");
+    let definition = recorded.graph();
+    let ops = ops(definition);
+    let wheels = exec(named(
+        definition,
+        &ops,
+        "[compile] build dependency wheels: requirements.txt",
+    ));
+    let secret = wheels
+        .mounts
+        .iter()
+        .find(|m| m.mount_type == pb::MountType::Secret as i32)
+        .expect("a secret mount");
+    assert_eq!(secret.dest, "/run/secrets/pypi-netrc");
+    assert_eq!(
+        secret
+            .secret_opt
+            .as_ref()
+            .map(|s| (s.id.as_str(), s.optional)),
+        Some(("pypi-netrc", false))
+    );
+    let meta = wheels.meta.as_ref().expect("meta");
+    assert!(
+        meta.env
+            .contains(&"NETRC=/run/secrets/pypi-netrc".to_string())
+    );
+    assert_eq!(wheels.network, pb::NetMode::Host as i32);
+    // The slim stage downloads nothing: no secret, no host network there.
+    let install = exec(named(definition, &ops, "[slim] install dependencies"));
+    assert!(
+        install
+            .mounts
+            .iter()
+            .all(|m| m.mount_type != pb::MountType::Secret as i32)
+    );
+    assert_eq!(install.network, pb::NetMode::Unset as i32);
+}
