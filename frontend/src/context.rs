@@ -61,7 +61,7 @@ impl Context<'_> {
     pub async fn dependencies(
         &mut self,
         spec: &Spec,
-    ) -> Result<Result<Dependencies, Vec<Diagnostic>>, GatewayError> {
+    ) -> Result<Result<Found, Vec<Diagnostic>>, GatewayError> {
         let mut problems = Vec::new();
         if let Some(app) = &spec.app {
             self.check_app(app.as_str(), app.span, &mut problems)
@@ -69,6 +69,7 @@ impl Context<'_> {
         }
         let extras: Vec<&str> = spec.extras.iter().map(|e| e.as_str()).collect();
         let mut dependencies = Dependencies::default();
+        let mut files = Vec::new();
         // Breadth-first over the files the spec names and those they include; each round is
         // one view of the context with just the files it reads.
         let mut seen = BTreeSet::new();
@@ -137,14 +138,21 @@ impl Context<'_> {
                         if top {
                             dependencies.inputs.push(Input::File(item.path.clone()));
                         }
-                        dependencies.context.push(item.path);
+                        dependencies.context.push(item.path.clone());
+                        files.push(RequirementsFile {
+                            path: item.path,
+                            text,
+                        });
                     }
                 }
             }
             round = next;
         }
         Ok(if problems.is_empty() {
-            Ok(dependencies)
+            Ok(Found {
+                dependencies,
+                files,
+            })
         } else {
             Err(problems)
         })
@@ -194,6 +202,17 @@ impl Context<'_> {
         let state = local(self.name, self.session_id, &attrs);
         self.gateway.solve(llb::marshal(&state, None)).await
     }
+}
+
+/// What reading the context found: the plan's input, and the requirements files as read.
+pub struct Found {
+    pub dependencies: Dependencies,
+    pub files: Vec<RequirementsFile>,
+}
+
+pub struct RequirementsFile {
+    pub path: String,
+    pub text: String,
 }
 
 struct Pending {

@@ -6,14 +6,16 @@ use std::collections::BTreeMap;
 
 use pyslim_spec::{Diagnostic, Diagnostics, LoadOptions, SourceFile, Spanned};
 
-use crate::context::{Context, json_list, local};
+use crate::context::{Context, RequirementsFile, json_list, local};
 use crate::gateway::{self, Gateway, GatewayError};
 use crate::image;
+use crate::lint::{self, Warning};
 use crate::llb;
 use crate::lower::{self, Target};
 use crate::options::{NoCache, Options};
 use crate::plan::{self, BaseImage, Bases, Settings, Stage};
 use crate::platform::Platform;
+use crate::subrequest;
 
 /// Why a build did not return an image.
 #[derive(Debug)]
@@ -58,20 +60,41 @@ impl From<GatewayError> for Failure {
     }
 }
 
-/// Builds the image the spec describes and returns it to BuildKit.
+/// Builds the image the spec describes and returns it to BuildKit — or, for `--call`, the
+/// information asked for.
 pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
-    if let Some(request) = &options.request_id {
-        return Err(Failure::Other(format!(
-            "pyslim does not answer the subrequest `{request}` yet; build without --call/--print"
-        )));
+    let request = options.request_id.as_deref();
+    match request {
+        None | Some(subrequest::OUTLINE | subrequest::TARGETS | subrequest::LINT) => {}
+        Some(subrequest::DESCRIBE) => {
+            return Ok(gw.return_metadata(subrequest::describe()).await?);
+        }
+        Some(other) => {
+            return Err(Failure::Other(format!(
+                "pyslim cannot answer `{other}`; it answers --call=outline, --call=targets and --call=check"
+            )));
+        }
     }
     let platform = target_platform(options)?;
-    let source = read_spec(gw, options).await?;
+    let (source, spec_digest) = read_spec(gw, options).await?;
     let spec_options = LoadOptions {
         build_args: options.build_args.clone(),
         target: options.target.clone(),
     };
     let spec = pyslim_spec::load_with(source.clone(), &spec_options).map_err(Failure::Spec)?;
+    match request {
+        Some(subrequest::OUTLINE) => {
+            return Ok(gw
+                .return_metadata(subrequest::outline(&spec, &source))
+                .await?);
+        }
+        Some(subrequest::TARGETS) => {
+            return Ok(gw
+                .return_metadata(subrequest::targets(&spec, &source))
+                .await?);
+        }
+        _ => {}
+    }
 
     let session_id = session(options, &options.context_key);
     let mut context = Context {
@@ -82,10 +105,16 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     };
     let excludes = context.dockerignore().await?;
     context.excludes = &excludes;
-    let dependencies = context
+    let found = context
         .dependencies(&spec)
         .await?
         .map_err(|problems| Failure::Spec(Diagnostics::new(source.clone(), problems)))?;
+    let warnings = lint::check(&spec, &found.files);
+    if request == Some(subrequest::LINT) {
+        let answer = subrequest::lint(&source, &found.files, &warnings);
+        return Ok(gw.return_metadata(answer).await?);
+    }
+    warn(gw, &spec_digest, &source, &found.files, &warnings).await?;
     let target = Target {
         platform: platform.clone(),
         session_id,
@@ -108,7 +137,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         },
     };
 
-    let plan = plan::plan(&spec, &dependencies, bases, &settings(options));
+    let plan = plan::plan(&spec, &found.dependencies, bases, &settings(options));
     let state = lower::lower(&plan, &target);
     let definition = llb::marshal(&state, Some(&llb_source(&source)));
     let reference = gw.solve(definition).await?;
@@ -163,8 +192,42 @@ fn settings(options: &Options) -> Settings {
     Settings { no_cache }
 }
 
-/// The spec file, read from the client's `dockerfile` source like the Dockerfile frontend does.
-async fn read_spec(gw: &mut Gateway, options: &Options) -> Result<SourceFile, Failure> {
+/// Shows the check's findings in the build's progress, where the engine takes warnings.
+async fn warn(
+    gw: &mut Gateway,
+    digest: &str,
+    source: &SourceFile,
+    files: &[RequirementsFile],
+    warnings: &[Warning],
+) -> Result<(), Failure> {
+    if warnings.is_empty()
+        || !gw
+            .frontend_caps()
+            .await?
+            .iter()
+            .any(|c| c == "frontend.warnings")
+    {
+        return Ok(());
+    }
+    for warning in warnings {
+        let file = match warning.file {
+            0 => llb_source(source),
+            n => llb::SourceFile {
+                filename: files[n - 1].path.clone(),
+                data: files[n - 1].text.clone().into_bytes(),
+                language: "requirements".into(),
+            },
+        };
+        let short = format!("{}: {}", warning.rule, warning.description);
+        gw.warn(digest, &short, &[&warning.detail], &file, warning.line)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The spec file, read from the client's `dockerfile` source like the Dockerfile frontend
+/// does; and the digest of that source's op, which warnings about the spec attach to.
+async fn read_spec(gw: &mut Gateway, options: &Options) -> Result<(SourceFile, String), Failure> {
     let name = &options.dockerfile_key;
     let filename = &options.filename;
     let files = json_list(&[filename]);
@@ -177,7 +240,9 @@ async fn read_spec(gw: &mut Gateway, options: &Options) -> Result<SourceFile, Fa
             ("local.differ", "none".into()),
         ],
     );
-    let reference = gw.solve(llb::marshal(&state, None)).await?;
+    let definition = llb::marshal(&state, None);
+    let digest = llb::digest(&definition.def[0]);
+    let reference = gw.solve(definition).await?;
     let bytes = gw.read_file(&reference, filename).await.map_err(|e| {
         Failure::Other(format!(
             "cannot read the spec file {filename}: {e}; pass it with `docker buildx build -f pyslim.yaml .`"
@@ -185,7 +250,7 @@ async fn read_spec(gw: &mut Gateway, options: &Options) -> Result<SourceFile, Fa
     })?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Failure::Other(format!("{filename} is not UTF-8 text; save it as UTF-8")))?;
-    Ok(SourceFile::new(filename.clone(), text))
+    Ok((SourceFile::new(filename.clone(), text), digest))
 }
 
 /// A base image as the engine resolved it for the target platform.

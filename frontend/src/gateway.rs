@@ -225,6 +225,71 @@ impl Gateway {
         Ok(())
     }
 
+    /// Returns information instead of an image (`--call`): metadata and no reference.
+    pub async fn return_metadata(
+        &mut self,
+        metadata: BTreeMap<String, Vec<u8>>,
+    ) -> Result<(), GatewayError> {
+        let result = api::Result {
+            metadata: metadata.into_iter().collect::<HashMap<_, _>>(),
+            ..Default::default()
+        };
+        self.client
+            .r#return(api::ReturnRequest {
+                result: Some(result),
+                error: None,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The gateway API capabilities the engine supports, by id.
+    pub async fn frontend_caps(&mut self) -> Result<Vec<String>, GatewayError> {
+        let pong = self.client.ping(api::PingRequest {}).await?.into_inner();
+        Ok(pong
+            .frontend_api_caps
+            .into_iter()
+            .filter(|c| c.enabled)
+            .map(|c| c.id)
+            .collect())
+    }
+
+    /// A warning in the build's progress, attached to the vertex `digest` and pointing at
+    /// `line` of a source file.
+    pub async fn warn(
+        &mut self,
+        digest: &str,
+        short: &str,
+        detail: &[&str],
+        source: &llb::SourceFile,
+        line: u32,
+    ) -> Result<(), GatewayError> {
+        let position = pb::Position {
+            line: i32::try_from(line).unwrap_or(i32::MAX),
+            character: 0,
+        };
+        self.client
+            .warn(api::WarnRequest {
+                digest: digest.into(),
+                level: 1,
+                short: short.as_bytes().to_vec(),
+                detail: detail.iter().map(|d| d.as_bytes().to_vec()).collect(),
+                url: String::new(),
+                info: Some(pb::SourceInfo {
+                    filename: source.filename.clone(),
+                    data: source.data.clone(),
+                    definition: None,
+                    language: source.language.clone(),
+                }),
+                ranges: vec![pb::Range {
+                    start: Some(position),
+                    end: Some(position),
+                }],
+            })
+            .await?;
+        Ok(())
+    }
+
     pub async fn return_error(&mut self, status: Status) -> Result<(), GatewayError> {
         self.client
             .r#return(api::ReturnRequest {

@@ -311,7 +311,7 @@ async fn targets_and_build_args_come_from_the_options() {
 }
 
 #[tokio::test]
-async fn one_platform_at_a_time_and_no_subrequests_yet() {
+async fn one_platform_at_a_time() {
     let (result, recorded) = support::build(
         SPEC,
         &context(),
@@ -382,4 +382,157 @@ async fn index_credentials_travel_as_a_secret_id_only() {
             .all(|m| m.mount_type != pb::MountType::Secret as i32)
     );
     assert_eq!(install.network, pb::NetMode::Unset as i32);
+}
+
+fn json(answer: &std::collections::HashMap<String, Vec<u8>>) -> serde_json::Value {
+    assert_eq!(answer["version"], b"1.0.0");
+    serde_json::from_slice(&answer["result.json"]).expect("result.json")
+}
+
+const VARIANTS: &str = "python: \"${PY}\"\nargs: {PY: \"3.11\", TOKEN: }\nrequirements: requirements.txt\nindex: {secret: pypi-netrc}\nruntime: [libpq-dev]\ntargets:\n  test:\n    description: Runs the tests\n    cmd: [pytest]\n";
+
+#[tokio::test]
+async fn call_outline_and_targets_describe_the_spec() {
+    let (result, recorded) = support::build(
+        VARIANTS,
+        &context(),
+        &[
+            ("filename", "pyslim.yaml"),
+            ("requestid", "frontend.outline"),
+            ("target", "test"),
+        ],
+    )
+    .await;
+    result.expect("answered");
+    let outline = json(recorded.answer());
+    assert_eq!(outline["name"], "test");
+    assert_eq!(outline["description"], "Runs the tests");
+    assert_eq!(outline["args"][0]["name"], "PY");
+    assert_eq!(outline["args"][0]["value"], "3.11");
+    assert_eq!(
+        outline["args"][0]["location"]["ranges"][0]["start"]["line"],
+        2
+    );
+    assert_eq!(outline["args"][1]["name"], "TOKEN");
+    assert_eq!(outline["secrets"][0]["name"], "pypi-netrc");
+    assert_eq!(outline["secrets"][0]["required"], true);
+    let text = String::from_utf8_lossy(&recorded.answer()["result.txt"]).into_owned();
+    assert!(
+        text.contains("TARGET:      test") && text.contains("pypi-netrc"),
+        "{text}"
+    );
+    // Nothing was built or resolved to answer.
+    assert_eq!(recorded.solves.len(), 1);
+    assert!(recorded.resolved.is_empty());
+
+    let (result, recorded) = support::build(
+        VARIANTS,
+        &context(),
+        &[
+            ("filename", "pyslim.yaml"),
+            ("requestid", "frontend.targets"),
+        ],
+    )
+    .await;
+    result.expect("answered");
+    let targets = json(recorded.answer());
+    assert_eq!(targets["targets"][0]["default"], true);
+    assert_eq!(targets["targets"][1]["name"], "test");
+    assert_eq!(targets["targets"][1]["description"], "Runs the tests");
+    assert_eq!(
+        targets["targets"][1]["location"]["ranges"][0]["start"]["line"],
+        7
+    );
+}
+
+#[tokio::test]
+async fn call_check_reports_lint_findings_with_a_failing_status() {
+    let context = vec![("requirements.txt", b"flask>=3\n".as_slice())];
+    let (result, recorded) = support::build(
+        VARIANTS,
+        &context,
+        &[("filename", "pyslim.yaml"), ("requestid", "frontend.lint")],
+    )
+    .await;
+    result.expect("answered");
+    let answer = recorded.answer();
+    assert_eq!(answer["result.statuscode"], b"1");
+    let lint = json(answer);
+    let rules: Vec<_> = lint["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w["ruleName"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(rules, ["RuntimeDevPackage", "UnpinnedRequirement"]);
+    assert_eq!(lint["warnings"][1]["location"]["sourceIndex"], 1);
+    assert_eq!(lint["sources"][1]["filename"], "requirements.txt");
+    let text = String::from_utf8_lossy(&answer["result.txt"]).into_owned();
+    assert!(
+        text.contains("WARNING: RuntimeDevPackage - pyslim.yaml:5"),
+        "{text}"
+    );
+    assert!(
+        text.contains("WARNING: UnpinnedRequirement - requirements.txt:1"),
+        "{text}"
+    );
+
+    // A normal build shows the same findings as warnings, and still builds.
+    let (result, recorded) = support::build(
+        VARIANTS,
+        &context,
+        &[("filename", "pyslim.yaml"), ("build-arg:TOKEN", "x")],
+    )
+    .await;
+    result.expect("the build succeeds");
+    assert_eq!(recorded.warnings.len(), 2);
+    let warning = &recorded.warnings[1];
+    assert!(String::from_utf8_lossy(&warning.short).starts_with("UnpinnedRequirement"));
+    assert_eq!(
+        warning.info.as_ref().map(|i| i.filename.as_str()),
+        Some("requirements.txt")
+    );
+    assert_eq!(warning.ranges[0].start.as_ref().map(|p| p.line), Some(1));
+    assert_eq!(
+        warning.digest,
+        recorded.solves[0]
+            .metadata
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_default()
+    );
+}
+
+#[tokio::test]
+async fn describe_lists_the_answers_and_unknown_requests_fail() {
+    let (result, recorded) = support::build(
+        SPEC,
+        &context(),
+        &[
+            ("filename", "pyslim.yaml"),
+            ("requestid", "frontend.subrequests.describe"),
+        ],
+    )
+    .await;
+    result.expect("answered");
+    let list = json(recorded.answer());
+    let names: Vec<_> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["frontend.outline", "frontend.targets", "frontend.lint"]
+    );
+    let (result, recorded) = support::build(
+        SPEC,
+        &context(),
+        &[("filename", "pyslim.yaml"), ("requestid", "frontend.bogus")],
+    )
+    .await;
+    assert!(result.is_err());
+    assert!(recorded.error().message.contains("--call=check"));
 }

@@ -64,7 +64,8 @@ pub fn encode_op(op: &pb::Op) -> Vec<u8> {
     bytes
 }
 
-pub(super) fn digest(bytes: &[u8]) -> String {
+/// An op's digest: `sha256:` and the hex of its encoded bytes.
+pub fn digest(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
     let mut hex = String::with_capacity(71);
     hex.push_str("sha256:");

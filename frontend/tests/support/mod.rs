@@ -25,6 +25,7 @@ pub const BASE_CONFIG: &str = r#"{"architecture":"amd64","os":"linux","config":{
 pub struct Recorded {
     pub solves: Vec<pb::Definition>,
     pub resolved: Vec<api::ResolveImageConfigRequest>,
+    pub warnings: Vec<api::WarnRequest>,
     pub returned: Option<api::ReturnRequest>,
 }
 
@@ -32,6 +33,17 @@ impl Recorded {
     /// The definition of the image: the last solve.
     pub fn graph(&self) -> &pb::Definition {
         self.solves.last().expect("the frontend solved something")
+    }
+
+    /// The metadata of a Return without an image (`--call`).
+    pub fn answer(&self) -> &std::collections::HashMap<String, Vec<u8>> {
+        let result = self
+            .returned
+            .as_ref()
+            .and_then(|r| r.result.as_ref())
+            .expect("a result was returned");
+        assert!(result.result.is_none(), "an answer carries no image");
+        &result.metadata
     }
 
     pub fn config(&self) -> serde_json::Value {
@@ -208,7 +220,7 @@ impl LlbBridge for Fake {
             ..Default::default()
         };
         Ok(Response::new(api::PongResponse {
-            frontend_api_caps: vec![cap("solve.base"), cap("readfile")],
+            frontend_api_caps: vec![cap("solve.base"), cap("readfile"), cap("frontend.warnings")],
             llb_caps: vec![cap("exec.mount.bind"), cap("exec.mount.selector")],
             workers: Vec::new(),
         }))
@@ -289,9 +301,11 @@ impl LlbBridge for Fake {
     }
     async fn warn(
         &self,
-        _: Request<api::WarnRequest>,
+        request: Request<api::WarnRequest>,
     ) -> Result<Response<api::WarnResponse>, Status> {
-        Err(Status::unimplemented("warn"))
+        let mut recorded = self.recorded.lock().expect("lock");
+        recorded.warnings.push(request.into_inner());
+        Ok(Response::new(api::WarnResponse {}))
     }
 }
 
