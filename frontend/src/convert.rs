@@ -205,7 +205,7 @@ async fn warn(
             .frontend_caps()
             .await?
             .iter()
-            .any(|c| c == "frontend.warnings")
+            .any(|c| c == "gateway.warnings")
     {
         return Ok(());
     }
@@ -218,8 +218,8 @@ async fn warn(
                 language: "requirements".into(),
             },
         };
-        let short = format!("{}: {}", warning.rule, warning.description);
-        gw.warn(digest, &short, &[&warning.detail], &file, warning.line)
+        let short = format!("{}: {}", warning.rule, warning.detail);
+        gw.warn(digest, &short, &[warning.description], &file, warning.line)
             .await?;
     }
     Ok(())

@@ -220,7 +220,7 @@ impl LlbBridge for Fake {
             ..Default::default()
         };
         Ok(Response::new(api::PongResponse {
-            frontend_api_caps: vec![cap("solve.base"), cap("readfile"), cap("frontend.warnings")],
+            frontend_api_caps: vec![cap("solve.base"), cap("readfile"), cap("gateway.warnings")],
             llb_caps: vec![cap("exec.mount.bind"), cap("exec.mount.selector")],
             workers: Vec::new(),
         }))
