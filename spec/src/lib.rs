@@ -6,6 +6,7 @@
 
 pub mod diagnostic;
 pub mod model;
+pub mod schema;
 pub mod source;
 pub mod validate;
 

@@ -51,8 +51,8 @@ pub const TARGET_KEYS: &[&str] = &[
     "labels",
 ];
 
-const BASE_KEYS: &[&str] = &["compile", "runtime"];
-const INDEX_KEYS: &[&str] = &["url", "extra", "secret"];
+pub const BASE_KEYS: &[&str] = &["compile", "runtime"];
+pub const INDEX_KEYS: &[&str] = &["url", "extra", "secret"];
 
 /// What the build says about the spec: `--build-arg`s and `--target`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -68,7 +68,10 @@ pub fn load(source: SourceFile) -> Result<Spec, Diagnostics> {
 
 /// Parses and validates a spec for a build. On failure every problem found is returned at once.
 pub fn load_with(source: SourceFile, options: &LoadOptions) -> Result<Spec, Diagnostics> {
-    let yaml = LoaderOptions::default().error_on_duplicate_keys(true);
+    // Quoted scalars stay strings: `""` is an empty value, not a missing one.
+    let yaml = LoaderOptions::default()
+        .error_on_duplicate_keys(true)
+        .prevent_coercion(true);
     let root = match marked_yaml::parse_yaml_with_options(0, &source.text, yaml) {
         Ok(root) => root,
         Err(error) => {
