@@ -89,3 +89,45 @@ fn paths_missing_from_the_context_are_located_errors() {
     );
     assert!(log.contains(">>>   - extra/dev.txt"), "{log}");
 }
+
+#[test]
+fn a_failing_step_points_at_its_spec_line_and_says_what_to_check() {
+    let log = failed_build(
+        "pip",
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\n",
+            ),
+            ("requirements.txt", "pyslim-no-such-package-xyz==1.0\n"),
+        ],
+    );
+    assert!(log.contains(">>> requirements: requirements.txt"), "{log}");
+    assert!(
+        log.contains(
+            "[compile] build dependency wheels: requirements.txt failed: a dependency did not build"
+        ),
+        "{log}"
+    );
+
+    let log = failed_build(
+        "apt",
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nruntime: [libpyslim-no-such-package0]\n",
+            ),
+            ("requirements.txt", "six==1.16.0\n"),
+        ],
+    );
+    assert!(
+        log.contains(">>> runtime: [libpyslim-no-such-package0]"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "[slim] apt-get install libpyslim-no-such-package0 failed: apt-get could not install"
+        ),
+        "{log}"
+    );
+}

@@ -23,7 +23,7 @@ pub enum Failure {
     /// The spec is wrong: every problem, with its lines.
     Spec(Diagnostics),
     /// BuildKit failed a step: its status carries the vertex and our source map; pass it on as is.
-    Solve(tonic::Status),
+    Solve(gateway::Status),
     /// Anything else, in words that say what to do.
     Other(String),
 }
@@ -45,7 +45,7 @@ impl Failure {
                     }],
                 )
             }
-            Failure::Solve(status) => gateway::status_from_tonic(status),
+            Failure::Solve(status) => status.clone(),
             Failure::Other(message) => gateway::error_status(message, &[]),
         }
     }
@@ -54,7 +54,7 @@ impl Failure {
 impl From<GatewayError> for Failure {
     fn from(error: GatewayError) -> Failure {
         match error {
-            GatewayError::Rpc(status) => Failure::Solve(status),
+            GatewayError::Rpc(status) => Failure::Solve(gateway::status_from_tonic(&status)),
             other => Failure::Other(other.to_string()),
         }
     }
@@ -76,6 +76,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         }
     }
     let platform = target_platform(options)?;
+    let caps = gw.frontend_caps().await?;
     let (source, spec_digest) = read_spec(gw, options).await?;
     let spec_options = LoadOptions {
         build_args: options.build_args.clone(),
@@ -114,7 +115,9 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         let answer = subrequest::lint(&source, &found.files, &warnings);
         return Ok(gw.return_metadata(answer).await?);
     }
-    warn(gw, &spec_digest, &source, &found.files, &warnings).await?;
+    if caps.iter().any(|c| c == "gateway.warnings") {
+        warn(gw, &spec_digest, &source, &found.files, &warnings).await?;
+    }
     let target = Target {
         platform: platform.clone(),
         session_id,
@@ -140,7 +143,13 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     let plan = plan::plan(&spec, &found.dependencies, bases, &settings(options));
     let state = lower::lower(&plan, &target);
     let definition = llb::marshal(&state, Some(&llb_source(&source)));
-    let reference = gw.solve(definition).await?;
+    let reference = if caps.iter().any(|c| c == "gateway.solve.evaluate") {
+        gw.evaluate(definition.clone())
+            .await
+            .map_err(|error| advise(error, &definition, &plan))?
+    } else {
+        gw.solve(definition).await?
+    };
 
     let layers: Vec<&str> = plan.layers().collect();
     let base = image::Base {
@@ -192,7 +201,27 @@ fn settings(options: &Options) -> Settings {
     Settings { no_cache }
 }
 
-/// Shows the check's findings in the build's progress, where the engine takes warnings.
+/// A failed step's error, with what to check for that step: BuildKit names the failing vertex,
+/// its name leads back to the plan step. The status keeps every detail BuildKit attached (the
+/// spec lines of the step among them).
+fn advise(error: GatewayError, definition: &llb::pb::Definition, plan: &plan::Plan) -> Failure {
+    let GatewayError::Rpc(status) = error else {
+        return error.into();
+    };
+    let mut status = gateway::status_from_tonic(&status);
+    let step = gateway::failed_vertex(&status)
+        .and_then(|digest| definition.metadata.get(&digest))
+        .and_then(|meta| meta.description.get("llb.customname"))
+        .and_then(|name| plan.steps.iter().find(|s| s.name == *name));
+    if let Some(step) = step
+        && let Some(advice) = step.advice
+    {
+        status.message = format!("{}\n\n{} failed: {advice}", status.message, step.name);
+    }
+    Failure::Solve(status)
+}
+
+/// Shows the check's findings in the build's progress (on engines that take warnings).
 async fn warn(
     gw: &mut Gateway,
     digest: &str,
@@ -200,15 +229,6 @@ async fn warn(
     files: &[RequirementsFile],
     warnings: &[Warning],
 ) -> Result<(), Failure> {
-    if warnings.is_empty()
-        || !gw
-            .frontend_caps()
-            .await?
-            .iter()
-            .any(|c| c == "gateway.warnings")
-    {
-        return Ok(());
-    }
     for warning in warnings {
         let file = match warning.file {
             0 => llb_source(source),

@@ -125,12 +125,30 @@ impl Gateway {
 
     /// Hands a definition to the solver. Lazy: it runs when its files are read or it is returned.
     pub async fn solve(&mut self, definition: pb::Definition) -> Result<Reference, GatewayError> {
+        self.solve_with(definition, false).await
+    }
+
+    /// Solves now rather than when the result is returned, so a failing step's error comes
+    /// back to the frontend (which can add advice) instead of straight to the user.
+    pub async fn evaluate(
+        &mut self,
+        definition: pb::Definition,
+    ) -> Result<Reference, GatewayError> {
+        self.solve_with(definition, true).await
+    }
+
+    async fn solve_with(
+        &mut self,
+        definition: pb::Definition,
+        evaluate: bool,
+    ) -> Result<Reference, GatewayError> {
         let response = self
             .client
             .solve(api::SolveRequest {
                 definition: Some(definition),
                 allow_result_return: true,
                 allow_result_array_ref: true,
+                evaluate,
                 ..Default::default()
             })
             .await?
@@ -365,6 +383,19 @@ pub fn status_from_tonic(status: &tonic::Status) -> Status {
     }
 }
 
+/// The digest of the vertex a failed solve names in its details (BuildKit's errdefs.Vertex,
+/// sent as JSON: `github.com/moby/buildkit/errdefs.Vertex+json`).
+pub fn failed_vertex(status: &Status) -> Option<String> {
+    status
+        .details
+        .iter()
+        .filter(|d| d.type_url.ends_with("errdefs.Vertex+json"))
+        .find_map(|d| {
+            let vertex: serde_json::Value = serde_json::from_slice(&d.value).ok()?;
+            vertex["digest"].as_str().map(String::from)
+        })
+}
+
 /// fd 0 and fd 1 as one duplex stream.
 struct Stdio {
     input: pipe::Receiver,
@@ -440,5 +471,16 @@ mod tests {
         assert_eq!(status_from_tonic(&status), inner);
         let plain = tonic::Status::not_found("gone");
         assert_eq!(status_from_tonic(&plain).code, tonic::Code::NotFound as i32);
+    }
+
+    #[test]
+    fn finds_the_failed_vertex() {
+        let mut status = error_status("process failed", &[]);
+        status.details.push(Any {
+            type_url: "github.com/moby/buildkit/errdefs.Vertex+json".into(),
+            value: br#"{"digest":"sha256:abc"}"#.to_vec(),
+        });
+        assert_eq!(failed_vertex(&status).as_deref(), Some("sha256:abc"));
+        assert_eq!(failed_vertex(&error_status("x", &[])), None);
     }
 }

@@ -71,6 +71,8 @@ pub struct Step {
     /// The image history entry, for steps whose output becomes a layer of the image.
     pub history: Option<String>,
     pub ignore_cache: bool,
+    /// What to check when this step fails, shown with BuildKit's error.
+    pub advice: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,6 +170,22 @@ const PIP_INSTALL_DEPENDENCIES: &str = "exec python -m pip install --no-index --
 const PIP_INSTALL_APP: &str = "exec python -m pip install --no-index --no-cache-dir \
      --root-user-action=ignore --find-links /wheels /pyslim-app/*.whl";
 
+const APT_ADVICE: &str = "apt-get could not install one of these packages. Check each name \
+     for the base image's Debian release (`apt-cache policy NAME` in a container of the base \
+     image): `system:` packages are for building, `runtime:` packages go into the image.";
+const DEPENDENCY_ADVICE: &str = "a dependency did not build. If the log above shows a missing \
+     header or tool (`fatal error: ldap.h: No such file or directory`, `pg_config executable not \
+     found`), add the -dev package that provides it to `system:` and its library to `runtime:`: \
+     libldap2-dev + libsasl2-dev (python-ldap), libpq-dev (psycopg2), libffi-dev (cffi), \
+     libssl-dev (cryptography), libxml2-dev + libxslt1-dev (lxml), libjpeg-dev + zlib1g-dev \
+     (Pillow). If a version was not found, check the pin and `index:`.";
+const APP_ADVICE: &str = "your project did not build to a wheel. Check that `app:` points at \
+     its directory and that `pip wheel --no-deps .` works there; its build requirements come \
+     from `index:`.";
+const INSTALL_ADVICE: &str = "a built wheel did not install into the runtime image. The two \
+     bases must have the same Python and a compatible C library: keep `base:` pairs matched \
+     (python:X and python:X-slim).";
+
 /// What the dependency step reads, as found in the build context (see `requirements`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Dependencies {
@@ -253,6 +271,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             origin: spec.requirements.first().map(|r| r.span),
             history: None,
             ignore_cache: false,
+            advice: Some(DEPENDENCY_ADVICE),
         })
     });
     let app = spec.app.as_ref().map(|app| {
@@ -284,6 +303,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             origin: Some(app.span),
             history: None,
             ignore_cache: false,
+            advice: Some(APP_ADVICE),
         })
     });
 
@@ -328,6 +348,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             origin: Some(workdir.span),
             history: Some(format!("WORKDIR {workdir}")),
             ignore_cache: false,
+            advice: None,
         }));
     }
     if let Some(deps) = deps {
@@ -339,6 +360,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             vec![wheels(deps)],
             spec.requirements.first().map(|r| r.span),
         );
+        slim = b.advise(slim, INSTALL_ADVICE);
     }
     if let Some(app) = app {
         let mut mounts = vec![Mount::Output {
@@ -355,6 +377,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             mounts,
             spec.app.as_ref().map(|a| a.span),
         );
+        slim = b.advise(slim, INSTALL_ADVICE);
     }
 
     Plan {
@@ -457,7 +480,16 @@ impl Builder<'_> {
             origin,
             history,
             ignore_cache: false,
+            advice: None,
         }))
+    }
+
+    /// Attaches advice to the step that made `fs`.
+    fn advise(&mut self, fs: Fs, advice: &'static str) -> Fs {
+        if let Fs::Step(id) = fs {
+            self.steps[id.0].advice = Some(advice);
+        }
+        fs
     }
 
     /// apt-get install with its lists and downloads on cache mounts, so neither lands in a layer.
@@ -469,7 +501,7 @@ impl Builder<'_> {
             id: format!("pyslim-apt-{what}-{}", stage.name()),
             locked: true,
         };
-        self.run(
+        let fs = self.run(
             stage,
             on,
             format!("apt-get install {}", packages.join(" ")),
@@ -479,7 +511,8 @@ impl Builder<'_> {
                 cache("/var/lib/apt/lists", "lists"),
             ],
             Some(origin),
-        )
+        );
+        self.advise(fs, APT_ADVICE)
     }
 }
 
