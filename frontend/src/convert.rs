@@ -10,7 +10,7 @@ use crate::context::{Context, RequirementsFile, json_list, local};
 use crate::gateway::{self, Gateway, GatewayError};
 use crate::image;
 use crate::lint::{self, Warning};
-use crate::llb;
+use crate::llb::{self, State};
 use crate::lower::{self, Target};
 use crate::options::{NoCache, Options};
 use crate::plan::{self, BaseImage, Bases, Settings, Stage};
@@ -124,6 +124,17 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         context: options.context_key.clone(),
         excludes,
         proxy: proxy(options),
+        wheelhouse: wheelhouse(options, &platform)?,
+        network: match options.network.as_deref() {
+            None | Some("sandbox") => None,
+            Some("none") => Some(llb::Network::None),
+            Some("host") => Some(llb::Network::Host),
+            Some(other) => {
+                return Err(Failure::Other(format!(
+                    "pyslim cannot build with `--network {other}`; use none, host or default"
+                )));
+            }
+        },
     };
 
     let (compile, runtime) = (&spec.base.compile, &spec.base.runtime);
@@ -198,7 +209,36 @@ fn settings(options: &Options) -> Settings {
             .filter(|s| names.iter().any(|n| n == s.name()))
             .collect(),
     };
-    Settings { no_cache }
+    Settings {
+        no_cache,
+        wheelhouse: options.contexts.contains_key(WHEELS_CONTEXT),
+    }
+}
+
+/// The name of the build context that holds reusable wheels.
+const WHEELS_CONTEXT: &str = "wheels";
+
+/// The `wheels` build context as a state, and the directory of it that holds the wheels: all
+/// of a local directory, or `/wheels` of an image.
+fn wheelhouse(options: &Options, platform: &Platform) -> Result<Option<(State, String)>, Failure> {
+    let Some(value) = options.contexts.get(WHEELS_CONTEXT) else {
+        return Ok(None);
+    };
+    if let Some(name) = value.strip_prefix("local:") {
+        return Ok(Some((
+            local(name, &session(options, name), &[]),
+            String::new(),
+        )));
+    }
+    if let Some(reference) = value.strip_prefix("docker-image://") {
+        return Ok(Some((
+            State::image(reference, Some(platform)),
+            "/wheels".into(),
+        )));
+    }
+    Err(Failure::Other(format!(
+        "the `wheels` build context `{value}` is neither a directory nor an image; pass `--build-context wheels=DIR` or `--build-context wheels=docker-image://IMAGE` (whose /wheels holds the wheels)"
+    )))
 }
 
 /// A failed step's error, with what to check for that step: BuildKit names the failing vertex,

@@ -20,6 +20,10 @@ pub struct Target {
     pub context: String,
     /// `.dockerignore` patterns, applied to every view of the context.
     pub excludes: Vec<String>,
+    /// `--network`: every step's network, whatever the plan says.
+    pub network: Option<llb::Network>,
+    /// The `wheels` build context and the directory in it that holds the wheels.
+    pub wheelhouse: Option<(State, String)>,
 }
 
 pub fn lower(plan: &Plan, target: &Target) -> State {
@@ -78,10 +82,10 @@ impl Lowering<'_> {
                     env,
                     cwd: run.cwd.clone(),
                     user: String::new(),
-                    network: if run.host_network {
-                        llb::Network::Host
-                    } else {
-                        llb::Network::Sandbox
+                    network: match (self.target.network, run.host_network) {
+                        (Some(forced), _) => forced,
+                        (None, true) => llb::Network::Host,
+                        (None, false) => llb::Network::Sandbox,
                     },
                     mounts: run.mounts.iter().map(|m| self.mount(m)).collect(),
                     proxy: self.target.proxy.clone(),
@@ -126,6 +130,21 @@ impl Lowering<'_> {
                 },
             ),
             Mount::Tmpfs { dest } => (dest, MountSource::Tmpfs),
+            Mount::Wheelhouse { dest } => {
+                let (state, selector) = self
+                    .target
+                    .wheelhouse
+                    .clone()
+                    .expect("the plan mounts a wheelhouse only when the build has one");
+                (
+                    dest,
+                    MountSource::Bind {
+                        state,
+                        selector,
+                        readonly: true,
+                    },
+                )
+            }
             Mount::Secret { dest, id } => (dest, MountSource::Secret { id: id.clone() }),
             Mount::Files { dest, files } => (
                 dest,

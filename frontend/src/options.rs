@@ -23,6 +23,10 @@ pub struct Options {
     pub session_id: Option<String>,
     /// Sessions that serve particular local sources, when not the build's own session.
     pub local_session_ids: BTreeMap<String, String>,
+    /// Named build contexts (`--build-context NAME=…`): `local:NAME`, `docker-image://REF`, …
+    pub contexts: BTreeMap<String, String>,
+    /// `--network none|host`: the network of every step, overriding the spec.
+    pub network: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +51,8 @@ impl Default for Options {
             request_id: None,
             session_id: None,
             local_session_ids: BTreeMap::new(),
+            contexts: BTreeMap::new(),
+            network: None,
         }
     }
 }
@@ -80,6 +86,8 @@ impl Options {
                 options.build_args.insert(name.into(), value);
             } else if let Some(name) = key.strip_prefix("label:") {
                 options.labels.insert(name.into(), value);
+            } else if let Some(name) = key.strip_prefix("context:") {
+                options.contexts.insert(name.into(), value);
             } else if let Some(name) = key.strip_prefix("local-sessionid:") {
                 options.local_session_ids.insert(name.into(), value);
             } else {
@@ -89,6 +97,9 @@ impl Options {
                     "contextkey" if !value.is_empty() => options.context_key = value,
                     "target" => options.target = Some(value).filter(|v| !v.is_empty()),
                     "requestid" => options.request_id = Some(value).filter(|v| !v.is_empty()),
+                    "force-network-mode" => {
+                        options.network = Some(value).filter(|v| !v.is_empty() && v != "default")
+                    }
                     "platform" => {
                         options.platforms = value
                             .split(',')

@@ -31,6 +31,8 @@ pub struct Bases {
 pub struct Settings {
     /// Stages whose steps must not come from the cache (`--no-cache`, or `--no-cache-filter`).
     pub no_cache: Vec<Stage>,
+    /// A `wheels` build context is given: its wheels are used before anything is built.
+    pub wheelhouse: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -114,6 +116,8 @@ pub enum Mount {
     /// An empty in-memory filesystem, gone when the step ends: scratch space (`/tmp`) that
     /// leaves nothing, not even a changed directory time, in the layer.
     Tmpfs { dest: String },
+    /// The `wheels` build context, read-only.
+    Wheelhouse { dest: String },
     /// A BuildKit secret as a file, present only while the step runs.
     Secret { dest: String, id: String },
     /// Files the frontend writes, as a read-only directory.
@@ -154,6 +158,8 @@ const CONTEXT: &str = "/pyslim-context";
 const WHEELS: &str = "/wheels";
 const APP_WHEEL: &str = "/pyslim-app";
 const PIP_CACHE: &str = "/var/cache/pyslim/pip";
+/// Where the `wheels` build context is seen (compile stage only).
+const WHEELHOUSE: &str = "/pyslim-wheelhouse";
 /// Requirements files the frontend writes (compile stage only).
 const GENERATED: &str = "/pyslim-requirements";
 
@@ -227,7 +233,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
         compile = b.apt(Stage::Compile, compile, &packages, spec.system[0].span);
     }
-    let fetch = Fetch::of(spec);
+    let fetch = Fetch::of(spec, settings);
     let deps = (!dependencies.inputs.is_empty()).then(|| {
         let mut args = pip(&["wheel", "--wheel-dir", WHEELS]);
         args.extend(fetch.args.iter().cloned());
@@ -399,7 +405,7 @@ struct Fetch {
 }
 
 impl Fetch {
-    fn of(spec: &Spec) -> Fetch {
+    fn of(spec: &Spec, settings: &Settings) -> Fetch {
         let index = &spec.index;
         let mut args = Vec::new();
         if index.offline {
@@ -416,6 +422,14 @@ impl Fetch {
         }
         let mut env = vec![("PIP_CACHE_DIR".to_string(), PIP_CACHE.to_string())];
         let mut mounts = vec![pip_cache()];
+        if settings.wheelhouse {
+            // Wheels built before (article 004's inherited wheels): pip takes a wheel over
+            // building the same version from source.
+            args.extend(["--find-links".to_string(), WHEELHOUSE.to_string()]);
+            mounts.push(Mount::Wheelhouse {
+                dest: WHEELHOUSE.into(),
+            });
+        }
         if let Some(id) = &index.secret {
             // pip (through requests) reads credentials from the netrc file $NETRC names: the
             // environment holds a path, the secret stays in the secret mount.
@@ -738,10 +752,12 @@ mod tests {
     fn no_cache_marks_the_named_stages() {
         let all = Settings {
             no_cache: vec![Stage::Compile, Stage::Slim],
+            ..Settings::default()
         };
         assert!(plan_of(FULL, &all).steps.iter().all(|s| s.ignore_cache));
         let compile_only = Settings {
             no_cache: vec![Stage::Compile],
+            ..Settings::default()
         };
         for step in plan_of(FULL, &compile_only).steps {
             assert_eq!(step.ignore_cache, step.stage == Stage::Compile);

@@ -536,3 +536,60 @@ async fn describe_lists_the_answers_and_unknown_requests_fail() {
     assert!(result.is_err());
     assert!(recorded.error().message.contains("--call=check"));
 }
+
+#[tokio::test]
+async fn a_wheels_context_is_searched_before_building() {
+    let options = [
+        ("filename", "pyslim.yaml"),
+        ("context:wheels", "local:wheels"),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &options).await;
+    result.expect("the build succeeds");
+    let definition = recorded.graph();
+    let found = ops(definition);
+    let wheels = exec(named(
+        definition,
+        &found,
+        "[compile] build dependency wheels: requirements.txt",
+    ));
+    let args = &wheels.meta.as_ref().expect("meta").args;
+    let at = args
+        .iter()
+        .position(|a| a == "/pyslim-wheelhouse")
+        .expect("--find-links the wheelhouse");
+    assert_eq!(args[at - 1], "--find-links");
+    let mount = wheels
+        .mounts
+        .iter()
+        .find(|m| m.dest == "/pyslim-wheelhouse")
+        .expect("mounted");
+    assert!(mount.readonly);
+    let source = found
+        .iter()
+        .find_map(|(_, op)| match &op.op {
+            Some(pb::op::Op::Source(s)) if s.identifier == "local://wheels" => Some(s),
+            _ => None,
+        })
+        .expect("the wheels context is a local source");
+    assert_eq!(source.attrs["local.sharedkeyhint"], "wheels");
+
+    let image = [
+        ("filename", "pyslim.yaml"),
+        ("context:wheels", "docker-image://registry.example/wheels:1"),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &image).await;
+    result.expect("the build succeeds");
+    let definition = recorded.graph();
+    let found = ops(definition);
+    let wheels = exec(named(
+        definition,
+        &found,
+        "[compile] build dependency wheels: requirements.txt",
+    ));
+    let mount = wheels
+        .mounts
+        .iter()
+        .find(|m| m.dest == "/pyslim-wheelhouse")
+        .expect("mounted");
+    assert_eq!(mount.selector, "/wheels");
+}

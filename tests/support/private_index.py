@@ -10,34 +10,16 @@ usage: private_index.py USER PASSWORD LOGFILE
 import base64
 import hashlib
 import http.server
-import io
+import os
 import sys
-import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_wheel import wheel  # noqa: E402
 
 USER, PASSWORD, LOG = sys.argv[1], sys.argv[2], sys.argv[3]
-NAME = "pyslim_private-1.0-py3-none-any.whl"
 
 
-def build_wheel() -> bytes:
-    files = {
-        "pyslim_private/__init__.py": b'MESSAGE = "private index OK"\n',
-        "pyslim_private-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: pyslim-private\nVersion: 1.0\n",
-        "pyslim_private-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: pyslim-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = []
-    for path, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    record.append("pyslim_private-1.0.dist-info/RECORD,,")
-    files["pyslim_private-1.0.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as wheel:
-        for path, data in files.items():
-            wheel.writestr(path, data)
-    return buffer.getvalue()
-
-
-WHEEL = build_wheel()
+NAME, WHEEL = wheel("pyslim-private", "1.0", "private index OK")
 SHA256 = hashlib.sha256(WHEEL).hexdigest()
 EXPECTED = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 

@@ -1,0 +1,120 @@
+//! Wheels that are already built: a wheelhouse in the context for offline builds, and a
+//! `wheels` build context whose wheels replace compiling (article 004's inherited wheels).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use pyslim_e2e::*;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pyslim-e2e-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+fn make_wheel(name: &str, version: &str, message: &str, dir: &Path) {
+    run(std::process::Command::new("python3")
+        .arg(repo().join("tests/support/make_wheel.py"))
+        .args([name, version, message])
+        .arg(dir));
+}
+
+fn build(context: &Path, tag: &str, extra: &[&str]) -> String {
+    require_engine();
+    let out = output(
+        docker()
+            .args([
+                "buildx",
+                "build",
+                "--progress=plain",
+                "--load",
+                "--no-cache",
+                "-t",
+                tag,
+            ])
+            .args(extra)
+            .arg("-f")
+            .arg(context.join("pyslim.yaml"))
+            .arg(context),
+    );
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "build failed:\n{log}");
+    log
+}
+
+#[test]
+fn offline_build_from_a_wheelhouse_without_network() {
+    let context = scratch("offline");
+    make_wheel(
+        "pyslim-offline",
+        "2.0",
+        "offline OK",
+        &context.join("wheelhouse"),
+    );
+    fs::write(context.join("requirements.txt"), "pyslim-offline==2.0\n").expect("write");
+    fs::write(
+        context.join("pyslim.yaml"),
+        "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nindex: none\nfind-links: [wheelhouse]\nentrypoint: [python, -c, \"import pyslim_offline; print(pyslim_offline.MESSAGE)\"]\n",
+    )
+    .expect("write");
+    // --network none: every step runs without a network, so nothing can come from an index.
+    let tag = "pyslim-e2e/offline";
+    build(&context, tag, &["--network", "none"]);
+    assert_eq!(
+        run(docker().args(["run", "--rm", tag])).trim(),
+        "offline OK"
+    );
+    assert_clean(tag);
+    let _ = fs::remove_dir_all(&context);
+}
+
+#[test]
+fn a_wheels_context_replaces_compiling() {
+    let dir = scratch("wheelhouse");
+    let wheels = dir.join("wheels");
+    fs::create_dir_all(&wheels).expect("mkdir");
+    // The wheel an earlier build (or a shared base image) made.
+    let mount = format!("{}:/out", wheels.display());
+    run(docker().args([
+        "run",
+        "--rm",
+        "-v",
+        &mount,
+        "python:3.11",
+        "python",
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        "--no-deps",
+        "-w",
+        "/out",
+        "python-ldap==3.4.4",
+    ]));
+    let context = dir.join("context");
+    fs::create_dir_all(&context).expect("mkdir");
+    fs::write(context.join("requirements.txt"), "python-ldap==3.4.4\n").expect("write");
+    fs::write(
+        context.join("pyslim.yaml"),
+        "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nruntime: [libldap-2.5-0, libsasl2-2]\nentrypoint: [python, -c, \"import ldap; print(ldap.__version__)\"]\n",
+    )
+    .expect("write");
+    let tag = "pyslim-e2e/wheels-context";
+    let log = build(
+        &context,
+        tag,
+        &["--build-context", &format!("wheels={}", wheels.display())],
+    );
+    assert!(
+        log.contains("/pyslim-wheelhouse/python_ldap-3.4.4-cp311-cp311-linux_x86_64.whl"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("Building wheel for python-ldap"),
+        "python-ldap was compiled again:\n{log}"
+    );
+    assert_eq!(run(docker().args(["run", "--rm", tag])).trim(), "3.4.4");
+    assert_clean(tag);
+    let _ = fs::remove_dir_all(&dir);
+}
