@@ -80,18 +80,33 @@ make_slim() {
   rm -rf "$dir"
 }
 
+# Bumped whenever the stand-ins change, so machines that kept an older one rebuild it.
+STAND_IN_VERSION=2
+
+# The compile image is current when it is this version's stand-in, or (pulled, or from before
+# stand-ins were labelled) when it has what specs rely on: a compiler, git and ssh.
+current() {
+  image_exists "$1" || return 1
+  local version
+  version=$(docker_cli image inspect "$1" --format '{{index .Config.Labels "pyslim.stand-in"}}')
+  if [ -n "$version" ]; then [ "$version" = "$STAND_IN_VERSION" ]; return; fi
+  docker_cli run --rm --entrypoint sh "$1" -c 'command -v gcc && command -v git && command -v ssh' >/dev/null 2>&1
+}
+
 make_full() {
   local tag="python:$PY_VERSION"
-  image_exists "$tag" && return
+  current "$tag" && return
   if docker_cli pull -q "$tag" >/dev/null 2>&1; then return; fi
   log "building stand-in $tag: the slim stand-in plus compilers and the -dev libraries of the official image"
   docker_cli build -q -t "$tag" - >/dev/null <<DOCKERFILE
 FROM python:$PY_VERSION-slim
+# What buildpack-deps (the official image's base) has: compilers, git and ssh, common -dev
+# libraries; not libldap2-dev or libsasl2-dev, which specs must ask for.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      build-essential python3-dev git pkg-config \
+      build-essential python3-dev git openssh-client pkg-config \
       libffi-dev libssl-dev zlib1g-dev libpq-dev libxml2-dev libxslt1-dev libjpeg-dev \
-      libldap2-dev libsasl2-dev \
  && rm -rf /var/lib/apt/lists/*
+LABEL pyslim.stand-in=$STAND_IN_VERSION
 DOCKERFILE
 }
 

@@ -35,6 +35,10 @@ pub const RULES: &[(&str, &str)] = &[
         "The compile image already has the compilers",
     ),
     ("RunsAsRoot", "The container should not run as root"),
+    (
+        "SshHostKeysNotPinned",
+        "SSH host keys should be pinned, so git cannot be pointed at another host",
+    ),
 ];
 
 fn description(rule: &str) -> &'static str {
@@ -104,6 +108,14 @@ pub fn check(spec: &Spec, files: &[RequirementsFile]) -> Vec<Warning> {
             "`user: root` runs the app with full privileges in the container; leave `user` out to run as the `app` user pyslim creates".into(),
             0,
             at(spec.user.span),
+        );
+    }
+    if let Some(ssh) = spec.ssh.as_ref().filter(|s| s.known_hosts.is_empty()) {
+        warn(
+            "SshHostKeysNotPinned",
+            "`ssh:` has no `known-hosts`, so a git host's key is accepted on first use; add the lines `ssh-keyscan HOST` prints".into(),
+            0,
+            at(ssh.id.span),
         );
     }
     for (n, file) in files.iter().enumerate() {

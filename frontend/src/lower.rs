@@ -146,6 +146,7 @@ impl Lowering<'_> {
                 )
             }
             Mount::Secret { dest, id } => (dest, MountSource::Secret { id: id.clone() }),
+            Mount::Ssh { dest, id } => (dest, MountSource::Ssh { id: id.clone() }),
             Mount::Files { dest, files } => (
                 dest,
                 MountSource::Bind {

@@ -118,6 +118,8 @@ pub enum Mount {
     Tmpfs { dest: String },
     /// The `wheels` build context, read-only.
     Wheelhouse { dest: String },
+    /// The client's SSH agent socket, present only while the step runs.
+    Ssh { dest: String, id: String },
     /// A BuildKit secret as a file, present only while the step runs.
     Secret { dest: String, id: String },
     /// Files the frontend writes, as a read-only directory.
@@ -158,6 +160,9 @@ const CONTEXT: &str = "/pyslim-context";
 const WHEELS: &str = "/wheels";
 const APP_WHEEL: &str = "/pyslim-app";
 const PIP_CACHE: &str = "/var/cache/pyslim/pip";
+/// The forwarded SSH agent and the known_hosts pyslim writes (compile stage only).
+const SSH_AGENT: &str = "/run/buildkit/ssh_agent.0";
+const SSH_CONFIG: &str = "/pyslim-ssh";
 /// Where the `wheels` build context is seen (compile stage only).
 const WHEELHOUSE: &str = "/pyslim-wheelhouse";
 /// Requirements files the frontend writes (compile stage only).
@@ -429,6 +434,31 @@ impl Fetch {
             mounts.push(Mount::Wheelhouse {
                 dest: WHEELHOUSE.into(),
             });
+        }
+        if let Some(ssh) = &spec.ssh {
+            env.push(("SSH_AUTH_SOCK".into(), SSH_AGENT.into()));
+            mounts.push(Mount::Ssh {
+                dest: SSH_AGENT.into(),
+                id: ssh.id.to_string(),
+            });
+            // git runs ssh through this variable; the host keys are a file we write, never
+            // part of the command.
+            let command = if ssh.known_hosts.is_empty() {
+                "ssh -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/dev/null"
+                    .to_string()
+            } else {
+                let mut lines: Vec<String> =
+                    ssh.known_hosts.iter().map(|l| l.to_string()).collect();
+                lines.push(String::new());
+                mounts.push(Mount::Files {
+                    dest: SSH_CONFIG.into(),
+                    files: vec![("known_hosts".into(), lines.join("\n"))],
+                });
+                format!(
+                    "ssh -o StrictHostKeyChecking=yes -o UserKnownHostsFile={SSH_CONFIG}/known_hosts"
+                )
+            };
+            env.push(("GIT_SSH_COMMAND".into(), command));
         }
         if let Some(id) = &index.secret {
             // pip (through requests) reads credentials from the netrc file $NETRC names: the

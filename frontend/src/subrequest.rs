@@ -63,6 +63,11 @@ pub fn outline(spec: &Spec, source: &SourceFile) -> Answer {
         .iter()
         .map(|id| json!({"name": id.as_str(), "required": true, "location": location(0, id.span.line)}))
         .collect();
+    let ssh: Vec<Value> = spec
+        .ssh
+        .iter()
+        .map(|ssh| json!({"name": ssh.id.as_str(), "required": true, "location": location(0, ssh.id.span.line)}))
+        .collect();
     let description = spec
         .target
         .as_ref()
@@ -74,6 +79,7 @@ pub fn outline(spec: &Spec, source: &SourceFile) -> Answer {
         "description": description,
         "args": args,
         "secrets": secrets,
+        "ssh": ssh,
         "sources": [base64(source.text.as_bytes())],
     });
     let mut text = String::new();
@@ -99,6 +105,10 @@ pub fn outline(spec: &Spec, source: &SourceFile) -> Answer {
     if let Some(id) = &spec.index.secret {
         let _ = writeln!(text, "{:<24} REQUIRED", "SECRET");
         let _ = writeln!(text, "{:<24} true", id.as_str());
+    }
+    if let Some(ssh) = &spec.ssh {
+        let _ = writeln!(text, "{:<24} REQUIRED", "SSH");
+        let _ = writeln!(text, "{:<24} true", ssh.id.as_str());
     }
     answer(outline, text, None)
 }

@@ -33,6 +33,8 @@ pub struct Spec {
     pub index: Index,
     /// Wheel directories in the build context that pip looks in before any index.
     pub find_links: Vec<Spanned<ContextPath>>,
+    /// An SSH agent forwarded to the downloading steps, for git dependencies over SSH.
+    pub ssh: Option<Ssh>,
     /// `network: host`: the steps that download use the host's network.
     pub host_network: Option<Span>,
     /// The build arguments the spec declares, with the values this build uses.
@@ -54,6 +56,14 @@ pub struct Index {
     /// A BuildKit secret holding a netrc file with the index credentials. Only its id is in the
     /// spec; the file is mounted for the steps that download and never reaches a layer.
     pub secret: Option<Spanned<SecretId>>,
+}
+
+/// `ssh:` — the client's agent (`docker buildx build --ssh ID`) for `git+ssh://` requirements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ssh {
+    pub id: Spanned<SecretId>,
+    /// `known_hosts` lines git may connect to. Empty: a host's key is accepted on first use.
+    pub known_hosts: Vec<Spanned<String>>,
 }
 
 /// A build argument: `args: {NAME: default}`, set with `--build-arg NAME=value`.

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::validate::{BASE_KEYS, INDEX_KEYS, KEYS, TARGET_KEYS};
+use crate::validate::{BASE_KEYS, INDEX_KEYS, KEYS, SSH_KEYS, TARGET_KEYS};
 
 pub fn schema() -> Value {
     let mut properties = Map::new();
@@ -128,6 +128,27 @@ fn property(key: &str) -> Value {
                 "description": "Where packages come from; `none` for offline builds from `find-links`.",
                 "anyOf": [
                     {"const": "none"},
+                    {"type": "object", "properties": properties, "additionalProperties": false}
+                ]
+            })
+        }
+        "ssh" => {
+            let mut properties = Map::new();
+            for key in SSH_KEYS {
+                let value = match *key {
+                    "id" => {
+                        json!({"description": "The agent's id as the build forwards it (`--ssh default`).", "type": "string", "pattern": "^[A-Za-z0-9._-]+$"})
+                    }
+                    _ => strings(
+                        "known_hosts lines (`ssh-keyscan HOST`) of the hosts git may reach; without them a host key is accepted on first use.",
+                    ),
+                };
+                properties.insert(key.to_string(), value);
+            }
+            json!({
+                "description": "Forward an SSH agent to the downloading steps, for `git+ssh://` requirements.",
+                "anyOf": [
+                    {"type": "string", "pattern": "^[A-Za-z0-9._-]+$"},
                     {"type": "object", "properties": properties, "additionalProperties": false}
                 ]
             })

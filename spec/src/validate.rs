@@ -30,6 +30,7 @@ pub const KEYS: &[&str] = &[
     "extras",
     "index",
     "find-links",
+    "ssh",
     "network",
     "args",
     "targets",
@@ -53,6 +54,7 @@ pub const TARGET_KEYS: &[&str] = &[
 
 pub const BASE_KEYS: &[&str] = &["compile", "runtime"];
 pub const INDEX_KEYS: &[&str] = &["url", "extra", "secret"];
+pub const SSH_KEYS: &[&str] = &["id", "known-hosts"];
 
 /// What the build says about the spec: `--build-arg`s and `--target`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -290,6 +292,7 @@ impl Validator<'_> {
             index: fields.index,
             find_links: fields.find_links,
             host_network: fields.host_network,
+            ssh: fields.ssh,
             extras: fields.extras,
             args,
             targets: targets.into_iter().map(|(info, _)| info).collect(),
@@ -351,6 +354,7 @@ impl Validator<'_> {
                 "index" => fields.index = self.index(value),
                 "find-links" => fields.find_links = self.paths(value, "find-links"),
                 "network" => fields.host_network = self.network(value),
+                "ssh" => fields.ssh = self.ssh(value),
                 "description" => {
                     fields.description = self
                         .text(value, "description", "\"Runs the tests\"")
@@ -570,6 +574,69 @@ impl Validator<'_> {
             return None;
         }
         Some(url.map(IndexUrl))
+    }
+
+    fn ssh(&mut self, node: &Node) -> Option<Ssh> {
+        if let Node::Scalar(_) = node {
+            let id = self.text(node, "ssh", "default")?;
+            return self.ssh_id(id).map(|id| Ssh {
+                id,
+                known_hosts: Vec::new(),
+            });
+        }
+        let map = self.mapping(
+            node,
+            "ssh",
+            "{id: default, known-hosts: [\"github.com ssh-ed25519 AAAA...\"]}",
+        )?;
+        let mut id = None;
+        let mut known_hosts = Vec::new();
+        for (key, value) in map.iter() {
+            let Some(value) = self.present(key, value) else {
+                continue;
+            };
+            match key.as_str() {
+                "id" => {
+                    id = self
+                        .text(value, "id", "default")
+                        .and_then(|t| self.ssh_id(t))
+                }
+                "known-hosts" => {
+                    for line in
+                        self.text_list(value, "known-hosts", "\"github.com ssh-ed25519 AAAA...\"")
+                    {
+                        if line.split_whitespace().count() < 3 || line.contains('\n') {
+                            self.report(
+                                Diagnostic::new(line.span, format!("`{}` is not a known_hosts line", *line))
+                                    .with_hint("copy the host's line from `ssh-keyscan HOST`: `HOST KEYTYPE KEY`"),
+                            );
+                        } else {
+                            known_hosts.push(line);
+                        }
+                    }
+                }
+                other => self.unknown_key(key, other, SSH_KEYS, "a key of `ssh`"),
+            }
+        }
+        // Without an id, the agent `--ssh default` forwards; it is located at the mapping.
+        let at = self.span(node);
+        let id = id.unwrap_or_else(|| Spanned::new(SecretId("default".into()), at));
+        Some(Ssh { id, known_hosts })
+    }
+
+    fn ssh_id(&mut self, id: Spanned<String>) -> Option<Spanned<SecretId>> {
+        let valid = !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !valid {
+            self.report(
+                Diagnostic::new(id.span, format!("`{}` is not an SSH agent id", *id))
+                    .with_hint("name it as the build passes it: `--ssh default` forwards your agent as `default`"),
+            );
+            return None;
+        }
+        Some(id.map(SecretId))
     }
 
     fn network(&mut self, node: &Node) -> Option<Span> {
@@ -1068,6 +1135,7 @@ struct Fields {
     index: Index,
     find_links: Vec<Spanned<ContextPath>>,
     host_network: Option<Span>,
+    ssh: Option<Ssh>,
 }
 
 impl Fields {

@@ -253,6 +253,19 @@ impl Marshaller {
                         optional: false,
                     });
                 }
+                MountSource::Ssh { id } => {
+                    caps.push("exec.mount.ssh");
+                    pm.input = -1;
+                    pm.output = -1;
+                    pm.mount_type = pb::MountType::Ssh as i32;
+                    pm.ssh_opt = Some(pb::SshOpt {
+                        id: id.clone(),
+                        uid: 0,
+                        gid: 0,
+                        mode: 0o600,
+                        optional: false,
+                    });
+                }
                 MountSource::Tmpfs => {
                     caps.push("exec.mount.tmpfs");
                     pm.input = -1;

@@ -70,6 +70,10 @@ pub fn render(definition: &pb::Definition) -> String {
                             let id = mount.secret_opt.as_ref().map_or("", |s| s.id.as_str());
                             let _ = write!(out, " secret id={id}");
                         }
+                        Ok(pb::MountType::Ssh) => {
+                            let id = mount.ssh_opt.as_ref().map_or("", |s| s.id.as_str());
+                            let _ = write!(out, " ssh id={id}");
+                        }
                         Ok(pb::MountType::Tmpfs) => {
                             let _ = write!(out, " tmpfs");
                         }

@@ -101,6 +101,8 @@ pub enum MountSource {
     },
     /// A secret of the client session as a read-only file; a missing secret fails the step.
     Secret { id: String },
+    /// The client's SSH agent socket; a missing agent fails the step.
+    Ssh { id: String },
     /// Memory-backed scratch space, empty at the start of the run and discarded after it.
     Tmpfs,
     /// A persistent cache directory that outlives the build and is never part of a layer.
