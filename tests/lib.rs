@@ -90,7 +90,13 @@ pub fn added_layers(image: &str, base: &str) -> Vec<Vec<String>> {
         ours.starts_with(&theirs),
         "{image}'s layers do not start with {base}'s"
     );
+    let mut layers = layers(image);
+    assert_eq!(layers.len(), ours.len(), "one saved layer per diff id");
+    layers.split_off(theirs.len())
+}
 
+/// The paths in each layer of an image, bottom first, read from `docker save`.
+pub fn layers(image: &str) -> Vec<Vec<String>> {
     let saved = output(docker().args(["save", image]));
     assert!(saved.status.success(), "docker save {image} failed");
     let mut files: HashMap<String, Vec<u8>> = HashMap::new();
@@ -108,16 +114,12 @@ pub fn added_layers(image: &str, base: &str) -> Vec<Vec<String>> {
     }
     let manifest: serde_json::Value =
         serde_json::from_slice(&files["manifest.json"]).expect("manifest.json");
-    let layer_paths: Vec<String> = manifest[0]["Layers"]
+    manifest[0]["Layers"]
         .as_array()
         .expect("Layers")
         .iter()
-        .map(|l| l.as_str().expect("layer path").to_string())
-        .collect();
-    assert_eq!(layer_paths.len(), ours.len(), "one saved layer per diff id");
-    layer_paths[theirs.len()..]
-        .iter()
-        .map(|path| {
+        .map(|l| {
+            let path = l.as_str().expect("layer path");
             let mut layer = tar::Archive::new(files[path].as_slice());
             layer
                 .entries()

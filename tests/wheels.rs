@@ -115,3 +115,45 @@ fn a_wheels_context_replaces_compiling() {
     assert_clean(tag);
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_wheels_target_feeds_another_build_as_an_image() {
+    require_engine();
+    // Article 004: a service's image of built wheels, inherited by the services built on it.
+    let wheels_image = "pyslim-e2e/ldap-wheels";
+    let out = build_example("ldap", wheels_image, &["--target", "wheels"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let layers = layers(wheels_image);
+    let files: Vec<&String> = layers.iter().flatten().collect();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("wheels/python_ldap-3.4.4-") && f.ends_with(".whl")),
+        "{files:?}"
+    );
+    assert!(
+        files.iter().all(|f| f.starts_with("wheels")),
+        "only the wheels: {files:?}"
+    );
+
+    let context = scratch("wheels-image");
+    fs::write(context.join("requirements.txt"), "python-ldap==3.4.4\n").expect("write");
+    fs::write(
+        context.join("pyslim.yaml"),
+        "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nruntime: [libldap-2.5-0, libsasl2-2]\nentrypoint: [python, -c, \"import ldap; print(ldap.__version__)\"]\n",
+    )
+    .expect("write");
+    let tag = "pyslim-e2e/wheels-image";
+    let source = format!("wheels=docker-image://{wheels_image}");
+    let log = build(&context, tag, &["--build-context", &source]);
+    assert!(
+        !log.contains("Building wheel for python-ldap"),
+        "python-ldap was compiled again:\n{log}"
+    );
+    assert_eq!(run(docker().args(["run", "--rm", tag])).trim(), "3.4.4");
+    let _ = fs::remove_dir_all(&context);
+}

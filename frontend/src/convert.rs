@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use pyslim_spec::{Diagnostic, Diagnostics, LoadOptions, SourceFile, Spanned};
+use pyslim_spec::{Diagnostic, Diagnostics, LoadOptions, SourceFile, Spanned, WHEELS_TARGET};
 
 use crate::context::{Context, RequirementsFile, json_list, local};
 use crate::gateway::{self, Gateway, GatewayError};
@@ -110,6 +110,12 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         .dependencies(&spec)
         .await?
         .map_err(|problems| Failure::Spec(Diagnostics::new(source.clone(), problems)))?;
+    let wheels_only = spec.target.as_deref() == Some(WHEELS_TARGET);
+    if wheels_only && found.dependencies.inputs.is_empty() {
+        return Err(Failure::Other(format!(
+            "`--target {WHEELS_TARGET}` collects the dependency wheels, and this spec has no `requirements`"
+        )));
+    }
     let warnings = lint::check(&spec, &found.files);
     if request == Some(subrequest::LINT) {
         let answer = subrequest::lint(&source, &found.files, &warnings);
@@ -168,7 +174,11 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         name: &runtime.reference,
         digest: &runtime.digest,
     };
-    let config = image::config(&base, &spec, &options.labels, &platform, &layers);
+    let config = if wheels_only {
+        image::files_only(&options.labels, &platform, &layers)
+    } else {
+        image::config(&base, &spec, &options.labels, &platform, &layers)
+    };
     let metadata = BTreeMap::from([(
         "containerimage.config".to_string(),
         serde_json::to_vec(&config).expect("a JSON value always serialises"),

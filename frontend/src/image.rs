@@ -98,6 +98,24 @@ pub fn config(
     Value::Object(image)
 }
 
+/// The config of an image that only carries files (`--target wheels`): no base, nothing to run.
+pub fn files_only(
+    labels: &BTreeMap<String, String>,
+    platform: &Platform,
+    layers: &[&str],
+) -> Value {
+    let mut image = json!({
+        "os": platform.os,
+        "architecture": platform.architecture,
+        "config": {"Labels": labels},
+        "history": layers.iter().map(|l| json!({"created_by": l, "comment": "pyslim"})).collect::<Vec<_>>(),
+    });
+    if let Some(variant) = &platform.variant {
+        image["variant"] = json!(variant);
+    }
+    image
+}
+
 /// The `Env` of a base config, as `K=V` strings.
 pub fn env(base: &[u8]) -> Vec<String> {
     serde_json::from_slice::<Value>(base)

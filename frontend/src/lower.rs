@@ -56,11 +56,11 @@ impl Lowering<'_> {
             Fs::Base(Stage::Compile) => self.compile.clone(),
             Fs::Base(Stage::Slim) => self.slim.clone(),
             Fs::Step(StepId(i)) => self.steps[i].clone(),
+            Fs::Empty => unreachable!("only file steps start from nothing, and they say so"),
         }
     }
 
     fn step(&self, step: &Step) -> State {
-        let on = self.fs(step.on);
         let meta = OpMeta {
             name: Some(step.name.clone()),
             ignore_cache: step.ignore_cache,
@@ -69,7 +69,20 @@ impl Lowering<'_> {
                 end_line: span.line,
             }),
         };
+        if let Action::Copy { from, path } = &step.action {
+            let copy = llb::FileAction::Copy(llb::Copy {
+                from: self.steps[from.0].clone(),
+                src: path.clone(),
+                dest: path.clone(),
+            });
+            return match step.on {
+                Fs::Empty => State::scratch(vec![copy], Some(&self.target.platform), meta),
+                on => self.fs(on).file(vec![copy], meta),
+            };
+        }
+        let on = self.fs(step.on);
         match &step.action {
+            Action::Copy { .. } => unreachable!("handled above"),
             Action::Run(run) => {
                 let base = match step.stage {
                     Stage::Compile => &self.plan.bases.compile,

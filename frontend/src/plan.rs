@@ -11,7 +11,7 @@
 //! The dependency wheels see only the requirements files, so editing the app rebuilds nothing
 //! but the app's wheel and its one layer.
 
-use pyslim_spec::{Span, Spec, User};
+use pyslim_spec::{Span, Spec, User, WHEELS_TARGET};
 
 /// A base image as resolved by the engine: what `RUN` steps on it see in their environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +59,8 @@ pub struct StepId(pub usize);
 pub enum Fs {
     Base(Stage),
     Step(StepId),
+    /// Nothing: what an image of just some files starts from.
+    Empty,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +82,11 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Run(Run),
+    /// Copy `path` of an earlier step's output to the same path.
+    Copy {
+        from: StepId,
+        path: String,
+    },
     /// Create a directory owned by a user of the image.
     Mkdir {
         path: String,
@@ -317,6 +324,30 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             advice: Some(APP_ADVICE),
         })
     });
+
+    // `--target wheels`: an image of just the dependency wheels, for other builds to reuse.
+    if spec.target.as_deref() == Some(WHEELS_TARGET)
+        && let Some(deps) = deps
+    {
+        let wheels = b.push(Step {
+            stage: Stage::Compile,
+            name: "collect dependency wheels".into(),
+            on: Fs::Empty,
+            action: Action::Copy {
+                from: deps,
+                path: WHEELS.into(),
+            },
+            origin: spec.requirements.first().map(|r| r.span),
+            history: Some(format!("pyslim: dependency wheels in {WHEELS}")),
+            ignore_cache: false,
+            advice: None,
+        });
+        return Plan {
+            bases,
+            steps: b.steps,
+            result: Fs::Step(wheels),
+        };
+    }
 
     // Slim stage.
     let mut slim = Fs::Base(Stage::Slim);

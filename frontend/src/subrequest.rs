@@ -124,6 +124,15 @@ pub fn targets(spec: &Spec, source: &SourceFile) -> Answer {
         "{:<24} {}\n{:<24} {}\n",
         "TARGET", "DESCRIPTION", "(default)", "the image the spec describes"
     );
+    list.push(json!({
+        "name": pyslim_spec::WHEELS_TARGET,
+        "description": "just the dependency wheels in /wheels, for other builds' `--build-context wheels=docker-image://…`",
+    }));
+    let _ = writeln!(
+        text,
+        "{:<24} just the dependency wheels in /wheels",
+        pyslim_spec::WHEELS_TARGET
+    );
     for target in &spec.targets {
         let description = target.description.clone().unwrap_or_default();
         list.push(json!({

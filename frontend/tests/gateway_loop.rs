@@ -437,10 +437,11 @@ async fn call_outline_and_targets_describe_the_spec() {
     result.expect("answered");
     let targets = json(recorded.answer());
     assert_eq!(targets["targets"][0]["default"], true);
-    assert_eq!(targets["targets"][1]["name"], "test");
-    assert_eq!(targets["targets"][1]["description"], "Runs the tests");
+    assert_eq!(targets["targets"][1]["name"], "wheels");
+    assert_eq!(targets["targets"][2]["name"], "test");
+    assert_eq!(targets["targets"][2]["description"], "Runs the tests");
     assert_eq!(
-        targets["targets"][1]["location"]["ranges"][0]["start"]["line"],
+        targets["targets"][2]["location"]["ranges"][0]["start"]["line"],
         7
     );
 }
@@ -592,4 +593,45 @@ async fn a_wheels_context_is_searched_before_building() {
         .find(|m| m.dest == "/pyslim-wheelhouse")
         .expect("mounted");
     assert_eq!(mount.selector, "/wheels");
+}
+
+#[tokio::test]
+async fn the_wheels_target_is_an_image_of_just_the_wheels() {
+    let options = [
+        ("filename", "pyslim.yaml"),
+        ("target", "wheels"),
+        ("label:team", "core"),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &options).await;
+    result.expect("the build succeeds");
+    let definition = recorded.graph();
+    let found = ops(definition);
+    let collect = named(definition, &found, "[compile] collect dependency wheels");
+    let Some(pb::op::Op::File(file)) = &collect.op else {
+        panic!("a file op")
+    };
+    let Some(pb::file_action::Action::Copy(copy)) = &file.actions[0].action else {
+        panic!("a copy")
+    };
+    assert_eq!(
+        (copy.src.as_str(), copy.dest.as_str()),
+        ("/wheels", "/wheels")
+    );
+    assert_eq!(file.actions[0].input, -1, "onto nothing");
+    assert_eq!(collect.inputs.len(), 1);
+    // Nothing of the slim stage is built.
+    assert!(definition.metadata.values().all(|m| {
+        !m.description
+            .get("llb.customname")
+            .is_some_and(|n| n.starts_with("[slim]"))
+    }));
+    let config = recorded.config();
+    assert!(config["config"].get("Entrypoint").is_none());
+    assert_eq!(config["config"]["Labels"]["team"], "core");
+    assert_eq!(config["history"].as_array().map(Vec::len), Some(1));
+
+    let spec = "python: \"3.11\"\napp: .\n";
+    let (result, recorded) = support::build(spec, &context(), &options).await;
+    assert!(result.is_err());
+    assert!(recorded.error().message.contains("has no `requirements`"));
 }

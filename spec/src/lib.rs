@@ -13,4 +13,4 @@ pub mod validate;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::*;
 pub use source::{SourceFile, Span, Spanned};
-pub use validate::{KEYS, LoadOptions, TARGET_KEYS, load, load_with};
+pub use validate::{KEYS, LoadOptions, TARGET_KEYS, WHEELS_TARGET, load, load_with};

@@ -56,6 +56,10 @@ pub const BASE_KEYS: &[&str] = &["compile", "runtime"];
 pub const INDEX_KEYS: &[&str] = &["url", "extra", "secret"];
 pub const SSH_KEYS: &[&str] = &["id", "known-hosts"];
 
+/// The target every spec has: an image holding only `/wheels`, the dependency wheels, for
+/// other builds to reuse (`--build-context wheels=docker-image://…`).
+pub const WHEELS_TARGET: &str = "wheels";
+
 /// What the build says about the spec: `--build-arg`s and `--target`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadOptions {
@@ -233,7 +237,7 @@ impl Validator<'_> {
             .get_node("targets")
             .map(|node| self.targets(node))
             .unwrap_or_default();
-        if let Some(name) = &options.target {
+        if let Some(name) = options.target.as_deref().filter(|t| *t != WHEELS_TARGET) {
             match targets.iter().find(|(info, _)| *info.name == *name) {
                 Some((_, target)) => fields.add(target),
                 None => {
@@ -244,9 +248,14 @@ impl Validator<'_> {
                         .unwrap_or(Span::new(1, 1, 1));
                     let names: Vec<&str> = targets.iter().map(|(i, _)| i.name.as_str()).collect();
                     let hint = if names.is_empty() {
-                        "this spec defines no targets: build without --target, or add `targets: {NAME: {...}}`".to_string()
+                        format!(
+                            "this spec defines no targets: build without --target (or with `--target {WHEELS_TARGET}` for just the dependency wheels), or add `targets: {{NAME: {{...}}}}`"
+                        )
                     } else {
-                        format!("valid targets: {}", names.join(", "))
+                        format!(
+                            "valid targets: {}, and `{WHEELS_TARGET}` (just the dependency wheels)",
+                            names.join(", ")
+                        )
                     };
                     self.report(
                         Diagnostic::new(at, format!("there is no target `{name}` in this spec"))
@@ -443,6 +452,13 @@ impl Validator<'_> {
                     .as_str()
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            if name.as_str() == WHEELS_TARGET {
+                self.report(
+                    Diagnostic::new(span, format!("`{WHEELS_TARGET}` is a target pyslim defines: an image of just the dependency wheels"))
+                        .with_hint("give your target another name"),
+                );
+                continue;
+            }
             if !valid {
                 self.report(
                     Diagnostic::new(span, format!("`{}` is not a target name", name.as_str()))

@@ -165,9 +165,26 @@ impl Marshaller {
                 if let Some(base) = base {
                     inputs.push(self.input(base));
                 }
+                // What a copy reads is a further input, each state once.
+                let mut sources = Vec::with_capacity(actions.len());
+                for action in actions {
+                    sources.push(match action {
+                        FileAction::Copy(copy) => {
+                            let input = self.input(&copy.from);
+                            Some(match inputs.iter().position(|i| *i == input) {
+                                Some(at) => at as i64,
+                                None => {
+                                    inputs.push(input);
+                                    inputs.len() as i64 - 1
+                                }
+                            })
+                        }
+                        _ => None,
+                    });
+                }
                 let first = if base.is_some() { 0 } else { -1 };
                 pb::op::Op::File(pb::FileOp {
-                    actions: file_actions(actions, first, inputs.len() as i64),
+                    actions: file_actions(actions, &sources, first, inputs.len() as i64),
                 })
             }
         };
@@ -331,7 +348,12 @@ impl Marshaller {
 /// A chain of actions: the first reads `first` (an input index, or -1 for nothing), each later
 /// one the result of the action before it, which FileOp numbers after the op's inputs. Only
 /// the last action's result is the op's output.
-fn file_actions(actions: &[FileAction], first: i64, inputs: i64) -> Vec<pb::FileAction> {
+fn file_actions(
+    actions: &[FileAction],
+    sources: &[Option<i64>],
+    first: i64,
+    inputs: i64,
+) -> Vec<pb::FileAction> {
     use pb::file_action::Action;
     let last = actions.len().saturating_sub(1);
     actions
@@ -339,7 +361,7 @@ fn file_actions(actions: &[FileAction], first: i64, inputs: i64) -> Vec<pb::File
         .enumerate()
         .map(|(i, action)| pb::FileAction {
             input: if i == 0 { first } else { inputs + i as i64 - 1 },
-            secondary_input: -1,
+            secondary_input: sources[i].unwrap_or(-1),
             output: if i == last { 0 } else { -1 },
             action: Some(match action {
                 FileAction::Mkdir(mkdir) => Action::Mkdir(pb::FileActionMkDir {
@@ -356,6 +378,17 @@ fn file_actions(actions: &[FileAction], first: i64, inputs: i64) -> Vec<pb::File
                     data: mkfile.data.clone(),
                     owner: None,
                     timestamp: -1,
+                }),
+                FileAction::Copy(copy) => Action::Copy(pb::FileActionCopy {
+                    src: copy.src.clone(),
+                    dest: copy.dest.clone(),
+                    // -1: keep each file's mode.
+                    mode: -1,
+                    follow_symlink: true,
+                    dir_copy_contents: true,
+                    create_dest_path: true,
+                    timestamp: -1,
+                    ..Default::default()
                 }),
             }),
         })

@@ -10,8 +10,8 @@ pub use marshal::{SourceFile, digest, encode_op, marshal, pb_platform};
 pub use reference::normalize_image_ref;
 pub use render::render;
 pub use state::{
-    CacheSharing, Exec, FileAction, Location, Mkdir, Mkfile, Mount, MountSource, Network, OpMeta,
-    Owner, State,
+    CacheSharing, Copy, Exec, FileAction, Location, Mkdir, Mkfile, Mount, MountSource, Network,
+    OpMeta, Owner, State,
 };
 
 pub use bollard_buildkit_proto::pb;

@@ -124,6 +124,13 @@ pub fn render(definition: &pb::Definition) -> String {
                                 mkfile.path, mkfile.mode
                             );
                         }
+                        Some(pb::file_action::Action::Copy(copy)) => {
+                            let from = usize::try_from(action.secondary_input)
+                                .ok()
+                                .and_then(|i| op.inputs.get(i))
+                                .map_or_else(|| "?".to_string(), input);
+                            let _ = write!(out, " copy {from}:{} -> {}", copy.src, copy.dest);
+                        }
                         other => {
                             let _ = write!(out, " {other:?}");
                         }

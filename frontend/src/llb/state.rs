@@ -38,10 +38,19 @@ pub(super) enum OpKind {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum FileAction {
     Mkdir(Mkdir),
     Mkfile(Mkfile),
+    Copy(Copy),
+}
+
+/// `src` of another state to `dest`; a directory's contents, with their owners and modes.
+#[derive(Clone, Debug)]
+pub struct Copy {
+    pub from: State,
+    pub src: String,
+    pub dest: String,
 }
 
 /// What BuildKit records about an op besides the op itself.
@@ -178,10 +187,15 @@ impl State {
     }
 
     pub fn mkdir(&self, mkdir: Mkdir, meta: OpMeta) -> State {
+        self.file(vec![FileAction::Mkdir(mkdir)], meta)
+    }
+
+    /// File actions on this state.
+    pub fn file(&self, actions: Vec<FileAction>, meta: OpMeta) -> State {
         State::new(
             OpKind::File {
                 base: Some(self.clone()),
-                actions: vec![FileAction::Mkdir(mkdir)],
+                actions,
             },
             self.platform().cloned(),
             meta,
