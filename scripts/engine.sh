@@ -51,6 +51,9 @@ start_dockerd() {
 
 image_exists() { docker_cli image inspect "$1" >/dev/null 2>&1; }
 
+# Bumped whenever the stand-ins change, so machines that kept an older one rebuild it.
+STAND_IN_VERSION=2
+
 stand_in_env=(
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   --change 'ENV LANG=C.UTF-8'
@@ -58,16 +61,28 @@ stand_in_env=(
   --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'
   --change 'ENV PIP_DISABLE_PIP_VERSION_CHECK=1'
   --change 'CMD ["python3"]'
+  --change "LABEL pyslim.stand-in=$STAND_IN_VERSION"
 )
+
+# An image is current when it is this version's stand-in, or (pulled, or from before stand-ins
+# were labelled) when it passes the probe: what specs rely on it having.
+current() {
+  image_exists "$1" || return 1
+  local version
+  version=$(docker_cli image inspect "$1" --format '{{index .Config.Labels "pyslim.stand-in"}}')
+  if [ -n "$version" ]; then [ "$version" = "$STAND_IN_VERSION" ]; return; fi
+  docker_cli run --rm --entrypoint sh "$1" -c "$2" >/dev/null 2>&1
+}
 
 make_slim() {
   local tag="python:$PY_VERSION-slim"
-  image_exists "$tag" && return
+  # The official images are built with --enable-shared: programs that embed Python link it.
+  current "$tag" 'ls /usr/local/lib/libpython3* || ls /usr/lib/*/libpython3*' && return
   if docker_cli pull -q "$tag" >/dev/null 2>&1; then return; fi
   need_root
   log "building stand-in $tag from Debian bookworm (no registry reachable)"
   local dir; dir=$(mktemp -d /var/tmp/pyslim-rootfs.XXXXXX)
-  debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+  debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,libpython$PY_VERSION,ca-certificates \
     bookworm "$dir" http://deb.debian.org/debian >&2
   # Official images: no PEP 668 marker, a `python` command, no apt lists; plus this network's CA.
   rm -f "$dir"/usr/lib/python3*/EXTERNALLY-MANAGED
@@ -78,24 +93,14 @@ make_slim() {
   cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
   tar -C "$dir" -c . | docker_cli import "${stand_in_env[@]}" - "$tag" >/dev/null
   rm -rf "$dir"
+  slim_rebuilt=1
 }
 
-# Bumped whenever the stand-ins change, so machines that kept an older one rebuild it.
-STAND_IN_VERSION=2
-
-# The compile image is current when it is this version's stand-in, or (pulled, or from before
-# stand-ins were labelled) when it has what specs rely on: a compiler, git and ssh.
-current() {
-  image_exists "$1" || return 1
-  local version
-  version=$(docker_cli image inspect "$1" --format '{{index .Config.Labels "pyslim.stand-in"}}')
-  if [ -n "$version" ]; then [ "$version" = "$STAND_IN_VERSION" ]; return; fi
-  docker_cli run --rm --entrypoint sh "$1" -c 'command -v gcc && command -v git && command -v ssh' >/dev/null 2>&1
-}
 
 make_full() {
   local tag="python:$PY_VERSION"
-  current "$tag" && return
+  # A new slim stand-in is a new base: the compile stand-in on top of it is rebuilt too.
+  [ -z "${slim_rebuilt:-}" ] && current "$tag" 'command -v gcc && command -v git && command -v ssh' && return
   if docker_cli pull -q "$tag" >/dev/null 2>&1; then return; fi
   log "building stand-in $tag: the slim stand-in plus compilers and the -dev libraries of the official image"
   docker_cli build -q -t "$tag" - >/dev/null <<DOCKERFILE

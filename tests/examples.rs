@@ -132,3 +132,48 @@ fn pyproject_dependencies_extras_and_build_args() {
     );
     assert_clean(&image);
 }
+
+#[test]
+fn cli_console_script_runs_from_path() {
+    let image = build("cli");
+    let out = run(docker().args(["run", "--rm", &image]));
+    assert_eq!(
+        out.trim(),
+        "Hello, world! (installed by setup.py, run from PATH)"
+    );
+    assert_runs_as(&image, "app");
+    assert_clean(&image);
+}
+
+#[test]
+fn uwsgi_compiles_without_leaving_a_compiler_and_serves() {
+    let image = build("uwsgi");
+    // uWSGI links libxml2, which slim lacks: `runtime:` brought it, and the binary resolves it.
+    let ldd = run(docker().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "sh",
+        &image,
+        "-c",
+        "ldd \"$(command -v uwsgi)\"",
+    ]));
+    assert!(!ldd.contains("not found"), "{ldd}");
+    assert!(ldd.contains("libxml2"), "{ldd}");
+    let id = run(docker().args(["run", "-d", "-p", "127.0.0.1::8000", &image]));
+    let id = id.trim();
+    let port = run(docker().args(["port", id, "8000/tcp"]));
+    let port: u16 = port
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no published port in {port:?}"));
+    let response = http_get(port, "/", Duration::from_secs(60));
+    let _ = output(docker().args(["rm", "-f", id]));
+    assert!(
+        response.contains("Hello from uWSGI, built by pyslim"),
+        "{response}"
+    );
+    assert_clean(&image);
+}

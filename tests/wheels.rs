@@ -140,20 +140,20 @@ fn the_wheels_target_feeds_another_build_as_an_image() {
         "only the wheels: {files:?}"
     );
 
-    let context = scratch("wheels-image");
-    fs::write(context.join("requirements.txt"), "python-ldap==3.4.4\n").expect("write");
-    fs::write(
-        context.join("pyslim.yaml"),
-        "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nruntime: [libldap-2.5-0, libsasl2-2]\nentrypoint: [python, -c, \"import ldap; print(ldap.__version__)\"]\n",
-    )
-    .expect("write");
-    let tag = "pyslim-e2e/wheels-image";
+    // examples/inherit asks for python-ldap without its headers: only the inherited wheel
+    // lets it build.
+    let tag = "pyslim-e2e/inherit";
     let source = format!("wheels=docker-image://{wheels_image}");
-    let log = build(&context, tag, &["--build-context", &source]);
+    let out = build_example("inherit", tag, &["--no-cache", "--build-context", &source]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
     assert!(
         !log.contains("Building wheel for python-ldap"),
         "python-ldap was compiled again:\n{log}"
     );
-    assert_eq!(run(docker().args(["run", "--rm", tag])).trim(), "3.4.4");
-    let _ = fs::remove_dir_all(&context);
+    assert_eq!(
+        run(docker().args(["run", "--rm", tag])).trim(),
+        "inherited python-ldap 3.4.4"
+    );
+    assert_clean(tag);
 }
