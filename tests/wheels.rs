@@ -157,3 +157,54 @@ fn the_wheels_target_feeds_another_build_as_an_image() {
     );
     assert_clean(tag);
 }
+
+#[test]
+fn hash_pinned_requirements_with_markers() {
+    let context = scratch("hashes");
+    // six from its sdist, checked against its hash, then built into a wheel whose hash no file
+    // lists: the slim stage installs that wheel all the same. colorama is for Windows only.
+    fs::write(
+        context.join("requirements.txt"),
+        "--no-binary six\nsix==1.16.0 \\\n    --hash=sha256:1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926\ncolorama==0.4.6 ; sys_platform == \"win32\" \\\n    --hash=sha256:4f1d9991f5acc0ca119f9d443620b77f9d6b33703e51011c16baf57afb285fc6\n",
+    )
+    .expect("write");
+    fs::write(
+        context.join("pyslim.yaml"),
+        "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nentrypoint: [python, -c, \"import six, importlib.util as u; print(six.__version__, u.find_spec('colorama') is None)\"]\n",
+    )
+    .expect("write");
+    let tag = "pyslim-e2e/hashes";
+    let log = build(&context, tag, &[]);
+    assert!(
+        log.contains("Building wheel for six"),
+        "six came from its sdist:\n{log}"
+    );
+    assert_eq!(
+        run(docker().args(["run", "--rm", tag])).trim(),
+        "1.16.0 True"
+    );
+
+    // A wrong hash stops the build at the dependency step, which says what to check.
+    fs::write(
+        context.join("requirements.txt"),
+        "six==1.16.0 --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
+    )
+    .expect("write");
+    let out = output(
+        docker()
+            .args(["buildx", "build", "--progress=plain", "-f"])
+            .arg(context.join("pyslim.yaml"))
+            .arg(&context),
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        log.contains("THESE PACKAGES DO NOT MATCH THE HASHES"),
+        "{log}"
+    );
+    assert!(
+        log.contains("build dependency wheels: requirements.txt failed"),
+        "{log}"
+    );
+    let _ = fs::remove_dir_all(&context);
+}
