@@ -85,6 +85,17 @@ fn ldap_runs_with_runtime_libraries_only() {
         "ls /usr/lib/*/libldap* ; ls /usr/include/ldap.h 2>&1 || true",
     ]));
     assert!(libs.contains("libldap-2.5.so.0"), "{libs}");
+    // Scanners still see the runtime packages: dpkg's status database is in the image.
+    let status = run(docker().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "dpkg-query",
+        &image,
+        "-W",
+        "libldap-2.5-0",
+    ]));
+    assert!(status.starts_with("libldap-2.5-0"), "{status}");
     // The test tools belong to the `test` target only.
     let pytest = output(docker().args([
         "run",

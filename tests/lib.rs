@@ -153,7 +153,8 @@ pub fn http_get(port: u16, path: &str, wait: Duration) -> String {
     }
 }
 
-/// What no layer added by pyslim may hold: wheels, installer caches, apt lists, compilers.
+/// What no layer added by pyslim may hold: wheels, installer caches, apt lists and logs,
+/// debconf's and ldconfig's caches, compilers.
 pub fn assert_clean(image: &str) {
     let layers = added_layers(image, "python:3.11-slim");
     assert!(!layers.is_empty(), "{image} adds layers");
@@ -169,6 +170,11 @@ pub fn assert_clean(image: &str) {
                     && !p.ends_with("lock")
                     && !p.contains("/partial"))
                 || p.starts_with("/var/cache/apt/archives/") && p.ends_with(".deb")
+                || (["/var/log/", "/var/cache/debconf/", "/var/cache/ldconfig/"]
+                    .iter()
+                    .any(|d| p.starts_with(d))
+                    && !p.ends_with('/'))
+                || p == "/var/lib/dpkg/status-old"
                 || p.starts_with("/wheels")
                 || p.starts_with("/pyslim")
                 || [

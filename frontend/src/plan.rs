@@ -177,8 +177,8 @@ const GENERATED: &str = "/pyslim-requirements";
 
 /// `apt-get` needs two commands; the package names reach it as positional arguments, never
 /// pasted into this line.
-const APT_INSTALL: &str =
-    "set -e; apt-get update -q; apt-get install -y -q --no-install-recommends \"$@\"";
+const APT_INSTALL: &str = "set -e; export DEBIAN_FRONTEND=noninteractive; apt-get update -q; \
+     apt-get install -y -q --no-install-recommends \"$@\"; rm -f /var/lib/dpkg/status-old";
 
 /// The wheel names are known only to pip; the globs are ours, the paths constants. Installing
 /// exactly the wheels the compile stage built (rather than re-reading the requirements) keeps
@@ -576,15 +576,23 @@ impl Builder<'_> {
             id: format!("pyslim-apt-{what}-{}", stage.name()),
             locked: true,
         };
+        let mut mounts = vec![
+            cache("/var/cache/apt", "archives"),
+            cache("/var/lib/apt/lists", "lists"),
+        ];
+        if stage == Stage::Slim {
+            // apt's and dpkg's bookkeeping (logs, debconf's database, ldconfig's cache) is
+            // written to memory and dropped; dpkg's status database, which scanners read, stays.
+            for dest in ["/var/log", "/var/cache/debconf", "/var/cache/ldconfig"] {
+                mounts.push(Mount::Tmpfs { dest: dest.into() });
+            }
+        }
         let fs = self.run(
             stage,
             on,
             format!("apt-get install {}", packages.join(" ")),
             args,
-            vec![
-                cache("/var/cache/apt", "archives"),
-                cache("/var/lib/apt/lists", "lists"),
-            ],
+            mounts,
             Some(origin),
         );
         self.advise(fs, APT_ADVICE)
