@@ -278,7 +278,13 @@ impl Validator<'_> {
             None => None,
         }?;
         let requirements = fields.requirements.unwrap_or_default();
-        if requirements.is_empty() && fields.app.is_none() && map.get("requirements").is_none() {
+        // Only on its own: after a misspelt `requirements:` it would just repeat that problem.
+        let alone = self.problems.is_empty();
+        if alone
+            && requirements.is_empty()
+            && fields.app.is_none()
+            && map.get("requirements").is_none()
+        {
             self.report(
                 Diagnostic::new(self.span(root), "the spec installs nothing")
                     .with_hint("add `requirements: requirements.txt`, `app: .`, or both"),
