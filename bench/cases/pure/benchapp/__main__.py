@@ -1,0 +1,3 @@
+import flask, gunicorn
+
+print("OK")

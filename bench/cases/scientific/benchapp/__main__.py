@@ -1,0 +1,3 @@
+import numpy, scipy, pandas
+
+print("OK")

@@ -1,0 +1,3 @@
+import ldap, psycopg2
+
+print("OK")
