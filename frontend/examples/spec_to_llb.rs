@@ -70,10 +70,10 @@ fn main() {
         }
         times.sort();
         let median = times[times.len() / 2];
-        let name = path
-            .parent()
-            .and_then(|p| p.file_name())
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = path.parent().and_then(|p| p.file_name()).map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         println!("{name:<40} {:>12.1} {ops:>8}", median.as_secs_f64() * 1e6);
     }
 }

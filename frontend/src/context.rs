@@ -63,12 +63,15 @@ impl Context<'_> {
         spec: &Spec,
     ) -> Result<Result<Found, Vec<Diagnostic>>, GatewayError> {
         let mut problems = Vec::new();
+        let mut app_build_requires = Vec::new();
         if let Some(app) = &spec.app {
-            self.check_app(app.as_str(), app.span, &mut problems)
-                .await?;
+            app_build_requires = self.app(app.as_str(), app.span, &mut problems).await?;
         }
         let extras: Vec<&str> = spec.extras.iter().map(|e| e.as_str()).collect();
-        let mut dependencies = Dependencies::default();
+        let mut dependencies = Dependencies {
+            app_build_requires,
+            ..Dependencies::default()
+        };
         let mut files = Vec::new();
         // Breadth-first over the files the spec names and those they include; each round is
         // one view of the context with just the files it reads.
@@ -158,34 +161,44 @@ impl Context<'_> {
         })
     }
 
-    async fn check_app(
+    /// Checks that the app is a project, and reads what building it requires.
+    async fn app(
         &mut self,
         app: &str,
         span: Span,
         problems: &mut Vec<Diagnostic>,
-    ) -> Result<(), GatewayError> {
-        const PROJECT_FILES: [&str; 2] = ["pyproject.toml", "setup.py"];
-        let files: Vec<String> = PROJECT_FILES
-            .iter()
-            .map(|f| {
-                if app == "." {
-                    f.to_string()
-                } else {
-                    format!("{app}/{f}")
-                }
-            })
-            .collect();
-        let view = self.view(&files, true).await?;
-        for file in &files {
-            if self.gateway.stat_file(&view, file).await?.is_some() {
-                return Ok(());
+    ) -> Result<Vec<String>, GatewayError> {
+        let path = |file: &str| {
+            if app == "." {
+                file.to_string()
+            } else {
+                format!("{app}/{file}")
+            }
+        };
+        let (pyproject, setup) = (path("pyproject.toml"), path("setup.py"));
+        let view = self.view(&[pyproject.clone(), setup.clone()], true).await?;
+        let text = if self.gateway.stat_file(&view, &pyproject).await?.is_some() {
+            Some(self.read_text(&view, &pyproject).await?)
+        } else if self.gateway.stat_file(&view, &setup).await?.is_some() {
+            None
+        } else {
+            problems.push(
+                Diagnostic::new(span, format!("`{app}` has no pyproject.toml or setup.py in the build context"))
+                    .with_hint("point `app:` at the directory of your project (relative to the build context), or leave it out"),
+            );
+            return Ok(Vec::new());
+        };
+        match requirements::build_requires(text.as_deref()) {
+            Ok(requires) => Ok(requires),
+            Err(why) => {
+                problems.push(
+                    Diagnostic::new(span, format!("`{pyproject}` {why}")).with_hint(
+                        "fix the project's pyproject.toml; pyslim reads its [build-system] table",
+                    ),
+                );
+                Ok(Vec::new())
             }
         }
-        problems.push(
-            Diagnostic::new(span, format!("`{app}` has no pyproject.toml or setup.py in the build context"))
-                .with_hint("point `app:` at the directory of your project (relative to the build context), or leave it out"),
-        );
-        Ok(())
     }
 
     async fn read_text(&mut self, view: &Reference, path: &str) -> Result<String, GatewayError> {

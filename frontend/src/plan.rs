@@ -180,6 +180,9 @@ const GENERATED: &str = "/pyslim-requirements";
 const APT_INSTALL: &str = "set -e; export DEBIAN_FRONTEND=noninteractive; apt-get update -q; \
      apt-get install -y -q --no-install-recommends \"$@\"; rm -f /var/lib/dpkg/status-old";
 
+/// The app's build backend lives in this virtualenv of the compile stage.
+const BUILD_VENV: &str = "/pyslim-build";
+
 /// The wheel names are known only to pip; the globs are ours, the paths constants. Installing
 /// exactly the wheels the compile stage built (rather than re-reading the requirements) keeps
 /// hashes, markers and extras a matter of the compile stage alone.
@@ -212,6 +215,9 @@ pub struct Dependencies {
     pub context: Vec<String>,
     /// The files pip reads, in the spec's order.
     pub inputs: Vec<Input>,
+    /// What building the app needs (its `[build-system] requires`): installed once in a step of
+    /// its own, so an app-code change rebuilds the app's wheel without setting them up again.
+    pub app_build_requires: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,6 +235,7 @@ impl Dependencies {
         Dependencies {
             context: files.clone(),
             inputs: files.into_iter().map(Input::File).collect(),
+            app_build_requires: vec!["setuptools>=61".into()],
         }
     }
 }
@@ -293,12 +300,62 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         })
     });
     let app = spec.app.as_ref().map(|app| {
-        let mut args = pip(&["wheel", "--no-deps", "--wheel-dir", APP_WHEEL]);
+        // The build backend in a virtualenv of its own, a step that depends only on the build
+        // requirements; offline, the compile image's own setuptools builds the app.
+        let (builder, python) = if spec.index.offline {
+            (compile, "python".to_string())
+        } else {
+            let venv = b.push(Step {
+                stage: Stage::Compile,
+                name: "create app build environment".into(),
+                on: compile,
+                action: Action::Run(Run {
+                    args: strings(&["python", "-m", "venv", BUILD_VENV]),
+                    env: Vec::new(),
+                    cwd: "/".into(),
+                    mounts: Vec::new(),
+                    host_network: false,
+                }),
+                origin: Some(app.span),
+                history: None,
+                ignore_cache: false,
+                advice: None,
+            });
+            let mut args = strings(&[&format!("{BUILD_VENV}/bin/python"), "-m", "pip", "install"]);
+            args.extend(fetch.args.iter().cloned());
+            args.extend(dependencies.app_build_requires.iter().cloned());
+            let env = b.push(Step {
+                stage: Stage::Compile,
+                name: format!(
+                    "install app build backend: {}",
+                    dependencies.app_build_requires.join(" ")
+                ),
+                on: Fs::Step(venv),
+                action: Action::Run(Run {
+                    args,
+                    env: fetch.env.clone(),
+                    cwd: "/".into(),
+                    mounts: fetch.mounts.clone(),
+                    host_network: fetch.host_network,
+                }),
+                origin: Some(app.span),
+                history: None,
+                ignore_cache: false,
+                advice: Some(APP_ADVICE),
+            });
+            (Fs::Step(env), format!("{BUILD_VENV}/bin/python"))
+        };
+        let mut args = vec![python];
+        args.extend(strings(&[
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            APP_WHEEL,
+        ]));
         args.extend(fetch.args.iter().cloned());
-        if spec.index.offline {
-            // Build requirements cannot be fetched: use the compile image's setuptools.
-            args.push("--no-build-isolation".into());
-        }
         args.push(project_dir(app.as_str()));
         let mut see = include_app(app.as_str());
         if !see.is_empty() {
@@ -310,7 +367,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         b.push(Step {
             stage: Stage::Compile,
             name: format!("build app wheel: {app}"),
-            on: compile,
+            on: builder,
             action: Action::Run(Run {
                 args,
                 env: fetch.env.clone(),
@@ -706,8 +763,28 @@ mod tests {
             include: vec!["src/app".into()],
             writable: true,
         }));
-        // The app's wheel does not wait for, or depend on, the dependency wheels.
-        assert_eq!(app.on, wheels.on);
+        // The app's wheel does not wait for, or depend on, the dependency wheels: it builds on
+        // the build backend's steps, which start where the dependency wheels start.
+        let mut on = app.on;
+        while on != wheels.on {
+            let Fs::Step(id) = on else {
+                panic!("the app's steps do not start where the dependency wheels start")
+            };
+            let step = plan.step(id);
+            assert!(!step.name.contains("dependency wheels"), "{}", step.name);
+            on = step.on;
+        }
+        let backend = named(&plan, "[compile] install app build backend: setuptools>=61");
+        assert_eq!(
+            app.on,
+            Fs::Step(StepId(
+                plan.steps
+                    .iter()
+                    .position(|s| s == backend)
+                    .expect("backend")
+            ))
+        );
+        assert!(run(app).args.contains(&"--no-build-isolation".to_string()));
     }
 
     #[test]
@@ -755,7 +832,7 @@ mod tests {
             "{:?}",
             wheels.args
         );
-        let app = run(&plan.steps[1]);
+        let app = run(named(&plan, "[compile] build app wheel: a b;$(id)"));
         assert_eq!(app.args.last(), Some(&format!("{CONTEXT}/a b;$(id)")));
         let apt = named(&plan, "[slim] apt-get install libpq5 libssl3");
         assert_eq!(run(apt).args[..4], ["sh", "-c", APT_INSTALL, "apt-install"]);

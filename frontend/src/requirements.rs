@@ -229,6 +229,56 @@ pub fn pyproject_dependencies(text: &str, extras: &[&str]) -> Result<Vec<String>
     Ok(requirements)
 }
 
+/// What building a project needs (PEP 518 `[build-system] requires`). A project without a
+/// pyproject.toml, or without that table, gets pip's legacy default: setuptools and wheel.
+/// The app is built without pip's isolation, so pip never asks the backend for its dynamic
+/// requirements: for setuptools (which asks for `wheel` before version 70.1) `wheel` is added.
+pub fn build_requires(pyproject: Option<&str>) -> Result<Vec<String>, String> {
+    let mut requires = declared_build_requires(pyproject)?;
+    let setuptools = requires.iter().any(|r| {
+        r.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("setuptools")
+    });
+    let has_wheel = requires.iter().any(|r| {
+        let name: String = r
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+            .collect();
+        name.eq_ignore_ascii_case("wheel")
+    });
+    if setuptools && !has_wheel {
+        requires.push("wheel".into());
+    }
+    Ok(requires)
+}
+
+fn declared_build_requires(pyproject: Option<&str>) -> Result<Vec<String>, String> {
+    let legacy = || vec!["setuptools>=40.8.0".to_string(), "wheel".to_string()];
+    let Some(text) = pyproject else {
+        return Ok(legacy());
+    };
+    let document: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| format!("is not valid TOML: {}", e.message()))?;
+    let Some(system) = document.get("build-system").and_then(toml::Value::as_table) else {
+        return Ok(legacy());
+    };
+    match system.get("requires") {
+        None => Ok(legacy()),
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str().map(String::from).ok_or_else(|| {
+                    "has a [build-system] requires entry that is not a string".to_string()
+                })
+            })
+            .collect(),
+        Some(_) => Err("has a [build-system] requires that is not a list of strings".into()),
+    }
+}
+
 fn normalise(extra: &str) -> String {
     let mut out = String::new();
     for c in extra.chars() {
@@ -280,6 +330,22 @@ mod tests {
         assert_eq!(problems[0].line, 1);
         assert!(problems[0].message.contains("outside the build context"));
         assert!(problems[1].message.contains("absolute"));
+    }
+
+    #[test]
+    fn build_requirements_default_to_setuptools() {
+        assert_eq!(
+            build_requires(Some("[build-system]\nrequires = [\"hatchling>=1.20\"]\n")),
+            Ok(vec!["hatchling>=1.20".to_string()])
+        );
+        let legacy = build_requires(None).expect("legacy");
+        assert_eq!(legacy[0], "setuptools>=40.8.0");
+        assert_eq!(build_requires(Some("[project]\nname='a'\n")), Ok(legacy));
+        assert_eq!(
+            build_requires(Some("[build-system]\nrequires = [\"setuptools>=61\"]\n")),
+            Ok(vec!["setuptools>=61".to_string(), "wheel".to_string()])
+        );
+        assert!(build_requires(Some("[build-system]\nrequires = 3\n")).is_err());
     }
 
     #[test]
