@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use pyslim_spec::Extra;
+
 /// A context path a requirements file refers to, and the line that does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reference {
@@ -205,13 +207,18 @@ pub fn pyproject_dependencies(text: &str, extras: &[&str]) -> Result<Vec<String>
         .get("optional-dependencies")
         .and_then(toml::Value::as_table);
     let available: BTreeSet<String> = optional
-        .map(|table| table.keys().map(|k| normalise(k)).collect())
+        .map(|table| {
+            table
+                .keys()
+                .map(|k| Extra::normalised(k).to_string())
+                .collect()
+        })
         .unwrap_or_default();
     for extra in extras {
         let Some((_, group)) = optional
             .into_iter()
             .flatten()
-            .find(|(name, _)| normalise(name) == *extra)
+            .find(|(name, _)| Extra::normalised(name).as_str() == *extra)
         else {
             let known: Vec<_> = available.iter().map(String::as_str).collect();
             return Err(if known.is_empty() {
@@ -277,20 +284,6 @@ fn declared_build_requires(pyproject: Option<&str>) -> Result<Vec<String>, Strin
             .collect(),
         Some(_) => Err("has a [build-system] requires that is not a list of strings".into()),
     }
-}
-
-fn normalise(extra: &str) -> String {
-    let mut out = String::new();
-    for c in extra.chars() {
-        if "-_.".contains(c) {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -154,6 +154,23 @@ text_newtype!(
     Extra
 );
 
+impl Extra {
+    /// PEP 685: extras compare lower-cased, with runs of `-`, `_` and `.` as one `-`.
+    pub fn normalised(name: &str) -> Extra {
+        let mut out = String::with_capacity(name.len());
+        for c in name.chars() {
+            if "-_.".contains(c) {
+                if !out.ends_with('-') {
+                    out.push('-');
+                }
+            } else {
+                out.push(c.to_ascii_lowercase());
+            }
+        }
+        Extra(out)
+    }
+}
+
 impl PythonVersion {
     pub fn compile_image(&self) -> ImageRef {
         ImageRef(format!("python:{}", self.0))

@@ -520,7 +520,7 @@ impl Validator<'_> {
                 );
                 continue;
             }
-            extras.push(item.map(|name| Extra(normalise_extra(&name))));
+            extras.push(item.map(|name| Extra::normalised(&name)));
         }
         extras
     }
@@ -785,18 +785,21 @@ impl Validator<'_> {
         self.report(Diagnostic::new(span, format!("`{name}` is not {what}")).with_hint(hint));
     }
 
+    /// A value of the wrong shape: `{what}, not a list` (or a mapping, or nothing).
+    fn wrong_kind(&mut self, node: &Node, what: String, hint: String) {
+        let span = self.span(node);
+        self.report(Diagnostic::new(span, format!("{what}, not {}", kind(node))).with_hint(hint));
+    }
+
     /// A single text value. Numbers and booleans are taken as written (`3.10` stays "3.10").
     fn text(&mut self, node: &Node, key: &str, example: &str) -> Option<Spanned<String>> {
         match node {
             Node::Scalar(s) if !is_null(s) => self.expand(s),
             other => {
-                let span = self.span(other);
-                self.report(
-                    Diagnostic::new(
-                        span,
-                        format!("`{key}` must be a single value, not {}", kind(other)),
-                    )
-                    .with_hint(format!("write it as `{key}: {example}`")),
+                self.wrong_kind(
+                    other,
+                    format!("`{key}` must be a single value"),
+                    format!("write it as `{key}: {example}`"),
                 );
                 None
             }
@@ -954,13 +957,10 @@ impl Validator<'_> {
                 None
             }
             other => {
-                let span = self.span(other);
-                self.report(
-                    Diagnostic::new(
-                        span,
-                        format!("`{key}` must be a list of arguments, not {}", kind(other)),
-                    )
-                    .with_hint(format!("write `{key}: [python, -m, myapp]`")),
+                self.wrong_kind(
+                    other,
+                    format!("`{key}` must be a list of arguments"),
+                    format!("write `{key}: [python, -m, myapp]`"),
                 );
                 None
             }
@@ -1212,21 +1212,6 @@ fn is_env_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// PEP 685: extras compare lower-cased, with runs of `-`, `_` and `.` as one `-`.
-fn normalise_extra(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if "-_.".contains(c) {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 fn start_span(node: &Node) -> Option<Span> {
