@@ -43,9 +43,7 @@ fn targets_and_outline_describe_the_spec() {
 
 #[test]
 fn check_and_build_warnings_point_at_soft_problems() {
-    let dir = std::env::temp_dir().join(format!("pyslim-e2e-lint-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("mkdir");
+    let dir = scratch("lint");
     fs::write(dir.join("requirements.txt"), "six>=1\n").expect("write");
     fs::write(
         dir.join("pyslim.yaml"),

@@ -2,41 +2,16 @@
 //! lines (from the errdefs.Source detail) and our located message, and no image is made.
 
 use std::fs;
-use std::path::PathBuf;
 
 use pyslim_e2e::*;
 
-/// A build context in a fresh temporary directory holding `files`.
-fn context(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pyslim-e2e-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let file = dir.join(path);
-        fs::create_dir_all(file.parent().expect("file in a dir")).expect("mkdir");
-        fs::write(file, text).expect("write");
-    }
-    dir
-}
-
 fn failed_build(name: &str, files: &[(&str, &str)]) -> String {
     require_engine();
-    let dir = context(name, files);
+    let dir = scratch(name);
+    write_files(&dir, files);
     let tag = format!("pyslim-e2e/error-{name}");
     let _ = output(docker().args(["image", "rm", "-f", &tag]));
-    let out = output(
-        docker()
-            .args([
-                "buildx",
-                "build",
-                "--progress=plain",
-                "--load",
-                "-t",
-                &tag,
-                "-f",
-            ])
-            .arg(dir.join("pyslim.yaml"))
-            .arg(&dir),
-    );
+    let out = build_dir(&dir, &tag, &[]);
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         !out.status.success(),

@@ -4,6 +4,24 @@ use std::time::Duration;
 
 use pyslim_e2e::*;
 
+/// Runs the image with its port 8000 published on loopback, and GETs `/` from it: the answer,
+/// and the container's log.
+fn serve(image: &str) -> (String, String) {
+    let id = run(docker().args(["run", "-d", "-p", "127.0.0.1::8000", image]));
+    let id = id.trim();
+    let port = run(docker().args(["port", id, "8000/tcp"]));
+    let port: u16 = port
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no published port in {port:?}"));
+    let response = http_get(port, "/", Duration::from_secs(60));
+    let logs = output(docker().args(["logs", id]));
+    let _ = output(docker().args(["rm", "-f", id]));
+    (response, String::from_utf8_lossy(&logs.stderr).into_owned())
+}
+
 fn build(name: &str) -> String {
     build_with(name, name, &[])
 }
@@ -37,22 +55,10 @@ fn build_with(name: &str, tag: &str, extra: &[&str]) -> String {
 #[test]
 fn flask_serves_http() {
     let image = build("flask");
-    let id = run(docker().args(["run", "-d", "-p", "127.0.0.1::8000", &image]));
-    let id = id.trim();
-    let port = run(docker().args(["port", id, "8000/tcp"]));
-    let port: u16 = port
-        .lines()
-        .next()
-        .and_then(|l| l.rsplit(':').next())
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no published port in {port:?}"));
-    let response = http_get(port, "/", Duration::from_secs(60));
-    let logs = output(docker().args(["logs", id]));
-    let _ = output(docker().args(["rm", "-f", id]));
+    let (response, logs) = serve(&image);
     assert!(
         response.contains("Hello from pyslim!"),
-        "unexpected answer: {response}\nlogs: {}",
-        String::from_utf8_lossy(&logs.stderr)
+        "unexpected answer: {response}\nlogs: {logs}"
     );
     assert_runs_as(&image, "app");
     assert_eq!(inspect(&image, "{{.Config.WorkingDir}}"), "/app");
@@ -171,17 +177,7 @@ fn uwsgi_compiles_without_leaving_a_compiler_and_serves() {
     ]));
     assert!(!ldd.contains("not found"), "{ldd}");
     assert!(ldd.contains("libxml2"), "{ldd}");
-    let id = run(docker().args(["run", "-d", "-p", "127.0.0.1::8000", &image]));
-    let id = id.trim();
-    let port = run(docker().args(["port", id, "8000/tcp"]));
-    let port: u16 = port
-        .lines()
-        .next()
-        .and_then(|l| l.rsplit(':').next())
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no published port in {port:?}"));
-    let response = http_get(port, "/", Duration::from_secs(60));
-    let _ = output(docker().args(["rm", "-f", id]));
+    let (response, _) = serve(&image);
     assert!(
         response.contains("Hello from uWSGI, built by pyslim"),
         "{response}"

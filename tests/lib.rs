@@ -55,21 +55,36 @@ pub fn require_engine() {
 
 /// `docker buildx build -f examples/NAME/pyslim.yaml examples/NAME`, as a user would run it.
 pub fn build_example(name: &str, tag: &str, extra: &[&str]) -> Output {
-    let dir = format!("examples/{name}");
-    let spec = format!("{dir}/pyslim.yaml");
-    let mut command = docker();
-    command.args([
-        "buildx",
-        "build",
-        "--progress=plain",
-        "--load",
-        "-t",
-        tag,
-        "-f",
-        &spec,
-    ]);
-    command.args(extra).arg(&dir);
-    output(&mut command)
+    build_dir(&repo().join("examples").join(name), tag, extra)
+}
+
+/// `docker buildx build --load -t TAG EXTRA -f DIR/pyslim.yaml DIR`.
+pub fn build_dir(dir: &Path, tag: &str, extra: &[&str]) -> Output {
+    output(
+        docker()
+            .args(["buildx", "build", "--progress=plain", "--load", "-t", tag])
+            .args(extra)
+            .arg("-f")
+            .arg(dir.join("pyslim.yaml"))
+            .arg(dir),
+    )
+}
+
+/// A fresh, empty temporary directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pyslim-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+/// Writes `(path, text)` files under `dir`, making their directories.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().expect("file in a dir")).expect("mkdir");
+        std::fs::write(file, text).expect("write");
+    }
 }
 
 pub fn inspect(image: &str, format: &str) -> String {

@@ -39,13 +39,6 @@ fn start_index(dir: &std::path::Path, user: &str, password: &str) -> Index {
     Index { child, port, log }
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pyslim-e2e-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(dir.join("context")).expect("mkdir");
-    dir
-}
-
 const SPEC: &str = r#"# syntax=org/pyslim
 python: "3.11"
 args:
@@ -72,6 +65,7 @@ fn private_index_credentials_come_only_from_a_secret() {
     );
     let index = start_index(&dir, "pyslim", &password);
     let context = dir.join("context");
+    fs::create_dir_all(&context).expect("mkdir");
     fs::write(context.join("pyslim.yaml"), SPEC).expect("spec");
     fs::write(context.join("requirements.txt"), "pyslim-private==1.0\n").expect("requirements");
     let netrc = dir.join("netrc");
@@ -83,28 +77,19 @@ fn private_index_credentials_come_only_from_a_secret() {
 
     let tag = "pyslim-e2e/private-index";
     let port = format!("INDEX_PORT={}", index.port);
-    let build = |secret: bool| {
-        let mut command = docker();
-        command.args([
-            "buildx",
-            "build",
-            "--progress=plain",
-            "--load",
-            "-t",
-            tag,
+    let secret = format!("id=pypi-netrc,src={}", netrc.display());
+    let build = |with_secret: bool| {
+        let mut options = vec![
             "--no-cache",
-        ]);
-        command.args(["--build-arg", &port, "--allow", "network.host"]);
-        if secret {
-            command
-                .arg("--secret")
-                .arg(format!("id=pypi-netrc,src={}", netrc.display()));
+            "--build-arg",
+            &port,
+            "--allow",
+            "network.host",
+        ];
+        if with_secret {
+            options.extend(["--secret", &secret]);
         }
-        command
-            .arg("-f")
-            .arg(context.join("pyslim.yaml"))
-            .arg(&context);
-        output(&mut command)
+        build_dir(&context, tag, &options)
     };
 
     // Without the secret the step that downloads cannot run, and says which secret it needs.

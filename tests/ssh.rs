@@ -92,9 +92,7 @@ fn repository(dir: &Path) -> PathBuf {
 #[test]
 fn git_dependency_over_a_forwarded_ssh_agent() {
     require_engine();
-    let dir = std::env::temp_dir().join(format!("pyslim-e2e-ssh-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("mkdir");
+    let dir = scratch("ssh");
     let bare = repository(&dir);
 
     // sshd on loopback, trusting one user key.
@@ -158,29 +156,13 @@ fn git_dependency_over_a_forwarded_ssh_agent() {
     .expect("write");
 
     let tag = "pyslim-e2e/git-ssh";
+    let agent = format!("default={}", agent_sock.display());
     let build = |ssh: bool| {
-        let mut command = docker();
-        command.args([
-            "buildx",
-            "build",
-            "--progress=plain",
-            "--load",
-            "--no-cache",
-            "-t",
-            tag,
-            "--allow",
-            "network.host",
-        ]);
+        let mut options = vec!["--no-cache", "--allow", "network.host"];
         if ssh {
-            command
-                .arg("--ssh")
-                .arg(format!("default={}", agent_sock.display()));
+            options.extend(["--ssh", &agent]);
         }
-        command
-            .arg("-f")
-            .arg(context.join("pyslim.yaml"))
-            .arg(&context);
-        output(&mut command)
+        build_dir(&context, tag, &options)
     };
     let failed = build(false);
     assert!(!failed.status.success(), "built without an SSH agent");

@@ -2,16 +2,9 @@
 //! `wheels` build context whose wheels replace compiling (article 004's inherited wheels).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pyslim_e2e::*;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pyslim-e2e-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("mkdir");
-    dir
-}
 
 fn make_wheel(name: &str, version: &str, message: &str, dir: &Path) {
     run(std::process::Command::new("python3")
@@ -22,22 +15,9 @@ fn make_wheel(name: &str, version: &str, message: &str, dir: &Path) {
 
 fn build(context: &Path, tag: &str, extra: &[&str]) -> String {
     require_engine();
-    let out = output(
-        docker()
-            .args([
-                "buildx",
-                "build",
-                "--progress=plain",
-                "--load",
-                "--no-cache",
-                "-t",
-                tag,
-            ])
-            .args(extra)
-            .arg("-f")
-            .arg(context.join("pyslim.yaml"))
-            .arg(context),
-    );
+    let mut options = vec!["--no-cache"];
+    options.extend(extra);
+    let out = build_dir(context, tag, &options);
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "build failed:\n{log}");
     log

@@ -87,8 +87,13 @@ impl Context<'_> {
             })
             .collect();
         let mut generated = 0;
-        while !round.is_empty() {
+        loop {
+            // A file named twice (or an include cycle) is read once; an empty view would be the
+            // whole context.
             round.retain(|p| seen.insert(p.path.clone()));
+            if round.is_empty() {
+                break;
+            }
             let paths: Vec<String> = round.iter().map(|p| p.path.clone()).collect();
             let view = self.view(&paths, true).await?;
             let mut next = Vec::new();

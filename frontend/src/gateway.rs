@@ -112,17 +112,6 @@ impl Gateway {
         Ok(Gateway { client })
     }
 
-    /// The LLB capabilities the engine supports, by id.
-    pub async fn llb_caps(&mut self) -> Result<Vec<String>, GatewayError> {
-        let pong = self.client.ping(api::PingRequest {}).await?.into_inner();
-        Ok(pong
-            .llb_caps
-            .into_iter()
-            .filter(|c| c.enabled)
-            .map(|c| c.id)
-            .collect())
-    }
-
     /// Hands a definition to the solver. Lazy: it runs when its files are read or it is returned.
     pub async fn solve(&mut self, definition: pb::Definition) -> Result<Reference, GatewayError> {
         self.solve_with(definition, false).await
@@ -221,26 +210,17 @@ impl Gateway {
         Ok((response.digest, response.config))
     }
 
+    /// Returns the image: its reference and the metadata (`containerimage.config`).
     pub async fn return_result(
         &mut self,
         reference: &Reference,
         metadata: BTreeMap<String, Vec<u8>>,
     ) -> Result<(), GatewayError> {
-        let result = api::Result {
-            metadata: metadata.into_iter().collect::<HashMap<_, _>>(),
-            result: Some(api::result::Result::Ref(api::Ref {
-                id: reference.0.clone(),
-                def: None,
-            })),
-            ..Default::default()
-        };
-        self.client
-            .r#return(api::ReturnRequest {
-                result: Some(result),
-                error: None,
-            })
-            .await?;
-        Ok(())
+        let image = api::result::Result::Ref(api::Ref {
+            id: reference.0.clone(),
+            def: None,
+        });
+        self.finish(Some(image), metadata, None).await
     }
 
     /// Returns information instead of an image (`--call`): metadata and no reference.
@@ -248,15 +228,27 @@ impl Gateway {
         &mut self,
         metadata: BTreeMap<String, Vec<u8>>,
     ) -> Result<(), GatewayError> {
-        let result = api::Result {
+        self.finish(None, metadata, None).await
+    }
+
+    pub async fn return_error(&mut self, status: Status) -> Result<(), GatewayError> {
+        self.finish(None, BTreeMap::new(), Some(status)).await
+    }
+
+    /// The one `Return` a frontend makes.
+    async fn finish(
+        &mut self,
+        image: Option<api::result::Result>,
+        metadata: BTreeMap<String, Vec<u8>>,
+        error: Option<Status>,
+    ) -> Result<(), GatewayError> {
+        let result = error.is_none().then(|| api::Result {
             metadata: metadata.into_iter().collect::<HashMap<_, _>>(),
+            result: image,
             ..Default::default()
-        };
+        });
         self.client
-            .r#return(api::ReturnRequest {
-                result: Some(result),
-                error: None,
-            })
+            .r#return(api::ReturnRequest { result, error })
             .await?;
         Ok(())
     }
@@ -303,16 +295,6 @@ impl Gateway {
                     start: Some(position),
                     end: Some(position),
                 }],
-            })
-            .await?;
-        Ok(())
-    }
-
-    pub async fn return_error(&mut self, status: Status) -> Result<(), GatewayError> {
-        self.client
-            .r#return(api::ReturnRequest {
-                result: None,
-                error: Some(status),
             })
             .await?;
         Ok(())

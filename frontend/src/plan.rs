@@ -282,22 +282,19 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             });
         }
         let names: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
-        b.push(Step {
-            stage: Stage::Compile,
-            name: format!("build dependency wheels: {}", names.join(" ")),
-            on: compile,
-            action: Action::Run(Run {
+        b.compile(
+            format!("build dependency wheels: {}", names.join(" ")),
+            compile,
+            Run {
                 args,
                 env: fetch.env.clone(),
                 cwd: if see.is_empty() { "/" } else { CONTEXT }.into(),
                 mounts,
                 host_network: fetch.host_network,
-            }),
-            origin: spec.requirements.first().map(|r| r.span),
-            history: None,
-            ignore_cache: false,
-            advice: Some(DEPENDENCY_ADVICE),
-        })
+            },
+            spec.requirements.first().map(|r| r.span),
+            Some(DEPENDENCY_ADVICE),
+        )
     });
     let app = spec.app.as_ref().map(|app| {
         // The build backend in a virtualenv of its own, a step that depends only on the build
@@ -305,44 +302,38 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         let (builder, python) = if spec.index.offline {
             (compile, "python".to_string())
         } else {
-            let venv = b.push(Step {
-                stage: Stage::Compile,
-                name: "create app build environment".into(),
-                on: compile,
-                action: Action::Run(Run {
+            let venv = b.compile(
+                "create app build environment".into(),
+                compile,
+                Run {
                     args: strings(&["python", "-m", "venv", BUILD_VENV]),
                     env: Vec::new(),
                     cwd: "/".into(),
                     mounts: Vec::new(),
                     host_network: false,
-                }),
-                origin: Some(app.span),
-                history: None,
-                ignore_cache: false,
-                advice: None,
-            });
+                },
+                Some(app.span),
+                None,
+            );
             let mut args = strings(&[&format!("{BUILD_VENV}/bin/python"), "-m", "pip", "install"]);
             args.extend(fetch.args.iter().cloned());
             args.extend(dependencies.app_build_requires.iter().cloned());
-            let env = b.push(Step {
-                stage: Stage::Compile,
-                name: format!(
+            let env = b.compile(
+                format!(
                     "install app build backend: {}",
                     dependencies.app_build_requires.join(" ")
                 ),
-                on: Fs::Step(venv),
-                action: Action::Run(Run {
+                Fs::Step(venv),
+                Run {
                     args,
                     env: fetch.env.clone(),
                     cwd: "/".into(),
                     mounts: fetch.mounts.clone(),
                     host_network: fetch.host_network,
-                }),
-                origin: Some(app.span),
-                history: None,
-                ignore_cache: false,
-                advice: Some(APP_ADVICE),
-            });
+                },
+                Some(app.span),
+                Some(APP_ADVICE),
+            );
             (Fs::Step(env), format!("{BUILD_VENV}/bin/python"))
         };
         let mut args = vec![python];
@@ -364,22 +355,19 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         let mut mounts = fetch.mounts.clone();
         // Building in-tree writes build/ and *.egg-info into the project; let it, then discard.
         mounts.push(context(&see, true));
-        b.push(Step {
-            stage: Stage::Compile,
-            name: format!("build app wheel: {app}"),
-            on: builder,
-            action: Action::Run(Run {
+        b.compile(
+            format!("build app wheel: {app}"),
+            builder,
+            Run {
                 args,
                 env: fetch.env.clone(),
                 cwd: CONTEXT.into(),
                 mounts,
                 host_network: fetch.host_network,
-            }),
-            origin: Some(app.span),
-            history: None,
-            ignore_cache: false,
-            advice: Some(APP_ADVICE),
-        })
+            },
+            Some(app.span),
+            Some(APP_ADVICE),
+        )
     });
 
     // `--target wheels`: an image of just the dependency wheels, for other builds to reuse.
@@ -614,6 +602,27 @@ impl Builder<'_> {
             ignore_cache: false,
             advice: None,
         }))
+    }
+
+    /// A compile-stage command: what it makes is mounted into later steps, never a layer.
+    fn compile(
+        &mut self,
+        name: String,
+        on: Fs,
+        run: Run,
+        origin: Option<Span>,
+        advice: Option<&'static str>,
+    ) -> StepId {
+        self.push(Step {
+            stage: Stage::Compile,
+            name,
+            on,
+            action: Action::Run(run),
+            origin,
+            history: None,
+            ignore_cache: false,
+            advice,
+        })
     }
 
     /// Attaches advice to the step that made `fs`.

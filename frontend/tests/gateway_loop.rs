@@ -635,3 +635,31 @@ async fn the_wheels_target_is_an_image_of_just_the_wheels() {
     assert!(result.is_err());
     assert!(recorded.error().message.contains("has no `requirements`"));
 }
+
+#[tokio::test]
+async fn an_include_cycle_is_read_once_and_never_widens_the_view() {
+    let context = vec![
+        (
+            "requirements.txt",
+            b"-r base.txt\nflask==3.0.3\n".as_slice(),
+        ),
+        (
+            "base.txt",
+            b"-r requirements.txt\ngunicorn==22.0.0\n".as_slice(),
+        ),
+        ("pyproject.toml", b"[project]\nname='app'\n".as_slice()),
+    ];
+    let (result, recorded) = support::build(SPEC, &context, &[("filename", "pyslim.yaml")]).await;
+    result.expect("the build succeeds");
+    // Every view of the context names the files it wants: none is the whole context.
+    for definition in &recorded.solves[..recorded.solves.len() - 1] {
+        for (_, op) in ops(definition) {
+            if let Some(pb::op::Op::Source(source)) = &op.op
+                && source.identifier == "local://context"
+            {
+                let include = source.attrs.get("local.includepattern").map(String::as_str);
+                assert!(include.is_some_and(|i| i != "[]"), "{:?}", source.attrs);
+            }
+        }
+    }
+}

@@ -150,6 +150,14 @@ fn scalar_span(source: &SourceFile, node: &MarkedScalarNode) -> Span {
     }
 }
 
+/// A node that has a value. For keys read before the main pass, which reports the empty ones.
+fn non_null(node: &Node) -> Option<&Node> {
+    match node {
+        Node::Scalar(s) if is_null(s) => None,
+        node => Some(node),
+    }
+}
+
 fn kind(node: &Node) -> &'static str {
     match node {
         Node::Scalar(s) if is_null(s) => "nothing",
@@ -382,7 +390,7 @@ impl Validator<'_> {
     }
 
     fn args(&mut self, node: &Node, options: &LoadOptions) -> Vec<Arg> {
-        let Some(node) = self.present_node(node, "args") else {
+        let Some(node) = non_null(node) else {
             return Vec::new();
         };
         let Some(map) = self.mapping(node, "args", "{PYTHON_VERSION: \"3.11\"}") else {
@@ -403,21 +411,11 @@ impl Validator<'_> {
                 Node::Scalar(s) if is_null(s) => None,
                 Node::Scalar(s) => Some(s.as_str().to_string()),
                 other => {
-                    let at = self.span(other);
-                    self.report(
-                        Diagnostic::new(
-                            at,
-                            format!(
-                                "the default of `{}` must be a single value, not {}",
-                                name.as_str(),
-                                kind(other)
-                            ),
-                        )
-                        .with_hint(format!(
-                            "write `{}: \"value\"`, or `{}:` for no default",
-                            name.as_str(),
-                            name.as_str()
-                        )),
+                    let name = name.as_str();
+                    self.wrong_kind(
+                        other,
+                        format!("the default of `{name}` must be a single value"),
+                        format!("write `{name}: \"value\"`, or `{name}:` for no default"),
                     );
                     continue;
                 }
@@ -438,7 +436,7 @@ impl Validator<'_> {
     }
 
     fn targets(&mut self, node: &Node) -> Vec<(TargetInfo, Fields)> {
-        let Some(node) = self.present_node(node, "targets") else {
+        let Some(node) = non_null(node) else {
             return Vec::new();
         };
         let Some(map) = self.mapping(
@@ -478,20 +476,11 @@ impl Validator<'_> {
                 Node::Scalar(s) if is_null(s) => Fields::default(),
                 Node::Mapping(target) => self.fields(target, TARGET_KEYS, &what),
                 other => {
-                    let at = self.span(other);
-                    self.report(
-                        Diagnostic::new(
-                            at,
-                            format!(
-                                "target `{}` must be a mapping, not {}",
-                                name.as_str(),
-                                kind(other)
-                            ),
-                        )
-                        .with_hint(format!(
-                            "write `{}: {{requirements: requirements-dev.txt}}`",
-                            name.as_str()
-                        )),
+                    let name = name.as_str();
+                    self.wrong_kind(
+                        other,
+                        format!("target `{name}` must be a mapping"),
+                        format!("write `{name}: {{requirements: requirements-dev.txt}}`"),
                     );
                     continue;
                 }
@@ -768,14 +757,6 @@ impl Validator<'_> {
         }
     }
 
-    /// `present` for keys read before the main pass, which must not report twice.
-    fn present_node<'n>(&mut self, node: &'n Node, _key: &str) -> Option<&'n Node> {
-        match node {
-            Node::Scalar(s) if is_null(s) => None,
-            node => Some(node),
-        }
-    }
-
     fn unknown_key(&mut self, key: &MarkedScalarNode, name: &str, valid: &[&str], what: &str) {
         let span = scalar_span(self.source, key);
         let hint = match nearest(name, valid) {
@@ -811,18 +792,10 @@ impl Validator<'_> {
         match node {
             Node::Scalar(s) if !is_null(s) => self.expand(s),
             other => {
-                let span = self.span(other);
-                self.report(
-                    Diagnostic::new(
-                        span,
-                        format!(
-                            "each item of `{key}` must be a single value, not {}",
-                            kind(other)
-                        ),
-                    )
-                    .with_hint(format!(
-                        "write one value per item, like `{key}: [{example}]`"
-                    )),
+                self.wrong_kind(
+                    other,
+                    format!("each item of `{key}` must be a single value"),
+                    format!("write one value per item, like `{key}: [{example}]`"),
                 );
                 None
             }
@@ -838,10 +811,10 @@ impl Validator<'_> {
                 .filter_map(|item| self.item(item, key, example))
                 .collect(),
             other => {
-                let span = self.span(other);
-                self.report(
-                    Diagnostic::new(span, format!("`{key}` must be a list, not {}", kind(other)))
-                        .with_hint(format!("write it as `{key}: [{example}]`")),
+                self.wrong_kind(
+                    other,
+                    format!("`{key}` must be a list"),
+                    format!("write it as `{key}: [{example}]`"),
                 );
                 Vec::new()
             }
@@ -976,13 +949,10 @@ impl Validator<'_> {
         match node {
             Node::Mapping(map) => Some(map),
             other => {
-                let span = self.span(other);
-                self.report(
-                    Diagnostic::new(
-                        span,
-                        format!("`{key}` must be a mapping, not {}", kind(other)),
-                    )
-                    .with_hint(format!("write it as `{key}: {example}`")),
+                self.wrong_kind(
+                    other,
+                    format!("`{key}` must be a mapping"),
+                    format!("write it as `{key}: {example}`"),
                 );
                 None
             }

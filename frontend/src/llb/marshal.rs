@@ -92,6 +92,16 @@ impl Marshaller {
         }
     }
 
+    /// The index of `state` among an op's inputs, added if it is not there yet.
+    fn input_index(&mut self, inputs: &mut Vec<pb::Input>, state: &State) -> i64 {
+        let input = self.input(state);
+        let at = inputs.iter().position(|i| *i == input).unwrap_or_else(|| {
+            inputs.push(input);
+            inputs.len() - 1
+        });
+        at as i64
+    }
+
     fn vertex(&mut self, vertex: &Rc<Vertex>) -> String {
         if let Some(digest) = self.done.get(&Rc::as_ptr(vertex)) {
             return digest.clone();
@@ -169,16 +179,7 @@ impl Marshaller {
                 let mut sources = Vec::with_capacity(actions.len());
                 for action in actions {
                     sources.push(match action {
-                        FileAction::Copy(copy) => {
-                            let input = self.input(&copy.from);
-                            Some(match inputs.iter().position(|i| *i == input) {
-                                Some(at) => at as i64,
-                                None => {
-                                    inputs.push(input);
-                                    inputs.len() as i64 - 1
-                                }
-                            })
-                        }
+                        FileAction::Copy(copy) => Some(self.input_index(&mut inputs, &copy.from)),
                         _ => None,
                     });
                 }
@@ -225,8 +226,11 @@ impl Marshaller {
         }];
         let mut outputs = 1;
         for mount in extra {
+            // Only a bind mount reads an input or, when writable, has an output.
             let mut pm = pb::Mount {
                 dest: mount.dest.clone(),
+                input: -1,
+                output: -1,
                 ..Default::default()
             };
             match &mount.source {
@@ -236,31 +240,20 @@ impl Marshaller {
                     readonly,
                 } => {
                     caps.push("exec.mount.bind");
-                    let input = self.input(state);
-                    pm.input = match inputs.iter().position(|i| *i == input) {
-                        Some(at) => at as i64,
-                        None => {
-                            inputs.push(input);
-                            inputs.len() as i64 - 1
-                        }
-                    };
+                    pm.input = self.input_index(inputs, state);
                     if !selector.is_empty() {
                         caps.push("exec.mount.selector");
                         pm.selector = selector.clone();
                     }
                     pm.readonly = *readonly;
-                    pm.output = if *readonly {
-                        -1
-                    } else {
+                    if !*readonly {
+                        pm.output = outputs;
                         outputs += 1;
-                        outputs - 1
-                    };
+                    }
                     pm.mount_type = pb::MountType::Bind as i32;
                 }
                 MountSource::Secret { id } => {
                     caps.push("exec.mount.secret");
-                    pm.input = -1;
-                    pm.output = -1;
                     pm.mount_type = pb::MountType::Secret as i32;
                     pm.secret_opt = Some(pb::SecretOpt {
                         id: id.clone(),
@@ -272,8 +265,6 @@ impl Marshaller {
                 }
                 MountSource::Ssh { id } => {
                     caps.push("exec.mount.ssh");
-                    pm.input = -1;
-                    pm.output = -1;
                     pm.mount_type = pb::MountType::Ssh as i32;
                     pm.ssh_opt = Some(pb::SshOpt {
                         id: id.clone(),
@@ -285,15 +276,11 @@ impl Marshaller {
                 }
                 MountSource::Tmpfs => {
                     caps.push("exec.mount.tmpfs");
-                    pm.input = -1;
-                    pm.output = -1;
                     pm.mount_type = pb::MountType::Tmpfs as i32;
                 }
                 MountSource::Cache { id, sharing } => {
                     caps.push("exec.mount.cache");
                     caps.push("exec.mount.cache.sharing");
-                    pm.input = -1;
-                    pm.output = -1;
                     pm.mount_type = pb::MountType::Cache as i32;
                     pm.cache_opt = Some(pb::CacheOpt {
                         id: id.clone(),
