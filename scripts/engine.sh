@@ -52,7 +52,7 @@ start_dockerd() {
 image_exists() { docker_cli image inspect "$1" >/dev/null 2>&1; }
 
 # Bumped whenever the stand-ins change, so machines that kept an older one rebuild it.
-STAND_IN_VERSION=2
+STAND_IN_VERSION=3
 
 stand_in_env=(
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -88,6 +88,14 @@ make_slim() {
   rm -f "$dir"/usr/lib/python3*/EXTERNALLY-MANAGED
   ln -sf python3 "$dir/usr/bin/python"
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb
+  # As Debian's official images: apt deletes what it downloaded after every run, so an image
+  # never keeps .deb archives (and an apt cache mount keeps nothing unless this is undone).
+  cat >"$dir/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
   mkdir -p "$dir/usr/local/share/ca-certificates"
   cp /etc/ssl/certs/ca-certificates.crt "$dir/usr/local/share/ca-certificates/host-bundle.crt"
   cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"

@@ -188,3 +188,48 @@ fn hash_pinned_requirements_with_markers() {
     );
     let _ = fs::remove_dir_all(&context);
 }
+
+#[test]
+fn a_new_requirement_downloads_only_itself_and_a_dropped_one_leaves_the_image() {
+    require_engine();
+    let context = scratch("wheel-cache");
+    let spec = "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nentrypoint: [python, -c, \"import importlib.util as u; print(*(m for m in ['six', 'attrs', 'idna'] if u.find_spec(m)))\"]\n";
+    write_files(
+        &context,
+        &[
+            ("pyslim.yaml", spec),
+            ("requirements.txt", "six==1.16.0\nattrs==23.1.0\n"),
+        ],
+    );
+    let tag = "pyslim-e2e/wheel-cache";
+    let built = |context: &Path| {
+        let out = build_dir(context, tag, &[]);
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "build failed:\n{log}");
+        log
+    };
+    built(&context);
+    assert_eq!(run(docker().args(["run", "--rm", tag])).trim(), "six attrs");
+
+    // Whatever earlier builds left in the wheel cache, six is in it now: only idna is fetched,
+    // and attrs, still in the cache, is not installed.
+    fs::write(context.join("requirements.txt"), "six==1.16.0\nidna==3.4\n").expect("write");
+    let log = built(&context);
+    let summary = log
+        .lines()
+        .find_map(|l| l.split("pyslim: 2 wheels, ").nth(1))
+        .unwrap_or_else(|| panic!("no wheel summary:\n{log}"));
+    let reused: u32 = summary
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!(reused >= 1, "{log}");
+    assert!(
+        !log.contains("Downloading six-"),
+        "six was downloaded again:\n{log}"
+    );
+    assert_eq!(run(docker().args(["run", "--rm", tag])).trim(), "six idna");
+    assert_clean(tag);
+    let _ = fs::remove_dir_all(&context);
+}

@@ -197,8 +197,9 @@ impl Lowering<'_> {
                 })
             })
             .collect();
+        let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
         let meta = OpMeta {
-            name: Some("[compile] write generated requirements".into()),
+            name: Some(format!("write {}", names.join(" "))),
             ..OpMeta::default()
         };
         State::scratch(actions, Some(&self.target.platform), meta)

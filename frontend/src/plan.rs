@@ -167,6 +167,11 @@ const CONTEXT: &str = "/pyslim-context";
 const WHEELS: &str = "/wheels";
 const APP_WHEEL: &str = "/pyslim-app";
 const PIP_CACHE: &str = "/var/cache/pyslim/pip";
+/// Every wheel downloaded before, kept by file name (see `fetch_wheels.py`).
+const WHEEL_CACHE: &str = "/var/cache/pyslim/wheels";
+/// Scripts of ours the compile stage runs.
+const TOOLS: &str = "/pyslim-tools";
+const FETCH_WHEELS: &str = include_str!("fetch_wheels.py");
 /// The forwarded SSH agent and the known_hosts pyslim writes (compile stage only).
 const SSH_AGENT: &str = "/run/buildkit/ssh_agent.0";
 const SSH_CONFIG: &str = "/pyslim-ssh";
@@ -177,8 +182,15 @@ const GENERATED: &str = "/pyslim-requirements";
 
 /// `apt-get` needs two commands; the package names reach it as positional arguments, never
 /// pasted into this line.
-const APT_INSTALL: &str = "set -e; export DEBIAN_FRONTEND=noninteractive; apt-get update -q; \
-     apt-get install -y -q --no-install-recommends \"$@\"; rm -f /var/lib/dpkg/status-old";
+const APT_INSTALL: &str = "set -e; export DEBIAN_FRONTEND=noninteractive; \
+     apt-get -c /pyslim-apt/keep-downloads.conf update -q; \
+     apt-get -c /pyslim-apt/keep-downloads.conf install -y -q --no-install-recommends \"$@\"; \
+     rm -f /var/lib/dpkg/status-old";
+/// Debian's official images delete every downloaded archive after each apt run
+/// (`/etc/apt/apt.conf.d/docker-clean`), which would leave the archives cache mount empty. A
+/// file given with `-c` is read after that one, so clearing its hooks here undoes it for our
+/// runs only; the image's own configuration is untouched.
+const APT_KEEP_DOWNLOADS: &str = "#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n";
 
 /// The app's build backend lives in this virtualenv of the compile stage.
 const BUILD_VENV: &str = "/pyslim-build";
@@ -254,7 +266,12 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
     }
     let fetch = Fetch::of(spec, settings);
     let deps = (!dependencies.inputs.is_empty()).then(|| {
-        let mut args = pip(&["wheel", "--wheel-dir", WHEELS]);
+        let mut args = strings(&[
+            "python",
+            &format!("{TOOLS}/fetch_wheels.py"),
+            WHEEL_CACHE,
+            WHEELS,
+        ]);
         args.extend(fetch.args.iter().cloned());
         let mut generated = Vec::new();
         for input in &dependencies.inputs {
@@ -270,6 +287,11 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         let mut see = dependencies.context.clone();
         see.extend(fetch.context.iter().cloned());
         let mut mounts = fetch.mounts.clone();
+        mounts.push(Mount::Files {
+            dest: TOOLS.into(),
+            files: vec![("fetch_wheels.py".into(), FETCH_WHEELS.into())],
+        });
+        mounts.push(fetch.wheel_cache());
         // Without files to see (a pyproject's list is generated), the step sees no context at
         // all: an empty include list would mean all of it.
         if !see.is_empty() {
@@ -483,6 +505,9 @@ struct Fetch {
     /// Context directories the downloading steps must see (`find-links`).
     context: Vec<String>,
     host_network: bool,
+    /// Names the wheel cache after the indexes: two indexes may serve different files under
+    /// one name (a mirror that rebuilds wheels), and one must not stand in for the other.
+    indexes: String,
 }
 
 impl Fetch {
@@ -552,8 +577,31 @@ impl Fetch {
             mounts,
             context: spec.find_links.iter().map(|d| d.to_string()).collect(),
             host_network: spec.host_network.is_some(),
+            indexes: if index.offline {
+                "none".into()
+            } else {
+                let mut urls = vec![index.url.as_ref().map_or("pypi", |u| u.as_str())];
+                urls.extend(index.extra.iter().map(|u| u.as_str()));
+                urls.join(" ")
+            },
         }
     }
+
+    /// pip writes into its wheel directory without atomic renames: one build at a time.
+    fn wheel_cache(&self) -> Mount {
+        Mount::Cache {
+            dest: WHEEL_CACHE.into(),
+            id: format!("pyslim-wheels-{:016x}", fnv1a(self.indexes.as_bytes())),
+            locked: true,
+        }
+    }
+}
+
+/// A hash that stays the same across Rust versions and machines, unlike `DefaultHasher`'s.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 struct Builder<'a> {
@@ -645,6 +693,10 @@ impl Builder<'_> {
         let mut mounts = vec![
             cache("/var/cache/apt", "archives"),
             cache("/var/lib/apt/lists", "lists"),
+            Mount::Files {
+                dest: "/pyslim-apt".into(),
+                files: vec![("keep-downloads.conf".into(), APT_KEEP_DOWNLOADS.into())],
+            },
         ];
         if stage == Stage::Slim {
             // apt's and dpkg's bookkeeping (logs, debconf's database, ldconfig's cache) is
@@ -667,12 +719,6 @@ impl Builder<'_> {
 
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
-}
-
-fn pip(args: &[&str]) -> Vec<String> {
-    let mut argv = strings(&["python", "-m", "pip"]);
-    argv.extend(strings(args));
-    argv
 }
 
 fn context(include: &[String], writable: bool) -> Mount {

@@ -2,6 +2,7 @@
 //! `buildctl debug dump-llb` shows, shortened so a change to the graph reads as a small diff.
 //! Inputs are named by the line of the op that produces them.
 
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -117,11 +118,12 @@ pub fn render(definition: &pb::Definition) -> String {
                             }
                         }
                         Some(pb::file_action::Action::Mkfile(mkfile)) => {
-                            let data = String::from_utf8_lossy(&mkfile.data);
                             let _ = write!(
                                 out,
-                                " mkfile {} mode={:o} data={data:?}",
-                                mkfile.path, mkfile.mode
+                                " mkfile {} mode={:o} data={}",
+                                mkfile.path,
+                                mkfile.mode,
+                                file_data(&mkfile.data)
                             );
                         }
                         Some(pb::file_action::Action::Copy(copy)) => {
@@ -183,4 +185,15 @@ fn chown(owner: &pb::ChownOpt) -> String {
         None => "-".into(),
     };
     format!("{}:{}", user(&owner.user), user(&owner.group))
+}
+
+/// Short files as they are; a long one (a script of ours) by size and digest, so that a change
+/// to it still shows in a snapshot without the whole text in every line.
+fn file_data(data: &[u8]) -> String {
+    if data.len() <= 160 {
+        return format!("{:?}", String::from_utf8_lossy(data));
+    }
+    let digest = Sha256::digest(data);
+    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("<{} bytes sha256:{hex}>", data.len())
 }
