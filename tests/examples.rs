@@ -1,5 +1,6 @@
 //! Each example, built by the real frontend image on a real BuildKit and run.
 
+use std::fs;
 use std::time::Duration;
 
 use pyslim_e2e::*;
@@ -183,4 +184,60 @@ fn uwsgi_compiles_without_leaving_a_compiler_and_serves() {
         "{response}"
     );
     assert_clean(&image);
+}
+
+#[test]
+fn uv_and_pip_install_the_same_files_and_freeze_to_versions() {
+    require_engine();
+    // examples/cli (a console script, dependencies, an app), once per installer.
+    let mut files = Vec::new();
+    for installer in ["uv", "pip"] {
+        let dir = scratch(&format!("installer-{installer}"));
+        run(std::process::Command::new("cp")
+            .arg("-r")
+            .arg(repo().join("examples/cli/."))
+            .arg(&dir));
+        let spec = fs::read_to_string(dir.join("pyslim.yaml")).expect("read");
+        fs::write(
+            dir.join("pyslim.yaml"),
+            format!("{spec}installer: {installer}\n"),
+        )
+        .expect("write");
+        let tag = format!("pyslim-e2e/installer-{installer}");
+        let out = build_dir(&dir, &tag, &[]);
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{log}");
+        assert!(
+            log.contains(&format!("[slim] install dependencies with {installer}")),
+            "{log}"
+        );
+        assert_eq!(
+            run(docker().args(["run", "--rm", &tag])).trim(),
+            "Hello, world! (installed by setup.py, run from PATH)"
+        );
+        // Installed by name, not from a file path: nothing records /wheels (PEP 610), so
+        // `pip freeze` names versions.
+        let freeze = run(docker().args(["run", "--rm", "--entrypoint", "pip", &tag, "freeze"]));
+        assert!(
+            freeze.lines().all(|l| l.contains("==")) && freeze.contains("hello-cli=="),
+            "{freeze}"
+        );
+        let mut added: Vec<String> = added_layers(&tag, "python:3.11-slim")
+            .into_iter()
+            .flatten()
+            .filter(|f| !f.ends_with("/uv_cache.json"))
+            .collect();
+        assert!(
+            added.iter().all(|f| !f.ends_with("direct_url.json")),
+            "{added:?}"
+        );
+        assert!(
+            added.iter().any(|f| f.ends_with(".cpython-311.pyc")),
+            "installed code is compiled: {added:?}"
+        );
+        added.sort();
+        files.push(added);
+        let _ = fs::remove_dir_all(&dir);
+    }
+    assert_eq!(files[0], files[1], "uv and pip leave the same files");
 }

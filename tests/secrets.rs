@@ -110,6 +110,11 @@ fn private_index_credentials_come_only_from_a_secret() {
     assert!(built.status.success(), "build failed:\n{log}");
     let out = run(docker().args(["run", "--rm", tag]));
     assert_eq!(out.trim(), "private index OK");
+    // This index has no uv: the default installer gives way to pip, and says so.
+    assert!(
+        log.contains("pyslim: uv could not be installed from the index"),
+        "{log}"
+    );
 
     // The index saw the credentials...
     let requests = fs::read_to_string(&index.log).expect("index log");

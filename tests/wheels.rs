@@ -193,12 +193,18 @@ fn hash_pinned_requirements_with_markers() {
 fn a_new_requirement_downloads_only_itself_and_a_dropped_one_leaves_the_image() {
     require_engine();
     let context = scratch("wheel-cache");
+    // A comment unique to this run makes the dependency step run in both builds (not
+    // `--no-cache`: BuildKit then gives the step empty cache mounts).
+    let nonce = format!("# {:?}\n", std::time::SystemTime::now());
     let spec = "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nentrypoint: [python, -c, \"import importlib.util as u; print(*(m for m in ['six', 'attrs', 'idna'] if u.find_spec(m)))\"]\n";
     write_files(
         &context,
         &[
             ("pyslim.yaml", spec),
-            ("requirements.txt", "six==1.16.0\nattrs==23.1.0\n"),
+            (
+                "requirements.txt",
+                &format!("{nonce}six==1.16.0\nattrs==23.1.0\n"),
+            ),
         ],
     );
     let tag = "pyslim-e2e/wheel-cache";
@@ -213,7 +219,11 @@ fn a_new_requirement_downloads_only_itself_and_a_dropped_one_leaves_the_image() 
 
     // Whatever earlier builds left in the wheel cache, six is in it now: only idna is fetched,
     // and attrs, still in the cache, is not installed.
-    fs::write(context.join("requirements.txt"), "six==1.16.0\nidna==3.4\n").expect("write");
+    fs::write(
+        context.join("requirements.txt"),
+        format!("{nonce}six==1.16.0\nidna==3.4\n"),
+    )
+    .expect("write");
     let log = built(&context);
     let summary = log
         .lines()

@@ -4,14 +4,15 @@
 //! The graph is small and fixed in shape:
 //!
 //! ```text
-//! compile base ─ [apt: system] ─┬─ [wheels: requirements] ──────────────┐ (ro bind /wheels)
-//!                               └─ [wheel: app] ───────────────────────┐│ (ro bind /pyslim-app)
+//! compile base ─┬─ [apt: system] ─┬─ [wheels: requirements] ──────────────┐ (ro bind /wheels)
+//!               │                 └─ [wheel: app] ───────────────────────┐│ (ro bind /pyslim-app)
+//!               └─ [uv] ────────────────────────────────────────────────┐││ (ro bind /pyslim-uv)
 //! runtime base ─ [apt: runtime] ─ [user] ─ [workdir] ─ [install deps] ─ [install app] = image
 //! ```
 //! The dependency wheels see only the requirements files, so editing the app rebuilds nothing
 //! but the app's wheel and its one layer.
 
-use pyslim_spec::{Span, Spec, User, WHEELS_TARGET};
+use pyslim_spec::{Installer, Span, Spec, User, WHEELS_TARGET};
 
 /// A base image as resolved by the engine: what `RUN` steps on it see in their environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,6 +173,11 @@ const WHEEL_CACHE: &str = "/var/cache/pyslim/wheels";
 /// Scripts of ours the compile stage runs.
 const TOOLS: &str = "/pyslim-tools";
 const FETCH_WHEELS: &str = include_str!("fetch_wheels.py");
+const INSTALL_WHEELS: &str = include_str!("install_wheels.py");
+/// uv, pinned: an installer that changed on its own would change images without a spec change.
+const UV_VERSION: &str = "0.13.9";
+/// Where the compile stage installs uv; the slim stage runs it from a read-only mount.
+const UV_PREFIX: &str = "/pyslim-uv";
 /// The forwarded SSH agent and the known_hosts pyslim writes (compile stage only).
 const SSH_AGENT: &str = "/run/buildkit/ssh_agent.0";
 const SSH_CONFIG: &str = "/pyslim-ssh";
@@ -195,14 +201,6 @@ const APT_KEEP_DOWNLOADS: &str = "#clear DPkg::Post-Invoke;\n#clear APT::Update:
 /// The app's build backend lives in this virtualenv of the compile stage.
 const BUILD_VENV: &str = "/pyslim-build";
 
-/// The wheel names are known only to pip; the globs are ours, the paths constants. Installing
-/// exactly the wheels the compile stage built (rather than re-reading the requirements) keeps
-/// hashes, markers and extras a matter of the compile stage alone.
-const PIP_INSTALL_DEPENDENCIES: &str = "exec python -m pip install --no-index --no-cache-dir \
-     --root-user-action=ignore --no-deps /wheels/*.whl";
-const PIP_INSTALL_APP: &str = "exec python -m pip install --no-index --no-cache-dir \
-     --root-user-action=ignore --find-links /wheels /pyslim-app/*.whl";
-
 const APT_ADVICE: &str = "apt-get could not install one of these packages. Check each name \
      for the base image's Debian release (`apt-cache policy NAME` in a container of the base \
      image): `system:` packages are for building, `runtime:` packages go into the image.";
@@ -215,6 +213,13 @@ const DEPENDENCY_ADVICE: &str = "a dependency did not build. If the log above sh
 const APP_ADVICE: &str = "your project did not build to a wheel. Check that `app:` points at \
      its directory and that `pip wheel --no-deps .` works there; its build requirements come \
      from `index:`.";
+/// The default installer must not fail a build that pip would finish (a private index without
+/// uv): unless the spec asked for uv, a failed download leaves the install to pip, and an
+/// empty directory where uv would be. The arguments: that directory, then the command.
+const UV_OR_PIP: &str = "dir=$1; shift; \"$@\" || { echo 'pyslim: uv could not be installed \
+     from the index: the wheels will be installed with pip' >&2; mkdir -p \"$dir\"; }";
+const UV_ADVICE: &str = "uv could not be installed from the index. Check `index:`, or \
+     set `installer: pip`, which needs nothing from the index.";
 const INSTALL_ADVICE: &str = "a built wheel did not install into the runtime image. The two \
      bases must have the same Python and a compatible C library: keep `base:` pairs matched \
      (python:X and python:X-slim).";
@@ -320,15 +325,18 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
     });
     let app = spec.app.as_ref().map(|app| {
         // The build backend in a virtualenv of its own, a step that depends only on the build
-        // requirements; offline, the compile image's own setuptools builds the app.
-        let (builder, python) = if spec.index.offline {
-            (compile, "python".to_string())
+        // requirements; offline, the compile image's own setuptools builds the app. The
+        // virtualenv has no pip of its own (seeding one takes seconds): the image's pip works
+        // on it through `--python`.
+        let mut pip = strings(&["python", "-m", "pip"]);
+        let builder = if spec.index.offline {
+            compile
         } else {
             let venv = b.compile(
                 "create app build environment".into(),
                 compile,
                 Run {
-                    args: strings(&["python", "-m", "venv", BUILD_VENV]),
+                    args: strings(&["python", "-m", "venv", "--without-pip", BUILD_VENV]),
                     env: Vec::new(),
                     cwd: "/".into(),
                     mounts: Vec::new(),
@@ -337,7 +345,9 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
                 Some(app.span),
                 None,
             );
-            let mut args = strings(&[&format!("{BUILD_VENV}/bin/python"), "-m", "pip", "install"]);
+            pip.extend(["--python".to_string(), format!("{BUILD_VENV}/bin/python")]);
+            let mut args = pip.clone();
+            args.push("install".into());
             args.extend(fetch.args.iter().cloned());
             args.extend(dependencies.app_build_requires.iter().cloned());
             let env = b.compile(
@@ -356,12 +366,10 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
                 Some(app.span),
                 Some(APP_ADVICE),
             );
-            (Fs::Step(env), format!("{BUILD_VENV}/bin/python"))
+            Fs::Step(env)
         };
-        let mut args = vec![python];
+        let mut args = pip;
         args.extend(strings(&[
-            "-m",
-            "pip",
             "wheel",
             "--no-deps",
             "--no-build-isolation",
@@ -460,29 +468,40 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             advice: None,
         }));
     }
+    // Installing exactly the wheels the compile stage built (rather than re-reading the
+    // requirements) keeps hashes, markers and extras a matter of the compile stage alone.
+    let installer = Install::new(&mut b, spec, &fetch);
     if let Some(deps) = deps {
+        let mut mounts = installer.mounts.clone();
+        mounts.push(wheels(deps));
         slim = b.run(
             Stage::Slim,
             slim,
-            "install dependencies".into(),
-            strings(&["sh", "-c", PIP_INSTALL_DEPENDENCIES]),
-            vec![wheels(deps)],
+            format!("install dependencies with {}", installer.name),
+            installer.args(&["--no-deps", WHEELS]),
+            mounts,
             spec.requirements.first().map(|r| r.span),
         );
         slim = b.advise(slim, INSTALL_ADVICE);
     }
     if let Some(app) = app {
-        let mut mounts = vec![Mount::Output {
+        let mut mounts = installer.mounts.clone();
+        mounts.push(Mount::Output {
             dest: APP_WHEEL.into(),
             from: app,
             path: APP_WHEEL.into(),
-        }];
+        });
         mounts.extend(deps.map(wheels));
+        let from: &[&str] = if deps.is_some() {
+            &[APP_WHEEL, WHEELS]
+        } else {
+            &[APP_WHEEL]
+        };
         slim = b.run(
             Stage::Slim,
             slim,
-            "install app".into(),
-            strings(&["sh", "-c", PIP_INSTALL_APP]),
+            format!("install app with {}", installer.name),
+            installer.args(from),
             mounts,
             spec.app.as_ref().map(|a| a.span),
         );
@@ -493,6 +512,91 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         bases,
         steps: b.steps,
         result: slim,
+    }
+}
+
+/// What installs the wheels in the slim stage: pip, or uv from a compile-stage step of its own.
+struct Install {
+    name: &'static str,
+    /// `pip`, or the path of uv's binary.
+    program: String,
+    mounts: Vec<Mount>,
+}
+
+impl Install {
+    fn new(b: &mut Builder, spec: &Spec, fetch: &Fetch) -> Install {
+        let tools = Mount::Files {
+            dest: TOOLS.into(),
+            files: vec![("install_wheels.py".into(), INSTALL_WHEELS.into())],
+        };
+        // uv comes from the index: an offline spec that did not ask for it installs with pip.
+        let wanted = spec.installer.span.line > 0 || !spec.index.offline;
+        if spec.installer.value == Installer::Pip || !wanted {
+            return Install {
+                name: "pip",
+                program: "pip".into(),
+                mounts: vec![tools],
+            };
+        }
+        let asked = spec.installer.span.line > 0;
+        let mut args = if asked {
+            Vec::new()
+        } else {
+            strings(&["sh", "-c", UV_OR_PIP, "install-uv", UV_PREFIX])
+        };
+        args.extend(strings(&[
+            "python",
+            "-m",
+            "pip",
+            "install",
+            "--root-user-action=ignore",
+            "--no-deps",
+            // `--prefix` would follow the interpreter's scheme (Debian's adds `local/`).
+            "--target",
+            UV_PREFIX,
+        ]));
+        args.extend(fetch.args.iter().cloned());
+        args.push(format!("uv=={UV_VERSION}"));
+        let mut mounts = fetch.mounts.clone();
+        if !fetch.context.is_empty() {
+            mounts.push(context(&fetch.context, false));
+        }
+        // On the bare compile image: uv does not wait for, or change with, `system:` packages.
+        let uv = b.compile(
+            format!("install uv {UV_VERSION}"),
+            Fs::Base(Stage::Compile),
+            Run {
+                args,
+                env: fetch.env.clone(),
+                cwd: "/".into(),
+                mounts,
+                host_network: fetch.host_network,
+            },
+            Some(spec.installer.span).filter(|span| span.line > 0),
+            asked.then_some(UV_ADVICE),
+        );
+        Install {
+            name: "uv",
+            program: format!("{UV_PREFIX}/bin/uv"),
+            mounts: vec![
+                tools,
+                Mount::Output {
+                    dest: UV_PREFIX.into(),
+                    from: uv,
+                    path: UV_PREFIX.into(),
+                },
+            ],
+        }
+    }
+
+    fn args(&self, rest: &[&str]) -> Vec<String> {
+        let mut args = vec![
+            "python".to_string(),
+            format!("{TOOLS}/install_wheels.py"),
+            self.program.clone(),
+        ];
+        args.extend(strings(rest));
+        args
     }
 }
 
@@ -851,14 +955,42 @@ mod tests {
             .position(|s| s.name == "[compile] build dependency wheels: requirements.txt dev.txt")
             .map(StepId)
             .expect("deps step");
-        let install = named(&plan, "[slim] install dependencies");
+        let install = named(&plan, "[slim] install dependencies with uv");
         assert!(run(install).mounts.contains(&Mount::Output {
             dest: WHEELS.into(),
             from: deps,
             path: WHEELS.into(),
         }));
-        assert_eq!(run(install).args, ["sh", "-c", PIP_INSTALL_DEPENDENCIES]);
-        assert!(PIP_INSTALL_DEPENDENCIES.contains("--no-index --no-cache-dir"));
+        assert_eq!(
+            run(install).args,
+            [
+                "python",
+                "/pyslim-tools/install_wheels.py",
+                "/pyslim-uv/bin/uv",
+                "--no-deps",
+                "/wheels"
+            ]
+        );
+        // uv is made in the compile stage and only seen, read-only, by the slim stage.
+        let uv = plan
+            .steps
+            .iter()
+            .position(|s| s.name == "[compile] install uv 0.13.9")
+            .map(StepId)
+            .expect("uv step");
+        assert_eq!(plan.step(uv).on, Fs::Base(Stage::Compile));
+        for name in [
+            "[slim] install dependencies with uv",
+            "[slim] install app with uv",
+        ] {
+            assert!(run(named(&plan, name)).mounts.contains(&Mount::Output {
+                dest: UV_PREFIX.into(),
+                from: uv,
+                path: UV_PREFIX.into(),
+            }));
+        }
+        let app = run(named(&plan, "[slim] install app with uv"));
+        assert_eq!(app.args[3..], ["/pyslim-app", "/wheels"]);
         // Every slim step is a layer with a history entry; compile steps are not.
         for step in &plan.steps {
             assert_eq!(
@@ -896,10 +1028,7 @@ mod tests {
             if let Action::Run(run) = &step.action
                 && run.args.first().is_some_and(|a| a == "sh")
             {
-                assert!(
-                    [APT_INSTALL, PIP_INSTALL_DEPENDENCIES, PIP_INSTALL_APP]
-                        .contains(&run.args[2].as_str())
-                );
+                assert!([APT_INSTALL, UV_OR_PIP].contains(&run.args[2].as_str()));
             }
         }
     }
@@ -946,6 +1075,67 @@ mod tests {
         assert!(
             app.args.contains(&"--no-index".to_string())
                 && app.args.contains(&"--no-build-isolation".to_string())
+        );
+    }
+
+    #[test]
+    fn pip_installs_without_uv_and_offline_specs_need_nothing_from_an_index() {
+        for yaml in [
+            format!("{FULL}installer: pip\n"),
+            "python: '3.11'\nrequirements: r.txt\nindex: none\nfind-links: [wheels]\n".into(),
+        ] {
+            let plan = plan_of(&yaml, &Settings::default());
+            assert!(plan.steps.iter().all(|s| !s.name.contains("uv")), "{yaml}");
+            let install = run(named(&plan, "[slim] install dependencies with pip"));
+            assert_eq!(install.args[2..], ["pip", "--no-deps", "/wheels"]);
+        }
+        // Asked for, uv comes from the wheel directories of an offline spec.
+        let plan = plan_of(
+            "python: '3.11'\nrequirements: r.txt\nindex: none\nfind-links: [wheels]\ninstaller: uv\n",
+            &Settings::default(),
+        );
+        let uv = run(named(&plan, "[compile] install uv 0.13.9"));
+        assert!(
+            uv.args
+                .join(" ")
+                .contains("--no-index --find-links /pyslim-context/wheels uv==0.13.9")
+        );
+        // Asked for, uv must be there; by default, pip takes over when it cannot be fetched.
+        assert_eq!(uv.args[0], "python");
+        let default = plan_of(FULL, &Settings::default());
+        let uv = run(named(&default, "[compile] install uv 0.13.9"));
+        assert_eq!(
+            uv.args[..6],
+            ["sh", "-c", UV_OR_PIP, "install-uv", UV_PREFIX, "python"]
+        );
+    }
+
+    #[test]
+    fn the_wheel_cache_is_one_per_index() {
+        let cache = |yaml: &str| {
+            let plan = plan_of(yaml, &Settings::default());
+            let deps = run(&plan.steps[0]);
+            deps.mounts
+                .iter()
+                .find_map(|m| match m {
+                    Mount::Cache { dest, id, locked } if dest == WHEEL_CACHE => {
+                        assert!(locked);
+                        Some(id.clone())
+                    }
+                    _ => None,
+                })
+                .expect("a wheel cache")
+        };
+        let pypi = cache("python: '3.11'\nrequirements: r.txt\n");
+        assert_eq!(
+            pypi,
+            cache("python: '3.11'\nrequirements: [r.txt, s.txt]\n")
+        );
+        assert_ne!(
+            pypi,
+            cache(
+                "python: '3.11'\nrequirements: r.txt\nindex: {url: 'https://mirror.example/simple'}\n"
+            )
         );
     }
 

@@ -45,9 +45,10 @@ fn named<'a>(
 ) -> &'a pb::Op {
     ops.iter()
         .find(|(digest, _)| {
-            definition.metadata[digest]
-                .description
-                .get("llb.customname")
+            definition
+                .metadata
+                .get(digest)
+                .and_then(|m| m.description.get("llb.customname"))
                 .map(String::as_str)
                 == Some(name)
         })
@@ -130,7 +131,11 @@ async fn builds_and_returns_the_image() {
     assert!(context_input.readonly);
 
     // The slim stage sees the wheels through a read-only bind, with no output of its own.
-    let install = exec(named(definition, &ops, "[slim] install dependencies"));
+    let install = exec(named(
+        definition,
+        &ops,
+        "[slim] install dependencies with uv",
+    ));
     let mount = install
         .mounts
         .iter()
@@ -374,7 +379,11 @@ async fn index_credentials_travel_as_a_secret_id_only() {
     );
     assert_eq!(wheels.network, pb::NetMode::Host as i32);
     // The slim stage downloads nothing: no secret, no host network there.
-    let install = exec(named(definition, &ops, "[slim] install dependencies"));
+    let install = exec(named(
+        definition,
+        &ops,
+        "[slim] install dependencies with uv",
+    ));
     assert!(
         install
             .mounts

@@ -37,6 +37,8 @@ pub struct Spec {
     pub ssh: Option<Ssh>,
     /// `network: host`: the steps that download use the host's network.
     pub host_network: Option<Span>,
+    /// What installs the wheels into the image.
+    pub installer: Spanned<Installer>,
     /// The build arguments the spec declares, with the values this build uses.
     pub args: Vec<Arg>,
     /// Every target the spec defines; the spec's fields above are already those of `target`.
@@ -178,6 +180,24 @@ impl PythonVersion {
 
     pub fn runtime_image(&self) -> ImageRef {
         ImageRef(format!("python:{}-slim", self.0))
+    }
+}
+
+/// The tool that installs the built wheels in the slim stage. Both leave the same files;
+/// uv unpacks in parallel and starts in milliseconds, so it is the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Installer {
+    #[default]
+    Uv,
+    Pip,
+}
+
+impl Installer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Installer::Uv => "uv",
+            Installer::Pip => "pip",
+        }
     }
 }
 

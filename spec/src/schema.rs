@@ -154,6 +154,9 @@ fn property(key: &str) -> Value {
             })
         }
         "find-links" => strings("Wheel directories in the build context that pip looks in first."),
+        "installer" => {
+            json!({"description": "What installs the built wheels into the image: `uv` (default) or `pip`. Both leave the same files.", "enum": ["uv", "pip"]})
+        }
         "network" => {
             json!({"description": "`host`: the downloading steps use the host's network (build with --allow network.host).", "enum": ["host", "default"]})
         }

@@ -32,6 +32,7 @@ pub const KEYS: &[&str] = &[
     "find-links",
     "ssh",
     "network",
+    "installer",
     "args",
     "targets",
 ];
@@ -315,6 +316,9 @@ impl Validator<'_> {
             index: fields.index,
             find_links: fields.find_links,
             host_network: fields.host_network,
+            installer: fields
+                .installer
+                .unwrap_or_else(|| Spanned::new(Installer::default(), Span::default())),
             ssh: fields.ssh,
             extras: fields.extras,
             args,
@@ -377,6 +381,7 @@ impl Validator<'_> {
                 "index" => fields.index = self.index(value),
                 "find-links" => fields.find_links = self.paths(value, "find-links"),
                 "network" => fields.host_network = self.network(value),
+                "installer" => fields.installer = self.installer(value),
                 "ssh" => fields.ssh = self.ssh(value),
                 "description" => {
                     fields.description = self
@@ -659,6 +664,24 @@ impl Validator<'_> {
                 self.report(
                     Diagnostic::new(text.span, format!("`{other}` is not a network pyslim can use"))
                         .with_hint("write `network: host` to download through the host's network (build with `--allow network.host`), or leave it out"),
+                );
+                None
+            }
+        }
+    }
+
+    fn installer(&mut self, node: &Node) -> Option<Spanned<Installer>> {
+        let text = self.text(node, "installer", "uv")?;
+        match text.as_str() {
+            "uv" => Some(text.map(|_| Installer::Uv)),
+            "pip" => Some(text.map(|_| Installer::Pip)),
+            other => {
+                self.report(
+                    Diagnostic::new(
+                        text.span,
+                        format!("`{other}` is not an installer pyslim knows"),
+                    )
+                    .with_hint("write `installer: uv` (the default) or `installer: pip`"),
                 );
                 None
             }
@@ -1127,6 +1150,7 @@ struct Fields {
     index: Index,
     find_links: Vec<Spanned<ContextPath>>,
     host_network: Option<Span>,
+    installer: Option<Spanned<Installer>>,
     ssh: Option<Ssh>,
 }
 

@@ -1,0 +1,78 @@
+"""Install the wheels of some directories into the image's Python, by name.
+
+Usage: python install_wheels.py pip|UV [--no-deps] DIRECTORY [MORE-DIRECTORIES...]
+
+Installs every wheel in DIRECTORY; MORE-DIRECTORIES only supply what those need. Each wheel is
+asked for as `name==version` from the directories, not as a file path: installed from a path,
+a distribution records that path (PEP 610), and `pip freeze` in the image would then name files
+that are not there.
+
+With uv, the files of the distributions this run installed are then compiled to bytecode, as pip
+does. uv's own --compile-bytecode compiles all of site-packages, the base image's packages too,
+and would put their bytecode into this layer.
+"""
+
+import compileall
+import concurrent.futures
+import csv
+import os
+import subprocess
+import sys
+import sysconfig
+
+installer, args = sys.argv[1], sys.argv[2:]
+if installer != "pip" and not os.path.exists(installer):
+    # The default installer could not be fetched (the compile stage said why): pip it is.
+    installer = "pip"
+no_deps = args[:1] == ["--no-deps"]
+directory, *more = args[1:] if no_deps else args
+# A wheel's name is `distribution-version(-build)?-python-abi-platform.whl`.
+wanted = sorted(
+    "==".join(name.split("-")[:2]) for name in os.listdir(directory) if name.endswith(".whl")
+)
+sources = ["--no-index"]
+for path in [directory, *more]:
+    sources += ["--find-links", path]
+if installer == "pip":
+    command = [sys.executable, "-m", "pip", "install", "--no-cache-dir"]
+    command += ["--root-user-action=ignore", "--disable-pip-version-check"]
+else:
+    command = [installer, "pip", "install", "--system", "--no-config", "--no-cache"]
+    command += ["--link-mode=copy"]
+if no_deps:
+    command.append("--no-deps")
+
+roots = sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
+
+
+def distributions():
+    return {
+        os.path.join(root, name)
+        for root in roots
+        if os.path.isdir(root)
+        for name in os.listdir(root)
+        if name.endswith(".dist-info")
+    }
+
+
+before = distributions()
+status = subprocess.call([*command, *sources, *wanted])
+if status or installer == "pip":
+    sys.exit(status)
+
+
+def compile_file(path):
+    return compileall.compile_file(path, force=True, quiet=2)
+
+
+files = []
+for info in sorted(distributions() - before):
+    site = os.path.dirname(info)
+    with open(os.path.join(info, "RECORD"), newline="") as record:
+        for row in csv.reader(record):
+            path = os.path.normpath(os.path.join(site, row[0])) if row else ""
+            if path.endswith(".py") and path.startswith(site + os.sep):
+                files.append(path)
+with concurrent.futures.ProcessPoolExecutor() as pool:
+    compiled = sum(pool.map(compile_file, files, chunksize=32))
+print(f"pyslim: compiled {compiled} of {len(files)} Python files", file=sys.stderr)
