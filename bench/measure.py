@@ -7,7 +7,8 @@ not built on the base): `added_bytes` (regular files, every version of each, as 
 store them), `wheel_bytes` and `cache_bytes` (wheel files and installer caches in any added
 layer), `layers_added`, and `payload_bytes`: the installed dependency tree and runtime
 libraries, i.e. the final files listed by an added dist's RECORD or an added dpkg package's file
-list. `added_bytes - payload_bytes` is the overhead over the floor.
+list, with the bytecode of every listed source. `added_bytes - payload_bytes` is the overhead
+over the floor.
 """
 
 import json
@@ -63,6 +64,14 @@ def measure(path, base_path):
                 owned.add(os.path.normpath(os.path.join(site, entry)))
     for text in dpkg_lists:
         owned.update(line.strip().lstrip("/") for line in text.splitlines() if line.strip())
+    # Bytecode belongs to its source whether or not the installer listed it (pip lists it in
+    # RECORD, uv does not).
+    for file in final:
+        directory, name = os.path.split(file)
+        if os.path.basename(directory) == "__pycache__" and name.endswith(".pyc"):
+            source = os.path.join(os.path.dirname(directory), name.split(".")[0] + ".py")
+            if source in owned:
+                owned.add(file)
     result["payload_bytes"] = sum(size for file, size in final.items() if file in owned)
     return result
 

@@ -115,6 +115,10 @@ done
   echo
   cat "$table"
   echo
+  echo "## pyslim against the best hand-written form"
+  echo
+  python3 bench/targets.py "$table"
+  echo
   echo "## The frontend"
   echo
   echo "Image: $($DOCKER image inspect org/pyslim --format '{{.Size}}') bytes."

@@ -243,3 +243,26 @@ fn a_new_requirement_downloads_only_itself_and_a_dropped_one_leaves_the_image() 
     assert_clean(tag);
     let _ = fs::remove_dir_all(&context);
 }
+
+#[test]
+fn a_requirements_file_with_nothing_in_it_yet_builds() {
+    require_engine();
+    let context = scratch("empty-requirements");
+    write_files(
+        &context,
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nentrypoint: [python, -c, \"print('empty OK')\"]\n",
+            ),
+            ("requirements.txt", "# dependencies go here\n"),
+        ],
+    );
+    let tag = "pyslim-e2e/empty-requirements";
+    let out = build_dir(&context, tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("nothing to install"), "{log}");
+    assert_eq!(run(docker().args(["run", "--rm", tag])).trim(), "empty OK");
+    let _ = fs::remove_dir_all(&context);
+}

@@ -30,12 +30,17 @@ directory, *more = args[1:] if no_deps else args
 wanted = sorted(
     "==".join(name.split("-")[:2]) for name in os.listdir(directory) if name.endswith(".whl")
 )
+if not wanted:
+    # A requirements file with nothing in it yet is not an error.
+    print(f"pyslim: no wheels in {directory}, nothing to install", file=sys.stderr)
+    sys.exit(0)
 sources = ["--no-index"]
 for path in [directory, *more]:
     sources += ["--find-links", path]
 if installer == "pip":
     command = [sys.executable, "-m", "pip", "install", "--no-cache-dir"]
-    command += ["--root-user-action=ignore", "--disable-pip-version-check"]
+    # As variables, which a pip too old for these options ignores.
+    os.environ.update(PIP_ROOT_USER_ACTION="ignore", PIP_DISABLE_PIP_VERSION_CHECK="1")
 else:
     command = [installer, "pip", "install", "--system", "--no-config", "--no-cache"]
     command += ["--link-mode=copy"]

@@ -198,8 +198,8 @@ const APT_INSTALL: &str = "set -e; export DEBIAN_FRONTEND=noninteractive; \
 /// runs only; the image's own configuration is untouched.
 const APT_KEEP_DOWNLOADS: &str = "#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n";
 
-/// The app's build backend lives in this virtualenv of the compile stage.
-const BUILD_VENV: &str = "/pyslim-build";
+/// The app's build backend is installed here, in the compile stage.
+const BUILD_BACKEND: &str = "/pyslim-build";
 
 const APT_ADVICE: &str = "apt-get could not install one of these packages. Check each name \
      for the base image's Debian release (`apt-cache policy NAME` in a container of the base \
@@ -324,41 +324,28 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         )
     });
     let app = spec.app.as_ref().map(|app| {
-        // The build backend in a virtualenv of its own, a step that depends only on the build
-        // requirements; offline, the compile image's own setuptools builds the app. The
-        // virtualenv has no pip of its own (seeding one takes seconds): the image's pip works
-        // on it through `--python`.
-        let mut pip = strings(&["python", "-m", "pip"]);
+        // The build backend in a directory of its own on PYTHONPATH, installed by a step that
+        // depends only on the build requirements; offline, the compile image's own setuptools
+        // builds the app. (A virtualenv would cost a second or two: seeding pip into it, or
+        // pip re-executing itself there.)
+        let mut env = fetch.env.clone();
         let builder = if spec.index.offline {
             compile
         } else {
-            let venv = b.compile(
-                "create app build environment".into(),
-                compile,
-                Run {
-                    args: strings(&["python", "-m", "venv", "--without-pip", BUILD_VENV]),
-                    env: Vec::new(),
-                    cwd: "/".into(),
-                    mounts: Vec::new(),
-                    host_network: false,
-                },
-                Some(app.span),
-                None,
-            );
-            pip.extend(["--python".to_string(), format!("{BUILD_VENV}/bin/python")]);
-            let mut args = pip.clone();
-            args.push("install".into());
+            let mut args = strings(&["python", "-m", "pip", "install", "--target", BUILD_BACKEND]);
             args.extend(fetch.args.iter().cloned());
             args.extend(dependencies.app_build_requires.iter().cloned());
-            let env = b.compile(
+            let mut install_env = fetch.env.clone();
+            install_env.push(quiet_root());
+            let backend = b.compile(
                 format!(
                     "install app build backend: {}",
                     dependencies.app_build_requires.join(" ")
                 ),
-                Fs::Step(venv),
+                compile,
                 Run {
                     args,
-                    env: fetch.env.clone(),
+                    env: install_env,
                     cwd: "/".into(),
                     mounts: fetch.mounts.clone(),
                     host_network: fetch.host_network,
@@ -366,16 +353,19 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
                 Some(app.span),
                 Some(APP_ADVICE),
             );
-            Fs::Step(env)
+            env.push(("PYTHONPATH".into(), BUILD_BACKEND.into()));
+            Fs::Step(backend)
         };
-        let mut args = pip;
-        args.extend(strings(&[
+        let mut args = strings(&[
+            "python",
+            "-m",
+            "pip",
             "wheel",
             "--no-deps",
             "--no-build-isolation",
             "--wheel-dir",
             APP_WHEEL,
-        ]));
+        ]);
         args.extend(fetch.args.iter().cloned());
         args.push(project_dir(app.as_str()));
         let mut see = include_app(app.as_str());
@@ -390,7 +380,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             builder,
             Run {
                 args,
-                env: fetch.env.clone(),
+                env,
                 cwd: CONTEXT.into(),
                 mounts,
                 host_network: fetch.host_network,
@@ -549,7 +539,6 @@ impl Install {
             "-m",
             "pip",
             "install",
-            "--root-user-action=ignore",
             "--no-deps",
             // `--prefix` would follow the interpreter's scheme (Debian's adds `local/`).
             "--target",
@@ -567,7 +556,7 @@ impl Install {
             Fs::Base(Stage::Compile),
             Run {
                 args,
-                env: fetch.env.clone(),
+                env: [fetch.env.clone(), vec![quiet_root()]].concat(),
                 cwd: "/".into(),
                 mounts,
                 host_network: fetch.host_network,
@@ -823,6 +812,12 @@ impl Builder<'_> {
 
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
+}
+
+/// pip warns about running as root outside a virtualenv: the compile stage is a throwaway
+/// root filesystem. An environment variable, unlike the flag, older pips ignore.
+fn quiet_root() -> (String, String) {
+    ("PIP_ROOT_USER_ACTION".into(), "ignore".into())
 }
 
 fn context(include: &[String], writable: bool) -> Mount {
