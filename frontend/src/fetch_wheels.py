@@ -25,8 +25,9 @@ cache_dir = os.path.realpath(cache)
 for option, value in zip(pip_args, pip_args[1:]):
     if option in ("--find-links", "-f") and os.path.isdir(value):
         for name in os.listdir(value):
-            if name.endswith(".whl") and os.path.exists(os.path.join(cache, name)):
-                os.remove(os.path.join(cache, name))
+            cached = os.path.join(cache, name)
+            if name.endswith(".whl") and os.path.exists(cached):
+                os.remove(cached)
 
 chosen, written, downloaded = set(), set(), set()
 last_read = ""

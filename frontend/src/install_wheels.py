@@ -34,18 +34,16 @@ if not wanted:
     # A requirements file with nothing in it yet is not an error.
     print(f"pyslim: no wheels in {directory}, nothing to install", file=sys.stderr)
     sys.exit(0)
-sources = ["--no-index"]
+options = ["--no-index"]
 for path in [directory, *more]:
-    sources += ["--find-links", path]
+    options += ["--find-links", path]
+if no_deps:
+    options.append("--no-deps")
 if installer == "pip":
-    command = [sys.executable, "-m", "pip", "install", "--no-cache-dir"]
     # As variables, which a pip too old for these options ignores.
     os.environ.update(PIP_ROOT_USER_ACTION="ignore", PIP_DISABLE_PIP_VERSION_CHECK="1")
-else:
-    command = [installer, "pip", "install", "--system", "--no-config", "--no-cache"]
-    command += ["--link-mode=copy"]
-if no_deps:
-    command.append("--no-deps")
+    pip = [sys.executable, "-m", "pip", "install", "--no-cache-dir"]
+    sys.exit(subprocess.call([*pip, *options, *wanted]))
 
 roots = sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
 
@@ -61,8 +59,9 @@ def distributions():
 
 
 before = distributions()
-status = subprocess.call([*command, *sources, *wanted])
-if status or installer == "pip":
+uv = [installer, "pip", "install", "--system", "--no-config", "--no-cache", "--link-mode=copy"]
+status = subprocess.call([*uv, *options, *wanted])
+if status:
     sys.exit(status)
 
 

@@ -292,11 +292,8 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         let mut see = dependencies.context.clone();
         see.extend(fetch.context.iter().cloned());
         let mut mounts = fetch.mounts.clone();
-        mounts.push(Mount::Files {
-            dest: TOOLS.into(),
-            files: vec![("fetch_wheels.py".into(), FETCH_WHEELS.into())],
-        });
-        mounts.push(fetch.wheel_cache());
+        mounts.push(tool("fetch_wheels.py", FETCH_WHEELS));
+        mounts.push(fetch.wheel_cache.clone());
         // Without files to see (a pyproject's list is generated), the step sees no context at
         // all: an empty include list would mean all of it.
         if !see.is_empty() {
@@ -335,8 +332,6 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
             let mut args = strings(&["python", "-m", "pip", "install", "--target", BUILD_BACKEND]);
             args.extend(fetch.args.iter().cloned());
             args.extend(dependencies.app_build_requires.iter().cloned());
-            let mut install_env = fetch.env.clone();
-            install_env.push(quiet_root());
             let backend = b.compile(
                 format!(
                     "install app build backend: {}",
@@ -345,7 +340,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
                 compile,
                 Run {
                     args,
-                    env: install_env,
+                    env: fetch.env.clone(),
                     cwd: "/".into(),
                     mounts: fetch.mounts.clone(),
                     host_network: fetch.host_network,
@@ -467,7 +462,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         slim = b.run(
             Stage::Slim,
             slim,
-            format!("install dependencies with {}", installer.name),
+            format!("install dependencies with {}", installer.installer.name()),
             installer.args(&["--no-deps", WHEELS]),
             mounts,
             spec.requirements.first().map(|r| r.span),
@@ -490,7 +485,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
         slim = b.run(
             Stage::Slim,
             slim,
-            format!("install app with {}", installer.name),
+            format!("install app with {}", installer.installer.name()),
             installer.args(from),
             mounts,
             spec.app.as_ref().map(|a| a.span),
@@ -507,7 +502,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
 
 /// What installs the wheels in the slim stage: pip, or uv from a compile-stage step of its own.
 struct Install {
-    name: &'static str,
+    installer: Installer,
     /// `pip`, or the path of uv's binary.
     program: String,
     mounts: Vec<Mount>,
@@ -515,20 +510,17 @@ struct Install {
 
 impl Install {
     fn new(b: &mut Builder, spec: &Spec, fetch: &Fetch) -> Install {
-        let tools = Mount::Files {
-            dest: TOOLS.into(),
-            files: vec![("install_wheels.py".into(), INSTALL_WHEELS.into())],
-        };
+        let tools = tool("install_wheels.py", INSTALL_WHEELS);
+        // Written in the spec, not defaulted.
+        let asked = spec.installer.span.line > 0;
         // uv comes from the index: an offline spec that did not ask for it installs with pip.
-        let wanted = spec.installer.span.line > 0 || !spec.index.offline;
-        if spec.installer.value == Installer::Pip || !wanted {
+        if spec.installer.value == Installer::Pip || (spec.index.offline && !asked) {
             return Install {
-                name: "pip",
+                installer: Installer::Pip,
                 program: "pip".into(),
                 mounts: vec![tools],
             };
         }
-        let asked = spec.installer.span.line > 0;
         let mut args = if asked {
             Vec::new()
         } else {
@@ -556,16 +548,16 @@ impl Install {
             Fs::Base(Stage::Compile),
             Run {
                 args,
-                env: [fetch.env.clone(), vec![quiet_root()]].concat(),
+                env: fetch.env.clone(),
                 cwd: "/".into(),
                 mounts,
                 host_network: fetch.host_network,
             },
-            Some(spec.installer.span).filter(|span| span.line > 0),
+            asked.then_some(spec.installer.span),
             asked.then_some(UV_ADVICE),
         );
         Install {
-            name: "uv",
+            installer: Installer::Uv,
             program: format!("{UV_PREFIX}/bin/uv"),
             mounts: vec![
                 tools,
@@ -598,14 +590,22 @@ struct Fetch {
     /// Context directories the downloading steps must see (`find-links`).
     context: Vec<String>,
     host_network: bool,
-    /// Names the wheel cache after the indexes: two indexes may serve different files under
-    /// one name (a mirror that rebuilds wheels), and one must not stand in for the other.
-    indexes: String,
+    /// Where downloaded wheels are kept by file name (see `fetch_wheels.py`).
+    wheel_cache: Mount,
 }
 
 impl Fetch {
     fn of(spec: &Spec, settings: &Settings) -> Fetch {
         let index = &spec.index;
+        // One wheel cache per set of indexes: two may serve different files under one name (a
+        // mirror that rebuilds wheels), and one must not stand in for the other.
+        let indexes = if index.offline {
+            "none".to_string()
+        } else {
+            let mut urls = vec![index.url.as_ref().map_or("pypi", |u| u.as_str())];
+            urls.extend(index.extra.iter().map(|u| u.as_str()));
+            urls.join(" ")
+        };
         let mut args = Vec::new();
         if index.offline {
             args.push("--no-index".to_string());
@@ -619,7 +619,12 @@ impl Fetch {
         for dir in &spec.find_links {
             args.extend(["--find-links".to_string(), format!("{CONTEXT}/{dir}")]);
         }
-        let mut env = vec![("PIP_CACHE_DIR".to_string(), PIP_CACHE.to_string())];
+        // The compile stage is a throwaway root filesystem: pip's warning about root is noise.
+        // A variable, unlike the flag, older pips ignore.
+        let mut env = vec![
+            ("PIP_CACHE_DIR".to_string(), PIP_CACHE.to_string()),
+            ("PIP_ROOT_USER_ACTION".to_string(), "ignore".to_string()),
+        ];
         let mut mounts = vec![pip_cache()];
         if settings.wheelhouse {
             // Wheels built before (article 004's inherited wheels): pip takes a wheel over
@@ -670,22 +675,12 @@ impl Fetch {
             mounts,
             context: spec.find_links.iter().map(|d| d.to_string()).collect(),
             host_network: spec.host_network.is_some(),
-            indexes: if index.offline {
-                "none".into()
-            } else {
-                let mut urls = vec![index.url.as_ref().map_or("pypi", |u| u.as_str())];
-                urls.extend(index.extra.iter().map(|u| u.as_str()));
-                urls.join(" ")
+            wheel_cache: Mount::Cache {
+                dest: WHEEL_CACHE.into(),
+                id: format!("pyslim-wheels-{:016x}", fnv1a(indexes.as_bytes())),
+                // pip writes into its wheel directory without atomic renames.
+                locked: true,
             },
-        }
-    }
-
-    /// pip writes into its wheel directory without atomic renames: one build at a time.
-    fn wheel_cache(&self) -> Mount {
-        Mount::Cache {
-            dest: WHEEL_CACHE.into(),
-            id: format!("pyslim-wheels-{:016x}", fnv1a(self.indexes.as_bytes())),
-            locked: true,
         }
     }
 }
@@ -814,10 +809,12 @@ fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
-/// pip warns about running as root outside a virtualenv: the compile stage is a throwaway
-/// root filesystem. An environment variable, unlike the flag, older pips ignore.
-fn quiet_root() -> (String, String) {
-    ("PIP_ROOT_USER_ACTION".into(), "ignore".into())
+/// One of our scripts, as a read-only file under `TOOLS` for the step that runs it.
+fn tool(name: &str, text: &str) -> Mount {
+    Mount::Files {
+        dest: TOOLS.into(),
+        files: vec![(name.into(), text.into())],
+    }
 }
 
 fn context(include: &[String], writable: bool) -> Mount {

@@ -672,14 +672,14 @@ impl Validator<'_> {
 
     fn installer(&mut self, node: &Node) -> Option<Spanned<Installer>> {
         let text = self.text(node, "installer", "uv")?;
-        match text.as_str() {
-            "uv" => Some(text.map(|_| Installer::Uv)),
-            "pip" => Some(text.map(|_| Installer::Pip)),
-            other => {
+        let known = [Installer::Uv, Installer::Pip];
+        match known.into_iter().find(|i| i.name() == text.as_str()) {
+            Some(installer) => Some(text.map(|_| installer)),
+            None => {
                 self.report(
                     Diagnostic::new(
                         text.span,
-                        format!("`{other}` is not an installer pyslim knows"),
+                        format!("`{}` is not an installer pyslim knows", *text),
                     )
                     .with_hint("write `installer: uv` (the default) or `installer: pip`"),
                 );

@@ -2,7 +2,6 @@
 //! `buildctl debug dump-llb` shows, shortened so a change to the graph reads as a small diff.
 //! Inputs are named by the line of the op that produces them.
 
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -193,7 +192,6 @@ fn file_data(data: &[u8]) -> String {
     if data.len() <= 160 {
         return format!("{:?}", String::from_utf8_lossy(data));
     }
-    let digest = Sha256::digest(data);
-    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-    format!("<{} bytes sha256:{hex}>", data.len())
+    // `sha256:` and 12 hex digits, as the op digests are shown.
+    format!("<{} bytes {}>", data.len(), &digest(data)[..19])
 }
