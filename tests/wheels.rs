@@ -259,7 +259,8 @@ fn a_requirements_file_with_nothing_in_it_yet_builds() {
         ],
     );
     let tag = "pyslim-e2e/empty-requirements";
-    let out = build_dir(&context, tag, &[]);
+    // --no-cache: the install step must run for its message to show, however often this ran.
+    let out = build_dir(&context, tag, &["--no-cache"]);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
     assert!(log.contains("nothing to install"), "{log}");
