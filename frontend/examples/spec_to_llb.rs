@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use pyslim_frontend::llb;
-use pyslim_frontend::lower::{Target, lower};
-use pyslim_frontend::plan::{BaseImage, Bases, Dependencies, Settings, plan};
+use pyslim_frontend::lower::{BuildSite, lower};
+use pyslim_frontend::options::Sessions;
+use pyslim_frontend::plan::{BaseImage, ResolvedBases, Settings, plan};
 use pyslim_frontend::platform::Platform;
+use pyslim_frontend::sources::Dependencies;
 use pyslim_spec::{SourceFile, load};
 
 const ITERATIONS: usize = 2000;
@@ -30,14 +32,16 @@ fn main() {
         "PATH=/usr/local/bin:/usr/bin:/bin".to_string(),
         "LANG=C.UTF-8".to_string(),
     ];
-    let target = Target {
+    let site = BuildSite {
         platform: Platform::host(),
         proxy: Default::default(),
-        session_id: "bench".into(),
+        sessions: Sessions {
+            default: Some("bench".into()),
+            ..Sessions::default()
+        },
         context: "context".into(),
         excludes: Vec::new(),
         network: None,
-        wheelhouse: None,
     };
     println!("{:<40} {:>12} {:>8}", "spec", "median µs", "ops");
     for path in specs {
@@ -47,7 +51,7 @@ fn main() {
         for _ in 0..ITERATIONS {
             let start = Instant::now();
             let spec = load(SourceFile::new("pyslim.yaml", text.clone())).expect("valid spec");
-            let bases = Bases {
+            let bases = ResolvedBases {
                 compile: BaseImage {
                     reference: spec.base.compile.to_string(),
                     env: env.clone(),
@@ -58,7 +62,7 @@ fn main() {
                 },
             };
             let plan = plan(&spec, &Dependencies::of(&spec), bases, &Settings::default());
-            let state = lower(&plan, &target);
+            let state = lower(&plan, &site);
             let file = llb::SourceFile {
                 filename: "pyslim.yaml".into(),
                 data: text.clone().into_bytes(),

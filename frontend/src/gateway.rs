@@ -62,7 +62,7 @@ impl From<tonic::Status> for GatewayError {
 
 /// A reference to a solved result, for reading its files or returning it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reference(pub String);
+pub struct SolvedRef(pub String);
 
 pub struct Gateway {
     client: Client,
@@ -113,7 +113,7 @@ impl Gateway {
     }
 
     /// Hands a definition to the solver. Lazy: it runs when its files are read or it is returned.
-    pub async fn solve(&mut self, definition: pb::Definition) -> Result<Reference, GatewayError> {
+    pub async fn solve(&mut self, definition: pb::Definition) -> Result<SolvedRef, GatewayError> {
         self.solve_with(definition, false).await
     }
 
@@ -122,7 +122,7 @@ impl Gateway {
     pub async fn evaluate(
         &mut self,
         definition: pb::Definition,
-    ) -> Result<Reference, GatewayError> {
+    ) -> Result<SolvedRef, GatewayError> {
         self.solve_with(definition, true).await
     }
 
@@ -130,7 +130,7 @@ impl Gateway {
         &mut self,
         definition: pb::Definition,
         evaluate: bool,
-    ) -> Result<Reference, GatewayError> {
+    ) -> Result<SolvedRef, GatewayError> {
         let response = self
             .client
             .solve(api::SolveRequest {
@@ -144,9 +144,9 @@ impl Gateway {
             .into_inner();
         use api::result::Result as R;
         match response.result.and_then(|r| r.result) {
-            Some(R::Ref(reference)) => Ok(Reference(reference.id)),
-            Some(R::RefDeprecated(id)) => Ok(Reference(id)),
-            None if !response.r#ref.is_empty() => Ok(Reference(response.r#ref)),
+            Some(R::Ref(reference)) => Ok(SolvedRef(reference.id)),
+            Some(R::RefDeprecated(id)) => Ok(SolvedRef(id)),
+            None if !response.r#ref.is_empty() => Ok(SolvedRef(response.r#ref)),
             other => Err(GatewayError::Protocol(format!(
                 "a solve returned no single reference: {other:?}"
             ))),
@@ -155,7 +155,7 @@ impl Gateway {
 
     pub async fn read_file(
         &mut self,
-        reference: &Reference,
+        reference: &SolvedRef,
         path: &str,
     ) -> Result<Vec<u8>, GatewayError> {
         let response = self
@@ -172,7 +172,7 @@ impl Gateway {
     /// The file's metadata, or `None` when it does not exist.
     pub async fn stat_file(
         &mut self,
-        reference: &Reference,
+        reference: &SolvedRef,
         path: &str,
     ) -> Result<Option<Stat>, GatewayError> {
         let request = api::StatFileRequest {
@@ -213,7 +213,7 @@ impl Gateway {
     /// Returns the image: its reference and the metadata (`containerimage.config`).
     pub async fn return_result(
         &mut self,
-        reference: &Reference,
+        reference: &SolvedRef,
         metadata: BTreeMap<String, Vec<u8>>,
     ) -> Result<(), GatewayError> {
         let image = api::result::Result::Ref(api::Ref {

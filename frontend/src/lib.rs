@@ -1,9 +1,10 @@
 //! The pyslim BuildKit frontend. One straight line, one module per step:
-//! spec bytes → [`pyslim_spec::Spec`] → [`plan::Plan`] → [`lower`] → [`llb`] `Definition` →
-//! [`gateway`] Solve/Return. [`convert`] walks that line; `main` only wires stdio to it.
+//! spec bytes → [`pyslim_spec::Spec`] → [`sources`] → [`plan::Plan`] → [`lower`] → [`llb`]
+//! `Definition` → [`gateway`] Solve/Return. [`convert`] walks that line; `main` only wires stdio to it.
 
 pub mod context;
 pub mod convert;
+pub mod failure;
 pub mod gateway;
 pub mod image;
 pub mod lint;
@@ -12,5 +13,5 @@ pub mod lower;
 pub mod options;
 pub mod plan;
 pub mod platform;
-pub mod requirements;
+pub mod sources;
 pub mod subrequest;

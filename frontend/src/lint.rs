@@ -1,9 +1,9 @@
 //! Soft problems: a spec that builds, but not the image its author wants. Shown as warnings
 //! during a build (on engines that take them) and by `docker buildx build --call=check`.
 
-use pyslim_spec::{Span, Spec, User};
+use pyslim_spec::{SourceFile, Span, Spec, User};
 
-use crate::context::RequirementsFile;
+use crate::sources::requirements::unpinned;
 
 /// One finding, located in the spec (file 0) or in a requirements file (file `n` is
 /// `files[n - 1]`).
@@ -48,7 +48,7 @@ fn description(rule: &str) -> &'static str {
         .map_or("", |(_, d)| d)
 }
 
-pub fn check(spec: &Spec, files: &[RequirementsFile]) -> Vec<Warning> {
+pub fn check(spec: &Spec, files: &[SourceFile]) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let mut warn = |rule: &'static str, detail: String, file: usize, line: u32| {
         warnings.push(Warning {
@@ -124,7 +124,7 @@ pub fn check(spec: &Spec, files: &[RequirementsFile]) -> Vec<Warning> {
                 "UnpinnedRequirement",
                 format!(
                     "`{name}` in {} is not pinned; write `{name}==VERSION` (pip freeze shows the installed one)",
-                    file.path
+                    file.name
                 ),
                 n + 1,
                 line,
@@ -132,33 +132,6 @@ pub fn check(spec: &Spec, files: &[RequirementsFile]) -> Vec<Warning> {
         }
     }
     warnings
-}
-
-/// Requirement lines that name a package without an exact version.
-fn unpinned(text: &str) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    for (n, raw) in text.lines().enumerate() {
-        let line = raw.split(" #").next().unwrap_or_default().trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
-            continue;
-        }
-        let requirement = line.split(';').next().unwrap_or_default().trim();
-        let is_name = requirement
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric());
-        let pinned = requirement.contains("==")
-            || requirement.contains(" @ ")
-            || requirement.contains("://");
-        if is_name && !pinned && !requirement.contains('/') {
-            let name: String = requirement
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || "-_.[]".contains(*c))
-                .collect();
-            found.push((u32::try_from(n + 1).unwrap_or(u32::MAX), name));
-        }
-    }
-    found
 }
 
 #[cfg(test)]
@@ -173,10 +146,10 @@ mod tests {
             "python: '3.11'\nrequirements: requirements.txt\nsystem: [libpq-dev, gcc]\nruntime: [libpq-dev]\nuser: root\n",
         ))
         .expect("valid");
-        let files = [RequirementsFile {
-            path: "requirements.txt".into(),
-            text: "flask==3.0.3\nrequests>=2\n# comment\n-r other.txt\nnumpy ; python_version > '3'\n./local/pkg\n".into(),
-        }];
+        let files = [SourceFile::new(
+            "requirements.txt",
+            "flask==3.0.3\nrequests>=2\n# comment\n-r other.txt\nnumpy ; python_version > '3'\n./local/pkg\n",
+        )];
         let found: Vec<_> = check(&spec, &files)
             .into_iter()
             .map(|w| (w.rule, w.file, w.line))

@@ -3,35 +3,35 @@
 
 use std::collections::BTreeMap;
 
+use crate::context::{json_list, local};
 use crate::llb::{self, CacheSharing, Exec, MountSource, OpMeta, Owner, State};
-use crate::plan::{Action, Fs, Mount, Plan, Stage, Step, StepId};
+use crate::options::{Network, Sessions, WheelsContext};
+use crate::plan::{Action, Fs, Plan, Stage, Step, StepId, StepMount};
 use crate::platform::Platform;
 
-/// Where the build runs and whose files it reads.
+/// Where the build runs and whose files it reads: what the plan leaves to the build.
 #[derive(Clone, Debug)]
-pub struct Target {
+pub struct BuildSite {
     pub platform: Platform,
     /// Proxy settings from `--build-arg HTTP_PROXY=…` and friends: every run may use them, no
     /// cache key or layer keeps them.
     pub proxy: BTreeMap<String, String>,
-    /// The client session that serves the build context.
-    pub session_id: String,
+    /// The client sessions that serve the local sources.
+    pub sessions: Sessions,
     /// The name of the local build context source (`contextkey`, usually "context").
     pub context: String,
     /// `.dockerignore` patterns, applied to every view of the context.
     pub excludes: Vec<String>,
     /// `--network`: every step's network, whatever the plan says.
-    pub network: Option<llb::Network>,
-    /// The `wheels` build context and the directory in it that holds the wheels.
-    pub wheelhouse: Option<(State, String)>,
+    pub network: Option<Network>,
 }
 
-pub fn lower(plan: &Plan, target: &Target) -> State {
+pub fn lower(plan: &Plan, site: &BuildSite) -> State {
     let mut lowering = Lowering {
         plan,
-        target,
-        compile: State::image(&plan.bases.compile.reference, Some(&target.platform)),
-        slim: State::image(&plan.bases.runtime.reference, Some(&target.platform)),
+        site,
+        compile: State::image(&plan.bases.compile.reference, Some(&site.platform)),
+        slim: State::image(&plan.bases.runtime.reference, Some(&site.platform)),
         steps: Vec::with_capacity(plan.steps.len()),
     };
     for step in &plan.steps {
@@ -43,7 +43,7 @@ pub fn lower(plan: &Plan, target: &Target) -> State {
 
 struct Lowering<'a> {
     plan: &'a Plan,
-    target: &'a Target,
+    site: &'a BuildSite,
     compile: State,
     slim: State,
     /// The output of each step so far, by index; plan steps only refer to earlier ones.
@@ -76,7 +76,7 @@ impl Lowering<'_> {
                 dest: path.clone(),
             });
             return match step.on {
-                Fs::Empty => State::scratch(vec![copy], Some(&self.target.platform), meta),
+                Fs::Empty => State::scratch(vec![copy], Some(&self.site.platform), meta),
                 on => self.fs(on).file(vec![copy], meta),
             };
         }
@@ -95,13 +95,14 @@ impl Lowering<'_> {
                     env,
                     cwd: run.cwd.clone(),
                     user: String::new(),
-                    network: match (self.target.network, run.host_network) {
-                        (Some(forced), _) => forced,
+                    network: match (self.site.network, run.host_network) {
+                        (Some(Network::None), _) => llb::Network::None,
+                        (Some(Network::Host), _) => llb::Network::Host,
                         (None, true) => llb::Network::Host,
                         (None, false) => llb::Network::Sandbox,
                     },
                     mounts: run.mounts.iter().map(|m| self.mount(m)).collect(),
-                    proxy: self.target.proxy.clone(),
+                    proxy: self.site.proxy.clone(),
                     meta,
                 })
             }
@@ -120,9 +121,9 @@ impl Lowering<'_> {
         }
     }
 
-    fn mount(&self, mount: &Mount) -> llb::Mount {
+    fn mount(&self, mount: &StepMount) -> llb::Mount {
         let (dest, source) = match mount {
-            Mount::Context {
+            StepMount::Context {
                 dest,
                 include,
                 writable,
@@ -134,7 +135,7 @@ impl Lowering<'_> {
                     readonly: !writable,
                 },
             ),
-            Mount::Output { dest, from, path } => (
+            StepMount::Output { dest, from, path } => (
                 dest,
                 MountSource::Bind {
                     state: self.steps[from.0].clone(),
@@ -142,13 +143,9 @@ impl Lowering<'_> {
                     readonly: true,
                 },
             ),
-            Mount::Tmpfs { dest } => (dest, MountSource::Tmpfs),
-            Mount::Wheelhouse { dest } => {
-                let (state, selector) = self
-                    .target
-                    .wheelhouse
-                    .clone()
-                    .expect("the plan mounts a wheelhouse only when the build has one");
+            StepMount::Tmpfs { dest } => (dest, MountSource::Tmpfs),
+            StepMount::WheelsContext { dest, wheels } => {
+                let (state, selector) = self.wheels_context(wheels);
                 (
                     dest,
                     MountSource::Bind {
@@ -158,9 +155,9 @@ impl Lowering<'_> {
                     },
                 )
             }
-            Mount::Secret { dest, id } => (dest, MountSource::Secret { id: id.clone() }),
-            Mount::Ssh { dest, id } => (dest, MountSource::Ssh { id: id.clone() }),
-            Mount::Files { dest, files } => (
+            StepMount::Secret { dest, id } => (dest, MountSource::Secret { id: id.clone() }),
+            StepMount::Ssh { dest, id } => (dest, MountSource::Ssh { id: id.clone() }),
+            StepMount::Files { dest, files } => (
                 dest,
                 MountSource::Bind {
                     state: self.files(files),
@@ -168,7 +165,7 @@ impl Lowering<'_> {
                     readonly: true,
                 },
             ),
-            Mount::Cache { dest, id, locked } => (
+            StepMount::Cache { dest, id, locked } => (
                 dest,
                 MountSource::Cache {
                     id: id.clone(),
@@ -202,32 +199,35 @@ impl Lowering<'_> {
             name: Some(format!("write {}", names.join(" "))),
             ..OpMeta::default()
         };
-        State::scratch(actions, Some(&self.target.platform), meta)
+        State::scratch(actions, Some(&self.site.platform), meta)
     }
 
     /// The build context, narrowed to `include`: BuildKit then transfers and checksums only
     /// those files, so a change elsewhere does not invalidate the steps that mount it.
     fn context(&self, include: &[String]) -> State {
-        let mut attrs = BTreeMap::from([
-            ("local.session".to_string(), self.target.session_id.clone()),
-            (
-                "local.sharedkeyhint".to_string(),
-                self.target.context.clone(),
-            ),
-        ]);
+        let mut attrs = Vec::new();
         if !include.is_empty() {
-            attrs.insert("local.includepattern".into(), json_list(include));
+            attrs.push(("local.includepattern", json_list(include)));
         }
-        if !self.target.excludes.is_empty() {
-            attrs.insert(
-                "local.excludepatterns".into(),
-                json_list(&self.target.excludes),
-            );
+        if !self.site.excludes.is_empty() {
+            attrs.push(("local.excludepatterns", json_list(&self.site.excludes)));
         }
-        State::source(format!("local://{}", self.target.context), attrs, None)
+        let session = self.site.sessions.of(&self.site.context);
+        local(&self.site.context, &session, &attrs)
     }
-}
 
-fn json_list(items: &[String]) -> String {
-    serde_json::to_string(items).expect("a list of strings always serialises")
+    /// The `wheels` build context, and the directory of it that holds the wheels: all of a
+    /// local directory, or `/wheels` of an image.
+    fn wheels_context(&self, wheels: &WheelsContext) -> (State, String) {
+        match wheels {
+            WheelsContext::Local { name } => (
+                local(name, &self.site.sessions.of(name), &[]),
+                String::new(),
+            ),
+            WheelsContext::Image { reference } => (
+                State::image(reference, Some(&self.site.platform)),
+                "/wheels".into(),
+            ),
+        }
+    }
 }

@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
     };
     let result = match Options::from_env() {
         Ok(options) => convert::build(&mut gateway, &options).await,
-        Err(error) => Err(convert::Failure::Other(error.to_string())),
+        Err(error) => Err(error.into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,9 +1,12 @@
-//! The build options BuildKit hands a frontend: `BUILDKIT_FRONTEND_OPT_<i>=key=value` variables
-//! (there is no RPC for them) and `BUILDKIT_SESSION_ID`.
+//! The build options BuildKit hands a frontend — `BUILDKIT_FRONTEND_OPT_<i>=key=value`
+//! variables (there is no RPC for them) and `BUILDKIT_SESSION_ID` — typed once, here, before
+//! anything is planned. Everything after this reads fields; nothing re-interprets strings.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::platform::Platform;
+use crate::subrequest::Request;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
@@ -16,17 +19,21 @@ pub struct Options {
     pub build_args: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
     pub target: Option<String>,
+    /// `--platform`; empty for the engine's own.
     pub platforms: Vec<Platform>,
     pub no_cache: NoCache,
-    /// Set by `--call`/`--print` (e.g. `frontend.outline`).
-    pub request_id: Option<String>,
-    pub session_id: Option<String>,
-    /// Sessions that serve particular local sources, when not the build's own session.
-    pub local_session_ids: BTreeMap<String, String>,
-    /// Named build contexts (`--build-context NAME=…`): `local:NAME`, `docker-image://REF`, …
-    pub contexts: BTreeMap<String, String>,
+    /// Set by `--call`/`--print`: an answer instead of an image.
+    pub request: Option<Request>,
+    pub sessions: Sessions,
+    /// `--build-context wheels=…`: wheels to use before building any.
+    pub wheels_context: Option<WheelsContext>,
     /// `--network none|host`: the network of every step, overriding the spec.
-    pub network: Option<String>,
+    pub network: Option<Network>,
+    /// The proxy build args Docker predefines (`HTTP_PROXY` & co.): every step may use them
+    /// without declaring them, and neither a cache key nor the image keeps them.
+    pub proxy: BTreeMap<String, String>,
+    /// `--build-arg SOURCE_DATE_EPOCH=…`: seconds since 1970 that reproducible builds stamp.
+    pub epoch: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +43,82 @@ pub enum NoCache {
     /// `--no-cache-filter`: only these stages.
     Stages(Vec<String>),
 }
+
+/// The network every step uses, whatever the spec says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    None,
+    Host,
+}
+
+/// Wheels built before, given as the `wheels` build context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WheelsContext {
+    /// A client directory (`--build-context wheels=DIR`), all of it wheels.
+    Local { name: String },
+    /// An image (`--build-context wheels=docker-image://IMAGE`) whose `/wheels` holds them.
+    Image { reference: String },
+}
+
+/// Which client session serves which local source.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sessions {
+    /// The build's own session.
+    pub default: Option<String>,
+    /// Local sources served by another session.
+    pub locals: BTreeMap<String, String>,
+}
+
+impl Sessions {
+    pub fn of(&self, local: &str) -> String {
+        self.locals
+            .get(local)
+            .or(self.default.as_ref())
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// An option BuildKit passed that pyslim cannot honour.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OptionError {
+    Platform(String),
+    Network(String),
+    WheelsContext(String),
+    Epoch(String),
+}
+
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionError::Platform(why) => f.write_str(why),
+            OptionError::Network(other) => write!(
+                f,
+                "pyslim cannot build with `--network {other}`; use none, host or default"
+            ),
+            OptionError::WheelsContext(value) => write!(
+                f,
+                "the `wheels` build context `{value}` is neither a directory nor an image; pass `--build-context wheels=DIR` or `--build-context wheels=docker-image://IMAGE` (whose /wheels holds the wheels)"
+            ),
+            OptionError::Epoch(value) => write!(
+                f,
+                "SOURCE_DATE_EPOCH `{value}` is not a number of seconds since 1970; pass `--build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OptionError {}
+
+/// The name of the build context that holds reusable wheels.
+const WHEELS_CONTEXT: &str = "wheels";
+const PROXY_ARGS: [&str; 5] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "FTP_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+];
 
 impl Default for Options {
     fn default() -> Options {
@@ -48,17 +131,18 @@ impl Default for Options {
             target: None,
             platforms: Vec::new(),
             no_cache: NoCache::None,
-            request_id: None,
-            session_id: None,
-            local_session_ids: BTreeMap::new(),
-            contexts: BTreeMap::new(),
+            request: None,
+            sessions: Sessions::default(),
+            wheels_context: None,
             network: None,
+            proxy: BTreeMap::new(),
+            epoch: None,
         }
     }
 }
 
 impl Options {
-    pub fn from_env() -> Result<Options, String> {
+    pub fn from_env() -> Result<Options, OptionError> {
         let pairs = std::env::vars().filter_map(|(name, value)| {
             name.starts_with("BUILDKIT_FRONTEND_OPT_")
                 .then(|| {
@@ -69,7 +153,7 @@ impl Options {
                 .flatten()
         });
         let mut options = Options::from_pairs(pairs)?;
-        options.session_id = std::env::var("BUILDKIT_SESSION_ID")
+        options.sessions.default = std::env::var("BUILDKIT_SESSION_ID")
             .ok()
             .filter(|s| !s.is_empty());
         Ok(options)
@@ -79,7 +163,7 @@ impl Options {
     /// cache imports and the like are its business, not ours).
     pub fn from_pairs(
         pairs: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Options, String> {
+    ) -> Result<Options, OptionError> {
         let mut options = Options::default();
         for (key, value) in pairs {
             if let Some(name) = key.strip_prefix("build-arg:") {
@@ -87,25 +171,28 @@ impl Options {
             } else if let Some(name) = key.strip_prefix("label:") {
                 options.labels.insert(name.into(), value);
             } else if let Some(name) = key.strip_prefix("context:") {
-                options.contexts.insert(name.into(), value);
+                if name == WHEELS_CONTEXT {
+                    options.wheels_context = Some(wheels_context(value)?);
+                }
             } else if let Some(name) = key.strip_prefix("local-sessionid:") {
-                options.local_session_ids.insert(name.into(), value);
+                options.sessions.locals.insert(name.into(), value);
             } else {
                 match key.as_str() {
                     "filename" if !value.is_empty() => options.filename = value,
                     "dockerfilekey" if !value.is_empty() => options.dockerfile_key = value,
                     "contextkey" if !value.is_empty() => options.context_key = value,
                     "target" => options.target = Some(value).filter(|v| !v.is_empty()),
-                    "requestid" => options.request_id = Some(value).filter(|v| !v.is_empty()),
-                    "force-network-mode" => {
-                        options.network = Some(value).filter(|v| !v.is_empty() && v != "default")
+                    "requestid" if !value.is_empty() => {
+                        options.request = Some(Request::from_id(&value))
                     }
+                    "force-network-mode" => options.network = network(&value)?,
                     "platform" => {
                         options.platforms = value
                             .split(',')
                             .filter(|p| !p.trim().is_empty())
                             .map(Platform::parse)
-                            .collect::<Result<_, _>>()?;
+                            .collect::<Result<_, _>>()
+                            .map_err(OptionError::Platform)?;
                     }
                     "no-cache" => {
                         options.no_cache = if value.is_empty() {
@@ -120,15 +207,53 @@ impl Options {
                 }
             }
         }
+        for name in PROXY_ARGS {
+            let lower = name.to_ascii_lowercase();
+            let value = options
+                .build_args
+                .get(name)
+                .or(options.build_args.get(&lower));
+            if let Some(value) = value {
+                options.proxy.insert(name.to_string(), value.clone());
+            }
+        }
+        if let Some(value) = options.build_args.get("SOURCE_DATE_EPOCH") {
+            let epoch = value
+                .trim()
+                .parse()
+                .map_err(|_| OptionError::Epoch(value.clone()))?;
+            options.epoch = Some(epoch);
+        }
         Ok(options)
     }
+}
+
+fn network(value: &str) -> Result<Option<Network>, OptionError> {
+    match value {
+        "" | "default" | "sandbox" => Ok(None),
+        "none" => Ok(Some(Network::None)),
+        "host" => Ok(Some(Network::Host)),
+        other => Err(OptionError::Network(other.to_string())),
+    }
+}
+
+fn wheels_context(value: String) -> Result<WheelsContext, OptionError> {
+    if let Some(name) = value.strip_prefix("local:") {
+        return Ok(WheelsContext::Local { name: name.into() });
+    }
+    if let Some(reference) = value.strip_prefix("docker-image://") {
+        return Ok(WheelsContext::Image {
+            reference: reference.into(),
+        });
+    }
+    Err(OptionError::WheelsContext(value))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn options(pairs: &[(&str, &str)]) -> Result<Options, String> {
+    fn options(pairs: &[(&str, &str)]) -> Result<Options, OptionError> {
         Options::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     }
 
@@ -137,29 +262,71 @@ mod tests {
         let o = options(&[
             ("filename", "deploy/pyslim.yaml"),
             ("build-arg:HTTP_PROXY", "http://proxy:3128"),
+            ("build-arg:no_proxy", "localhost"),
+            ("build-arg:SOURCE_DATE_EPOCH", "1700000000"),
             ("label:org.opencontainers.image.title", "a=b"),
             ("platform", "linux/arm64"),
             ("no-cache", ""),
             ("local-sessionid:context", "abc"),
+            ("context:wheels", "docker-image://example.com/wheels:1"),
+            ("force-network-mode", "host"),
+            ("requestid", "frontend.outline"),
             ("attest:sbom", "true"),
         ])
         .expect("valid options");
         assert_eq!(o.filename, "deploy/pyslim.yaml");
         assert_eq!(o.build_args["HTTP_PROXY"], "http://proxy:3128");
+        assert_eq!(
+            o.proxy,
+            BTreeMap::from([
+                ("HTTP_PROXY".to_string(), "http://proxy:3128".to_string()),
+                ("NO_PROXY".into(), "localhost".into()),
+            ])
+        );
+        assert_eq!(o.epoch, Some(1_700_000_000));
         assert_eq!(o.labels["org.opencontainers.image.title"], "a=b");
         assert_eq!(
             o.platforms,
             vec![Platform::parse("linux/arm64").expect("platform")]
         );
         assert_eq!(o.no_cache, NoCache::All);
-        assert_eq!(o.local_session_ids["context"], "abc");
+        assert_eq!(o.sessions.of("context"), "abc");
+        assert_eq!(o.sessions.of("other"), "");
         assert_eq!(o.context_key, "context");
+        assert_eq!(
+            o.wheels_context,
+            Some(WheelsContext::Image {
+                reference: "example.com/wheels:1".into()
+            })
+        );
+        assert_eq!(o.network, Some(Network::Host));
+        assert_eq!(o.request, Some(Request::Outline));
     }
 
     #[test]
-    fn no_cache_filter_names_stages_and_bad_platforms_are_errors() {
+    fn what_pyslim_cannot_honour_is_refused_with_the_way_out() {
         let o = options(&[("no-cache", "compile")]).expect("valid options");
         assert_eq!(o.no_cache, NoCache::Stages(vec!["compile".into()]));
-        assert!(options(&[("platform", "linux/")]).is_err());
+        assert!(matches!(
+            options(&[("platform", "linux/")]),
+            Err(OptionError::Platform(_))
+        ));
+        let network = options(&[("force-network-mode", "bridge")]).expect_err("bridge");
+        assert!(
+            network.to_string().contains("none, host or default"),
+            "{network}"
+        );
+        let wheels = options(&[("context:wheels", "https://example.com/w.tar")]).expect_err("url");
+        assert!(
+            wheels.to_string().contains("--build-context wheels=DIR"),
+            "{wheels}"
+        );
+        let epoch = options(&[("build-arg:SOURCE_DATE_EPOCH", "yesterday")]).expect_err("epoch");
+        assert!(epoch.to_string().contains("seconds since 1970"), "{epoch}");
+        // Other named contexts are BuildKit's business.
+        assert_eq!(
+            options(&[("context:other", "https://example.com/x")]).map(|o| o.wheels_context),
+            Ok(None)
+        );
     }
 }

@@ -9,13 +9,35 @@ use base64::Engine as _;
 use pyslim_spec::{SourceFile, Spec};
 use serde_json::{Value, json};
 
-use crate::context::RequirementsFile;
 use crate::lint::Warning;
 
 pub const DESCRIBE: &str = "frontend.subrequests.describe";
 pub const OUTLINE: &str = "frontend.outline";
 pub const TARGETS: &str = "frontend.targets";
 pub const LINT: &str = "frontend.lint";
+
+/// What `--call` asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    Describe,
+    Outline,
+    Targets,
+    Lint,
+    /// A request pyslim does not answer (a newer buildx's, or a typo).
+    Unknown(String),
+}
+
+impl Request {
+    pub fn from_id(id: &str) -> Request {
+        match id {
+            DESCRIBE => Request::Describe,
+            OUTLINE => Request::Outline,
+            TARGETS => Request::Targets,
+            LINT => Request::Lint,
+            other => Request::Unknown(other.to_string()),
+        }
+    }
+}
 
 /// The result metadata of one answer.
 pub type Answer = BTreeMap<String, Vec<u8>>;
@@ -147,14 +169,14 @@ pub fn targets(spec: &Spec, source: &SourceFile) -> Answer {
     answer(targets, text, None)
 }
 
-pub fn lint(source: &SourceFile, files: &[RequirementsFile], warnings: &[Warning]) -> Answer {
+pub fn lint(source: &SourceFile, files: &[SourceFile], warnings: &[Warning]) -> Answer {
     let mut sources = vec![json!({
         "filename": source.name,
         "data": base64(source.text.as_bytes()),
         "language": "yaml",
     })];
     sources.extend(files.iter().map(|f| {
-        json!({"filename": f.path, "data": base64(f.text.as_bytes()), "language": "requirements"})
+        json!({"filename": f.name, "data": base64(f.text.as_bytes()), "language": "requirements"})
     }));
     let list: Vec<Value> = warnings
         .iter()
@@ -171,7 +193,7 @@ pub fn lint(source: &SourceFile, files: &[RequirementsFile], warnings: &[Warning
     for w in warnings {
         let file = match w.file {
             0 => source.name.as_str(),
-            n => files[n - 1].path.as_str(),
+            n => files[n - 1].name.as_str(),
         };
         let _ = writeln!(
             text,

@@ -1,0 +1,55 @@
+//! `apt-get install` in either stage, with apt's lists and downloads on cache mounts so neither
+//! lands in a layer.
+
+use pyslim_spec::Span;
+
+use super::advice;
+use super::builder::Builder;
+use super::layout::strings;
+use super::types::{Fs, Stage, StepMount};
+
+/// `apt-get` needs two commands; the package names reach it as positional arguments, never
+/// pasted into this line.
+pub const APT_INSTALL: &str = "set -e; export DEBIAN_FRONTEND=noninteractive; \
+     apt-get -c /pyslim-apt/keep-downloads.conf update -q; \
+     apt-get -c /pyslim-apt/keep-downloads.conf install -y -q --no-install-recommends \"$@\"; \
+     rm -f /var/lib/dpkg/status-old";
+/// Debian's official images delete every downloaded archive after each apt run
+/// (`/etc/apt/apt.conf.d/docker-clean`), which would leave the archives cache mount empty. A
+/// file given with `-c` is read after that one, so clearing its hooks here undoes it for our
+/// runs only; the image's own configuration is untouched.
+const APT_KEEP_DOWNLOADS: &str = "#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n";
+
+pub fn install(b: &mut Builder, stage: Stage, on: Fs, packages: &[String], origin: Span) -> Fs {
+    let mut args = strings(&["sh", "-c", APT_INSTALL, "apt-install"]);
+    args.extend(packages.iter().cloned());
+    let cache = |dest: &str, what: &str| StepMount::Cache {
+        dest: dest.into(),
+        id: format!("pyslim-apt-{what}-{}", stage.name()),
+        locked: true,
+    };
+    let mut mounts = vec![
+        cache("/var/cache/apt", "archives"),
+        cache("/var/lib/apt/lists", "lists"),
+        StepMount::Files {
+            dest: "/pyslim-apt".into(),
+            files: vec![("keep-downloads.conf".into(), APT_KEEP_DOWNLOADS.into())],
+        },
+    ];
+    if stage == Stage::Slim {
+        // apt's and dpkg's bookkeeping (logs, debconf's database, ldconfig's cache) is
+        // written to memory and dropped; dpkg's status database, which scanners read, stays.
+        for dest in ["/var/log", "/var/cache/debconf", "/var/cache/ldconfig"] {
+            mounts.push(StepMount::Tmpfs { dest: dest.into() });
+        }
+    }
+    let fs = b.run(
+        stage,
+        on,
+        format!("apt-get install {}", packages.join(" ")),
+        args,
+        mounts,
+        Some(origin),
+    );
+    b.advise(fs, advice::APT)
+}

@@ -1,0 +1,90 @@
+//! Appends steps to a plan: names them by stage, marks them for `--no-cache`, and decides which
+//! of them become layers of the image.
+
+use pyslim_spec::Span;
+
+use super::types::{Action, Fs, Run, Settings, Stage, Step, StepId, StepMount};
+
+pub struct Builder<'a> {
+    pub steps: Vec<Step>,
+    settings: &'a Settings,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(settings: &'a Settings) -> Builder<'a> {
+        Builder {
+            steps: Vec::new(),
+            settings,
+        }
+    }
+
+    pub fn push(&mut self, mut step: Step) -> StepId {
+        step.ignore_cache = self.settings.no_cache.contains(&step.stage);
+        step.name = format!("[{}] {}", step.stage.name(), step.name);
+        self.steps.push(step);
+        StepId(self.steps.len() - 1)
+    }
+
+    /// A command whose output is the next layer of its stage.
+    pub fn run(
+        &mut self,
+        stage: Stage,
+        on: Fs,
+        name: String,
+        args: Vec<String>,
+        mut mounts: Vec<StepMount>,
+        origin: Option<Span>,
+    ) -> Fs {
+        let history = (stage == Stage::Slim).then(|| format!("pyslim: {name}"));
+        if stage == Stage::Slim {
+            mounts.push(StepMount::Tmpfs {
+                dest: "/tmp".into(),
+            });
+        }
+        Fs::Step(self.push(Step {
+            stage,
+            name,
+            on,
+            action: Action::Run(Run {
+                args,
+                env: Vec::new(),
+                cwd: "/".into(),
+                mounts,
+                host_network: false,
+            }),
+            origin,
+            history,
+            ignore_cache: false,
+            advice: None,
+        }))
+    }
+
+    /// A compile-stage command: what it makes is mounted into later steps, never a layer.
+    pub fn compile(
+        &mut self,
+        name: String,
+        on: Fs,
+        run: Run,
+        origin: Option<Span>,
+        advice: Option<&'static str>,
+    ) -> StepId {
+        self.push(Step {
+            stage: Stage::Compile,
+            name,
+            on,
+            action: Action::Run(run),
+            origin,
+            history: None,
+            ignore_cache: false,
+            advice,
+        })
+    }
+
+    /// Attaches advice to the step that made `fs`.
+    pub fn advise(&mut self, fs: Fs, advice: &'static str) -> Fs {
+        if let Fs::Step(id) = fs {
+            self.steps[id.0].advice = Some(advice);
+        }
+        fs
+    }
+}

@@ -1,0 +1,185 @@
+//! The compile stage, on the full image: `system:` packages, the dependency wheels and the
+//! app's wheel, each in a step of its own that sees only the files it reads. Nothing here is a
+//! layer of the image; the runtime stage mounts what these steps make.
+
+use pyslim_spec::Spec;
+
+use super::advice;
+use super::apt;
+use super::builder::Builder;
+use super::fetch::Fetch;
+use super::layout::{
+    APP_WHEEL, BUILD_BACKEND, CONTEXT, FETCH_WHEELS, GENERATED, TOOLS, WHEEL_CACHE, WHEELS,
+    context, include_app, project_dir, strings, tool,
+};
+use super::types::{Action, Fs, Run, Stage, Step, StepId, StepMount};
+use crate::sources::{Dependencies, Input};
+
+/// What the compile stage made, for a runtime stage to install.
+#[derive(Clone, Copy, Debug)]
+pub struct Compiled {
+    /// The step whose `/wheels` holds the dependency wheels.
+    pub dependencies: Option<StepId>,
+    /// The step whose `/pyslim-app` holds the app's wheel.
+    pub app: Option<StepId>,
+}
+
+pub fn stage(b: &mut Builder, spec: &Spec, dependencies: &Dependencies, fetch: &Fetch) -> Compiled {
+    let mut on = Fs::Base(Stage::Compile);
+    if let Some(first) = spec.system.first() {
+        let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
+        on = apt::install(b, Stage::Compile, on, &packages, first.span);
+    }
+    Compiled {
+        dependencies: (!dependencies.inputs.is_empty())
+            .then(|| dependency_wheels(b, spec, dependencies, fetch, on)),
+        app: spec
+            .app
+            .as_ref()
+            .map(|app| app_wheel(b, app, dependencies, fetch, on)),
+    }
+}
+
+/// Every dependency built to a wheel in `/wheels`, by `fetch_wheels.py` (see there).
+fn dependency_wheels(
+    b: &mut Builder,
+    spec: &Spec,
+    dependencies: &Dependencies,
+    fetch: &Fetch,
+    on: Fs,
+) -> StepId {
+    let script = format!("{TOOLS}/fetch_wheels.py");
+    let mut args = strings(&["python", &script, WHEEL_CACHE, WHEELS]);
+    args.extend(fetch.args.iter().cloned());
+    let mut generated = Vec::new();
+    for input in &dependencies.inputs {
+        let path = match input {
+            Input::File(file) => format!("{CONTEXT}/{file}"),
+            Input::Generated { name, text } => {
+                generated.push((name.clone(), text.clone()));
+                format!("{GENERATED}/{name}")
+            }
+        };
+        args.extend(["--requirement".to_string(), path]);
+    }
+    let mut see = dependencies.context.clone();
+    see.extend(fetch.context.iter().cloned());
+    let mut mounts = fetch.mounts.clone();
+    mounts.push(tool("fetch_wheels.py", FETCH_WHEELS));
+    mounts.push(fetch.wheel_cache.clone());
+    // Without files to see (a pyproject's list is generated), the step sees no context at
+    // all: an empty include list would mean all of it.
+    if !see.is_empty() {
+        mounts.push(context(&see, false));
+    }
+    if !generated.is_empty() {
+        mounts.push(StepMount::Files {
+            dest: GENERATED.into(),
+            files: generated,
+        });
+    }
+    let names: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+    b.compile(
+        format!("build dependency wheels: {}", names.join(" ")),
+        on,
+        Run {
+            args,
+            env: fetch.env.clone(),
+            cwd: if see.is_empty() { "/" } else { CONTEXT }.into(),
+            mounts,
+            host_network: fetch.host_network,
+        },
+        spec.requirements.first().map(|r| r.span),
+        Some(advice::DEPENDENCY),
+    )
+}
+
+/// The app built to a wheel in `/pyslim-app`, on a build backend set up in a step of its own:
+/// an app-code change rebuilds only the wheel.
+fn app_wheel(
+    b: &mut Builder,
+    app: &pyslim_spec::Spanned<pyslim_spec::ContextPath>,
+    dependencies: &Dependencies,
+    fetch: &Fetch,
+    on: Fs,
+) -> StepId {
+    // The build backend in a directory of its own on PYTHONPATH, installed by a step that
+    // depends only on the build requirements; offline, the compile image's own setuptools
+    // builds the app. (A virtualenv would cost a second or two: seeding pip into it, or pip
+    // re-executing itself there.)
+    let mut env = fetch.env.clone();
+    let builder = if fetch.offline {
+        on
+    } else {
+        let mut args = strings(&["python", "-m", "pip", "install", "--target", BUILD_BACKEND]);
+        args.extend(fetch.args.iter().cloned());
+        args.extend(dependencies.app_build_requires.iter().cloned());
+        let backend = b.compile(
+            format!(
+                "install app build backend: {}",
+                dependencies.app_build_requires.join(" ")
+            ),
+            on,
+            Run {
+                args,
+                env: fetch.env.clone(),
+                cwd: "/".into(),
+                mounts: fetch.mounts.clone(),
+                host_network: fetch.host_network,
+            },
+            Some(app.span),
+            Some(advice::APP),
+        );
+        env.push(("PYTHONPATH".into(), BUILD_BACKEND.into()));
+        Fs::Step(backend)
+    };
+    let mut args = strings(&[
+        "python",
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--wheel-dir",
+        APP_WHEEL,
+    ]);
+    args.extend(fetch.args.iter().cloned());
+    args.push(project_dir(app.as_str()));
+    let mut see = include_app(app.as_str());
+    if !see.is_empty() {
+        see.extend(fetch.context.iter().cloned());
+    }
+    let mut mounts = fetch.mounts.clone();
+    // Building in-tree writes build/ and *.egg-info into the project; let it, then discard.
+    mounts.push(context(&see, true));
+    b.compile(
+        format!("build app wheel: {app}"),
+        builder,
+        Run {
+            args,
+            env,
+            cwd: CONTEXT.into(),
+            mounts,
+            host_network: fetch.host_network,
+        },
+        Some(app.span),
+        Some(advice::APP),
+    )
+}
+
+/// `--target wheels`: an image of just the dependency wheels, for other builds to reuse.
+pub fn collect_wheels(b: &mut Builder, spec: &Spec, dependencies: StepId) -> Fs {
+    Fs::Step(b.push(Step {
+        stage: Stage::Compile,
+        name: "collect dependency wheels".into(),
+        on: Fs::Empty,
+        action: Action::Copy {
+            from: dependencies,
+            path: WHEELS.into(),
+        },
+        origin: spec.requirements.first().map(|r| r.span),
+        history: Some(format!("pyslim: dependency wheels in {WHEELS}")),
+        ignore_cache: false,
+        advice: None,
+    }))
+}

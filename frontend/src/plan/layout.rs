@@ -1,0 +1,84 @@
+//! Where things sit in the steps' filesystems, and the mounts every part of the plan shares.
+//!
+//! Mount points in the slim stage sit directly under `/`: BuildKit removes the stub directory
+//! it creates for a mount, but not the parents it had to create on the way.
+
+use super::types::{StepId, StepMount};
+
+pub const CONTEXT: &str = "/pyslim-context";
+pub const WHEELS: &str = "/wheels";
+pub const APP_WHEEL: &str = "/pyslim-app";
+pub const PIP_CACHE: &str = "/var/cache/pyslim/pip";
+/// Every wheel downloaded before, kept by file name (see `fetch_wheels.py`).
+pub const WHEEL_CACHE: &str = "/var/cache/pyslim/wheels";
+/// Scripts of ours the steps run.
+pub const TOOLS: &str = "/pyslim-tools";
+pub const FETCH_WHEELS: &str = include_str!("../fetch_wheels.py");
+pub const INSTALL_WHEELS: &str = include_str!("../install_wheels.py");
+/// Where the compile stage installs uv; the slim stage runs it from a read-only mount.
+pub const UV_PREFIX: &str = "/pyslim-uv";
+/// The forwarded SSH agent and the known_hosts pyslim writes (compile stage only).
+pub const SSH_AGENT: &str = "/run/buildkit/ssh_agent.0";
+pub const SSH_CONFIG: &str = "/pyslim-ssh";
+/// Where the `wheels` build context is seen (compile stage only).
+pub const WHEELS_CONTEXT: &str = "/pyslim-wheelhouse";
+/// Requirements files the frontend writes (compile stage only).
+pub const GENERATED: &str = "/pyslim-requirements";
+/// The app's build backend is installed here, in the compile stage.
+pub const BUILD_BACKEND: &str = "/pyslim-build";
+
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// One of our scripts, as a read-only file under `TOOLS` for the step that runs it.
+pub fn tool(name: &str, text: &str) -> StepMount {
+    StepMount::Files {
+        dest: TOOLS.into(),
+        files: vec![(name.into(), text.into())],
+    }
+}
+
+pub fn context(include: &[String], writable: bool) -> StepMount {
+    StepMount::Context {
+        dest: CONTEXT.into(),
+        include: include.to_vec(),
+        writable,
+    }
+}
+
+/// pip writes its cache with atomic renames, so concurrent builds may share it.
+pub fn pip_cache() -> StepMount {
+    StepMount::Cache {
+        dest: PIP_CACHE.into(),
+        id: "pyslim-pip".into(),
+        locked: false,
+    }
+}
+
+/// The dependency wheels the step `from` built, read-only.
+pub fn wheels(from: StepId) -> StepMount {
+    StepMount::Output {
+        dest: WHEELS.into(),
+        from,
+        path: WHEELS.into(),
+    }
+}
+
+/// Where the project at the context path `app` is seen.
+pub fn project_dir(app: &str) -> String {
+    if app == "." {
+        CONTEXT.to_string()
+    } else {
+        format!("{CONTEXT}/{app}")
+    }
+}
+
+/// The whole context for `app: .`; otherwise only the project's directory.
+pub fn include_app(app: &str) -> Vec<String> {
+    if app == "." {
+        Vec::new()
+    } else {
+        vec![app.to_string()]
+    }
+}

@@ -1,0 +1,59 @@
+//! Spec → Plan: which steps run on which filesystem, what each one mounts, and which of them
+//! leave a layer in the image. Pure data and no I/O: the plan knows nothing of protobufs.
+//!
+//! The graph is small and fixed in shape:
+//!
+//! ```text
+//! compile base ─┬─ [apt: system] ─┬─ [wheels: requirements] ──────────────┐ (ro bind /wheels)
+//!               │                 └─ [wheel: app] ───────────────────────┐│ (ro bind /pyslim-app)
+//!               └─ [uv] ────────────────────────────────────────────────┐││ (ro bind /pyslim-uv)
+//! runtime base ─ [apt: runtime] ─ [user] ─ [workdir] ─ [install deps] ─ [install app] = image
+//! ```
+//! The dependency wheels see only the requirements files, so editing the app rebuilds nothing
+//! but the app's wheel and its one layer.
+//!
+//! One file per part: [`compile`] (the compile stage), [`fetch`] (index, credentials, wheel
+//! cache, network), [`install`] (uv or pip), [`runtime`] (the runtime stage's strategies),
+//! [`apt`], [`advice`] (what to check when a step fails) and [`layout`] (where things sit).
+
+mod advice;
+mod apt;
+mod builder;
+mod compile;
+mod fetch;
+mod install;
+mod layout;
+mod runtime;
+mod types;
+
+pub use runtime::Runtime;
+pub use types::*;
+
+use pyslim_spec::{Spec, WHEELS_TARGET};
+
+use crate::sources::Dependencies;
+
+pub fn plan(
+    spec: &Spec,
+    dependencies: &Dependencies,
+    bases: ResolvedBases,
+    settings: &Settings,
+) -> Plan {
+    let mut b = builder::Builder::new(settings);
+    let fetch = fetch::Fetch::of(spec, settings);
+    let compiled = compile::stage(&mut b, spec, dependencies, &fetch);
+    let result = match compiled.dependencies {
+        Some(deps) if spec.target.as_deref() == Some(WHEELS_TARGET) => {
+            compile::collect_wheels(&mut b, spec, deps)
+        }
+        _ => Runtime::of(spec).stage(&mut b, spec, &fetch, compiled),
+    };
+    Plan {
+        bases,
+        steps: b.steps,
+        result,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,32 @@
+//! The runtime stage: what the image is built on and how the compiled wheels get into it.
+//! Each strategy is a file of its own; the plan picks one and hands it what the compile stage
+//! made. A strategy owns every step of its stage, so one with no shell, no apt and no useradd
+//! is as welcome as the slim one.
+
+mod slim;
+
+use pyslim_spec::Spec;
+
+use super::builder::Builder;
+use super::compile::Compiled;
+use super::fetch::Fetch;
+use super::types::Fs;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runtime {
+    /// `python:X-slim` with apt, a user made by useradd, and the wheels installed by uv or pip.
+    Slim,
+}
+
+impl Runtime {
+    pub fn of(_spec: &Spec) -> Runtime {
+        Runtime::Slim
+    }
+
+    /// Adds the stage's steps; returns the image's filesystem.
+    pub fn stage(self, b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) -> Fs {
+        match self {
+            Runtime::Slim => slim::stage(b, spec, fetch, compiled),
+        }
+    }
+}

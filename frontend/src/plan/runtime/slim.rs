@@ -1,0 +1,100 @@
+//! The slim runtime: `python:X-slim`, then `runtime:` packages, the user, the workdir, the
+//! dependencies and the app — each a layer, each install reading the compile stage's wheels
+//! through a read-only mount, so no wheel is ever copied into a layer.
+
+use pyslim_spec::{Spec, User};
+
+use crate::plan::advice;
+use crate::plan::apt;
+use crate::plan::builder::Builder;
+use crate::plan::compile::Compiled;
+use crate::plan::fetch::Fetch;
+use crate::plan::install::Install;
+use crate::plan::layout::{APP_WHEEL, WHEELS, strings, wheels};
+use crate::plan::types::{Action, Fs, Stage, Step, StepMount};
+
+pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) -> Fs {
+    let mut slim = Fs::Base(Stage::Slim);
+    if let Some(first) = spec.runtime.first() {
+        let packages: Vec<String> = spec.runtime.iter().map(|p| p.to_string()).collect();
+        slim = apt::install(b, Stage::Slim, slim, &packages, first.span);
+    }
+    if let User::Named(name) = &spec.user.value {
+        slim = b.run(
+            Stage::Slim,
+            slim,
+            format!("create user {name}"),
+            // --no-log-init: a large uid would otherwise make /var/log/lastlog a huge sparse file.
+            strings(&[
+                "useradd",
+                "--create-home",
+                "--user-group",
+                "--no-log-init",
+                "--shell",
+                "/bin/sh",
+                name,
+            ]),
+            Vec::new(),
+            Some(spec.user.span).filter(|span| span.line > 0),
+        );
+    }
+    if let Some(workdir) = &spec.workdir {
+        let owner = match &spec.user.value {
+            User::Named(name) => Some(name.clone()),
+            User::Root => None,
+        };
+        slim = Fs::Step(b.push(Step {
+            stage: Stage::Slim,
+            name: format!("create workdir {workdir}"),
+            on: slim,
+            action: Action::Mkdir {
+                path: workdir.to_string(),
+                owner,
+            },
+            origin: Some(workdir.span),
+            history: Some(format!("WORKDIR {workdir}")),
+            ignore_cache: false,
+            advice: None,
+        }));
+    }
+    // Installing exactly the wheels the compile stage built (rather than re-reading the
+    // requirements) keeps hashes, markers and extras a matter of the compile stage alone.
+    let install = Install::new(b, spec, fetch);
+    if let Some(deps) = compiled.dependencies {
+        let mut mounts = install.mounts.clone();
+        mounts.push(wheels(deps));
+        slim = b.run(
+            Stage::Slim,
+            slim,
+            format!("install dependencies with {}", install.name()),
+            install.args(&["--no-deps", WHEELS]),
+            mounts,
+            spec.requirements.first().map(|r| r.span),
+        );
+        slim = b.advise(slim, advice::INSTALL);
+    }
+    if let Some(app) = compiled.app {
+        let mut mounts = install.mounts.clone();
+        mounts.push(StepMount::Output {
+            dest: APP_WHEEL.into(),
+            from: app,
+            path: APP_WHEEL.into(),
+        });
+        mounts.extend(compiled.dependencies.map(wheels));
+        let from: &[&str] = if compiled.dependencies.is_some() {
+            &[APP_WHEEL, WHEELS]
+        } else {
+            &[APP_WHEEL]
+        };
+        slim = b.run(
+            Stage::Slim,
+            slim,
+            format!("install app with {}", install.name()),
+            install.args(from),
+            mounts,
+            spec.app.as_ref().map(|a| a.span),
+        );
+        slim = b.advise(slim, advice::INSTALL);
+    }
+    slim
+}

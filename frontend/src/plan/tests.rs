@@ -1,0 +1,310 @@
+use pyslim_spec::{SourceFile, load};
+
+use super::apt::APT_INSTALL;
+use super::install::UV_OR_PIP;
+use super::layout::{CONTEXT, UV_PREFIX, WHEEL_CACHE, WHEELS};
+use super::*;
+use crate::sources::Dependencies;
+
+fn bases() -> ResolvedBases {
+    let base = |r: &str| BaseImage {
+        reference: r.into(),
+        env: vec!["PATH=/usr/bin".into()],
+    };
+    ResolvedBases {
+        compile: base("python:3.11"),
+        runtime: base("python:3.11-slim"),
+    }
+}
+
+fn plan_of(yaml: &str, settings: &Settings) -> Plan {
+    let spec = load(SourceFile::new("pyslim.yaml", yaml)).expect("valid spec");
+    plan(&spec, &Dependencies::of(&spec), bases(), settings)
+}
+
+fn named<'p>(plan: &'p Plan, name: &str) -> &'p Step {
+    plan.steps
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no step {name} in {:#?}", plan.steps))
+}
+
+fn run(step: &Step) -> &Run {
+    match &step.action {
+        Action::Run(run) => run,
+        other => panic!("{} is not a run: {other:?}", step.name),
+    }
+}
+
+const FULL: &str = "python: '3.11'\nrequirements: [requirements.txt, dev.txt]\napp: src/app\nsystem: [libpq-dev]\nruntime: [libpq5]\nworkdir: /srv\n";
+
+#[test]
+fn dependencies_see_only_the_requirements_files() {
+    let plan = plan_of(FULL, &Settings::default());
+    let wheels = named(
+        &plan,
+        "[compile] build dependency wheels: requirements.txt dev.txt",
+    );
+    assert!(run(wheels).mounts.contains(&StepMount::Context {
+        dest: CONTEXT.into(),
+        include: vec!["requirements.txt".into(), "dev.txt".into()],
+        writable: false,
+    }));
+    let app = named(&plan, "[compile] build app wheel: src/app");
+    assert!(run(app).mounts.contains(&StepMount::Context {
+        dest: CONTEXT.into(),
+        include: vec!["src/app".into()],
+        writable: true,
+    }));
+    // The app's wheel does not wait for, or depend on, the dependency wheels: it builds on
+    // the build backend's steps, which start where the dependency wheels start.
+    let mut on = app.on;
+    while on != wheels.on {
+        let Fs::Step(id) = on else {
+            panic!("the app's steps do not start where the dependency wheels start")
+        };
+        let step = plan.step(id);
+        assert!(!step.name.contains("dependency wheels"), "{}", step.name);
+        on = step.on;
+    }
+    let backend = named(&plan, "[compile] install app build backend: setuptools>=61");
+    assert_eq!(
+        app.on,
+        Fs::Step(StepId(
+            plan.steps
+                .iter()
+                .position(|s| s == backend)
+                .expect("backend")
+        ))
+    );
+    assert!(run(app).args.contains(&"--no-build-isolation".to_string()));
+}
+
+#[test]
+fn slim_stage_installs_through_read_only_mounts_of_the_compile_stage() {
+    let plan = plan_of(FULL, &Settings::default());
+    let deps = plan
+        .steps
+        .iter()
+        .position(|s| s.name == "[compile] build dependency wheels: requirements.txt dev.txt")
+        .map(StepId)
+        .expect("deps step");
+    let install = named(&plan, "[slim] install dependencies with uv");
+    assert!(run(install).mounts.contains(&StepMount::Output {
+        dest: WHEELS.into(),
+        from: deps,
+        path: WHEELS.into(),
+    }));
+    assert_eq!(
+        run(install).args,
+        [
+            "python",
+            "/pyslim-tools/install_wheels.py",
+            "/pyslim-uv/bin/uv",
+            "--no-deps",
+            "/wheels"
+        ]
+    );
+    // uv is made in the compile stage and only seen, read-only, by the slim stage.
+    let uv = plan
+        .steps
+        .iter()
+        .position(|s| s.name == "[compile] install uv 0.13.9")
+        .map(StepId)
+        .expect("uv step");
+    assert_eq!(plan.step(uv).on, Fs::Base(Stage::Compile));
+    for name in [
+        "[slim] install dependencies with uv",
+        "[slim] install app with uv",
+    ] {
+        assert!(run(named(&plan, name)).mounts.contains(&StepMount::Output {
+            dest: UV_PREFIX.into(),
+            from: uv,
+            path: UV_PREFIX.into(),
+        }));
+    }
+    let app = run(named(&plan, "[slim] install app with uv"));
+    assert_eq!(app.args[3..], ["/pyslim-app", "/wheels"]);
+    // Every slim step is a layer with a history entry; compile steps are not.
+    for step in &plan.steps {
+        assert_eq!(
+            step.history.is_some(),
+            step.stage == Stage::Slim,
+            "{}",
+            step.name
+        );
+    }
+    assert_eq!(plan.layers().count(), 5, "apt, user, workdir, deps, app");
+    assert_eq!(plan.result, Fs::Step(StepId(plan.steps.len() - 1)));
+}
+
+#[test]
+fn hostile_strings_stay_single_arguments() {
+    // Paths may hold any character a file name can; they must reach pip as one argument
+    // each, and no shell line may be built from them.
+    let hostile = "r e$(touch /pwned)`id`;'\"x\".txt";
+    let yaml = format!(
+        "python: '3.11'\nrequirements: [{hostile:?}]\napp: \"a b;$(id)\"\nruntime: [libpq5, libssl3]\n"
+    );
+    let plan = plan_of(&yaml, &Settings::default());
+    let wheels = run(&plan.steps[0]);
+    assert!(
+        wheels.args.contains(&format!("{CONTEXT}/{hostile}")),
+        "{:?}",
+        wheels.args
+    );
+    let app = run(named(&plan, "[compile] build app wheel: a b;$(id)"));
+    assert_eq!(app.args.last(), Some(&format!("{CONTEXT}/a b;$(id)")));
+    let apt = named(&plan, "[slim] apt-get install libpq5 libssl3");
+    assert_eq!(run(apt).args[..4], ["sh", "-c", APT_INSTALL, "apt-install"]);
+    assert_eq!(run(apt).args[4..], ["libpq5", "libssl3"]);
+    for step in &plan.steps {
+        if let Action::Run(run) = &step.action
+            && run.args.first().is_some_and(|a| a == "sh")
+        {
+            assert!([APT_INSTALL, UV_OR_PIP].contains(&run.args[2].as_str()));
+        }
+    }
+}
+
+#[test]
+fn index_secret_find_links_and_network_reach_both_downloading_steps() {
+    let plan = plan_of(
+        "python: '3.11'\nrequirements: r.txt\napp: src\nfind-links: [wheelhouse]\nnetwork: host\nindex:\n  url: https://pypi.example.com/simple\n  extra: [https://extra.example.com/simple]\n  secret: pypi-netrc\n",
+        &Settings::default(),
+    );
+    for name in [
+        "[compile] build dependency wheels: r.txt",
+        "[compile] build app wheel: src",
+    ] {
+        let run = run(named(&plan, name));
+        let args = run.args.join(" ");
+        assert!(args.contains("--index-url https://pypi.example.com/simple --extra-index-url https://extra.example.com/simple --find-links /pyslim-context/wheelhouse"), "{args}");
+        assert!(run.mounts.contains(&StepMount::Secret {
+            dest: "/run/secrets/pypi-netrc".into(),
+            id: "pypi-netrc".into()
+        }));
+        assert!(
+            run.env
+                .contains(&("NETRC".into(), "/run/secrets/pypi-netrc".into()))
+        );
+        assert!(run.host_network, "{name}");
+        let sees_wheelhouse = run.mounts.iter().any(|m| matches!(m, StepMount::Context { include, .. } if include.contains(&"wheelhouse".to_string())));
+        assert!(sees_wheelhouse, "{name}: {:?}", run.mounts);
+    }
+    // Installing in the slim stage downloads nothing: no secret, no host network.
+    for step in plan.steps.iter().filter(|s| s.stage == Stage::Slim) {
+        if let Action::Run(run) = &step.action {
+            assert!(
+                !run.host_network
+                    && !run
+                        .mounts
+                        .iter()
+                        .any(|m| matches!(m, StepMount::Secret { .. }))
+            );
+        }
+    }
+    let offline = plan_of(
+        "python: '3.11'\nrequirements: r.txt\napp: .\nindex: none\nfind-links: [wheels]\n",
+        &Settings::default(),
+    );
+    let app = run(named(&offline, "[compile] build app wheel: ."));
+    assert!(
+        app.args.contains(&"--no-index".to_string())
+            && app.args.contains(&"--no-build-isolation".to_string())
+    );
+}
+
+#[test]
+fn pip_installs_without_uv_and_offline_specs_need_nothing_from_an_index() {
+    for yaml in [
+        format!("{FULL}installer: pip\n"),
+        "python: '3.11'\nrequirements: r.txt\nindex: none\nfind-links: [wheels]\n".into(),
+    ] {
+        let plan = plan_of(&yaml, &Settings::default());
+        assert!(plan.steps.iter().all(|s| !s.name.contains("uv")), "{yaml}");
+        let install = run(named(&plan, "[slim] install dependencies with pip"));
+        assert_eq!(install.args[2..], ["pip", "--no-deps", "/wheels"]);
+    }
+    // Asked for, uv comes from the wheel directories of an offline spec.
+    let plan = plan_of(
+        "python: '3.11'\nrequirements: r.txt\nindex: none\nfind-links: [wheels]\ninstaller: uv\n",
+        &Settings::default(),
+    );
+    let uv = run(named(&plan, "[compile] install uv 0.13.9"));
+    assert!(
+        uv.args
+            .join(" ")
+            .contains("--no-index --find-links /pyslim-context/wheels uv==0.13.9")
+    );
+    // Asked for, uv must be there; by default, pip takes over when it cannot be fetched.
+    assert_eq!(uv.args[0], "python");
+    let default = plan_of(FULL, &Settings::default());
+    let uv = run(named(&default, "[compile] install uv 0.13.9"));
+    assert_eq!(
+        uv.args[..6],
+        ["sh", "-c", UV_OR_PIP, "install-uv", UV_PREFIX, "python"]
+    );
+}
+
+#[test]
+fn the_wheel_cache_is_one_per_index() {
+    let cache = |yaml: &str| {
+        let plan = plan_of(yaml, &Settings::default());
+        let deps = run(&plan.steps[0]);
+        deps.mounts
+            .iter()
+            .find_map(|m| match m {
+                StepMount::Cache { dest, id, locked } if dest == WHEEL_CACHE => {
+                    assert!(locked);
+                    Some(id.clone())
+                }
+                _ => None,
+            })
+            .expect("a wheel cache")
+    };
+    let pypi = cache("python: '3.11'\nrequirements: r.txt\n");
+    assert_eq!(
+        pypi,
+        cache("python: '3.11'\nrequirements: [r.txt, s.txt]\n")
+    );
+    assert_ne!(
+        pypi,
+        cache(
+            "python: '3.11'\nrequirements: r.txt\nindex: {url: 'https://mirror.example/simple'}\n"
+        )
+    );
+}
+
+#[test]
+fn no_cache_marks_the_named_stages() {
+    let all = Settings {
+        no_cache: vec![Stage::Compile, Stage::Slim],
+        ..Settings::default()
+    };
+    assert!(plan_of(FULL, &all).steps.iter().all(|s| s.ignore_cache));
+    let compile_only = Settings {
+        no_cache: vec![Stage::Compile],
+        ..Settings::default()
+    };
+    for step in plan_of(FULL, &compile_only).steps {
+        assert_eq!(step.ignore_cache, step.stage == Stage::Compile);
+    }
+}
+
+#[test]
+fn root_gets_no_user_and_no_owner() {
+    let plan = plan_of(
+        "python: '3.11'\napp: .\nuser: root\nworkdir: /srv\n",
+        &Settings::default(),
+    );
+    assert!(plan.steps.iter().all(|s| !s.name.contains("create user")));
+    let workdir = named(&plan, "[slim] create workdir /srv");
+    assert_eq!(
+        workdir.action,
+        Action::Mkdir {
+            path: "/srv".into(),
+            owner: None
+        }
+    );
+}

@@ -1,0 +1,163 @@
+//! The plan's vocabulary: steps, the filesystems they run on and mount, and the layers they
+//! leave. Plain data, compared in tests and lowered to LLB by `lower`.
+
+use pyslim_spec::Span;
+
+use crate::options::WheelsContext;
+
+/// A base image as resolved by the engine: what `RUN` steps on it see in their environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseImage {
+    pub reference: String,
+    pub env: Vec<String>,
+}
+
+/// The two images a build starts from, as resolved (the spec's `base:` names them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedBases {
+    pub compile: BaseImage,
+    pub runtime: BaseImage,
+}
+
+/// What the build options change about the plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Stages whose steps must not come from the cache (`--no-cache`, or `--no-cache-filter`).
+    pub no_cache: Vec<Stage>,
+    /// `--build-context wheels=…`: wheels built before, used before anything is built.
+    pub wheels_context: Option<WheelsContext>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stage {
+    Compile,
+    Slim,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 2] = [Stage::Compile, Stage::Slim];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Compile => "compile",
+            Stage::Slim => "slim",
+        }
+    }
+}
+
+/// Index of a step in [`Plan::steps`]; steps only refer to earlier ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StepId(pub usize);
+
+/// A filesystem a step runs on or mounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fs {
+    Base(Stage),
+    Step(StepId),
+    /// Nothing: what an image of just some files starts from.
+    Empty,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub stage: Stage,
+    /// Shown in the build progress, e.g. `[compile] build dependency wheels`.
+    pub name: String,
+    pub on: Fs,
+    pub action: Action,
+    /// The spec line that asked for this step, so a failure can point at it.
+    pub origin: Option<Span>,
+    /// The image history entry, for steps whose output becomes a layer of the image.
+    pub history: Option<String>,
+    pub ignore_cache: bool,
+    /// What to check when this step fails, shown with BuildKit's error.
+    pub advice: Option<&'static str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Run(Run),
+    /// Copy `path` of an earlier step's output to the same path.
+    Copy {
+        from: StepId,
+        path: String,
+    },
+    /// Create a directory owned by a user of the image.
+    Mkdir {
+        path: String,
+        owner: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Always an argv: user strings are arguments, never part of a shell line.
+    pub args: Vec<String>,
+    /// Added to the base image's environment.
+    pub env: Vec<(String, String)>,
+    pub cwd: String,
+    pub mounts: Vec<StepMount>,
+    /// Download through the host's network (`network: host`) instead of the build sandbox's.
+    pub host_network: bool,
+}
+
+/// What a step sees at `dest` while it runs, besides the filesystem it runs on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepMount {
+    /// The build context, narrowed to `include` (all of it when empty). Writes are discarded.
+    Context {
+        dest: String,
+        include: Vec<String>,
+        writable: bool,
+    },
+    /// A directory of an earlier step's output, read-only: it is seen, never copied into a layer.
+    Output {
+        dest: String,
+        from: StepId,
+        path: String,
+    },
+    /// An empty in-memory filesystem, gone when the step ends: scratch space (`/tmp`) that
+    /// leaves nothing, not even a changed directory time, in the layer.
+    Tmpfs { dest: String },
+    /// The `wheels` build context, read-only.
+    WheelsContext { dest: String, wheels: WheelsContext },
+    /// The client's SSH agent socket, present only while the step runs.
+    Ssh { dest: String, id: String },
+    /// A BuildKit secret as a file, present only while the step runs.
+    Secret { dest: String, id: String },
+    /// Files the frontend writes, as a read-only directory.
+    Files {
+        dest: String,
+        files: Vec<(String, String)>,
+    },
+    /// A persistent cache shared between builds (package downloads, apt lists). `locked` for
+    /// tools that cannot share it with a concurrent build (apt).
+    Cache {
+        dest: String,
+        id: String,
+        locked: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub bases: ResolvedBases,
+    pub steps: Vec<Step>,
+    pub result: Fs,
+}
+
+impl Plan {
+    pub fn step(&self, id: StepId) -> &Step {
+        &self.steps[id.0]
+    }
+
+    /// The history entries of the layers this plan adds, in order.
+    pub fn layers(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().filter_map(|s| s.history.as_deref())
+    }
+
+    /// The step BuildKit reported by its progress name, for the advice on a failure.
+    pub fn step_named(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+}

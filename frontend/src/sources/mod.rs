@@ -1,0 +1,210 @@
+//! Typed dependency sources: what the spec's `requirements:` files are, decided once by
+//! [`Kind::of`], each kind read by a file of its own, and what they add up to — the
+//! [`Dependencies`] the plan builds wheels from.
+//!
+//! Reading goes breadth-first over the files the spec names and those they include, one view
+//! of the build context per round holding just the files it reads; every path is checked here,
+//! so a missing one is an error at its spec line before anything is built, not a pip failure
+//! minutes later.
+
+pub mod app;
+pub mod pyproject;
+pub mod requirements;
+
+use std::collections::BTreeSet;
+
+use pyslim_spec::{Diagnostic, SourceFile, Span, Spec};
+
+use crate::context::{Context, is_dir};
+use crate::gateway::GatewayError;
+use requirements::IncludeKind;
+
+/// What a file named under `requirements:` is. The only place that looks at a file's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A pip requirements file, with the files it includes.
+    Requirements,
+    /// A PEP 621 `pyproject.toml`: its `[project] dependencies` and the chosen extras.
+    Pyproject,
+}
+
+impl Kind {
+    pub fn of(path: &str) -> Kind {
+        match path.rsplit('/').next() {
+            Some("pyproject.toml") => Kind::Pyproject,
+            _ => Kind::Requirements,
+        }
+    }
+}
+
+/// What the dependency step reads, as found in the build context.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dependencies {
+    /// Every context path the step must see: the requirements files, the files they include,
+    /// the local projects and wheel directories they name.
+    pub context: Vec<String>,
+    /// The files pip reads, in the spec's order.
+    pub inputs: Vec<Input>,
+    /// What building the app needs (its `[build-system] requires`): installed once in a step of
+    /// its own, so an app-code change rebuilds the app's wheel without setting them up again.
+    pub app_build_requires: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A requirements file in the context.
+    File(String),
+    /// A requirements file made by the frontend, e.g. from a pyproject.toml's dependencies.
+    Generated { name: String, text: String },
+}
+
+impl Dependencies {
+    /// The spec's requirements files as they are, with nothing found inside them: for planning
+    /// without a build context (tests, the spec-to-LLB example).
+    pub fn of(spec: &Spec) -> Dependencies {
+        let files: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+        Dependencies {
+            context: files.clone(),
+            inputs: files.into_iter().map(Input::File).collect(),
+            app_build_requires: vec!["setuptools>=61".into()],
+        }
+    }
+}
+
+/// What reading the context found: the plan's input, and the requirements files as read (the
+/// lint reads them too).
+pub struct Found {
+    pub dependencies: Dependencies,
+    pub files: Vec<SourceFile>,
+}
+
+/// The files the dependency step needs, found by reading the requirements files; and the
+/// app's project file checked. Every problem is a diagnostic at the spec line it concerns.
+pub async fn read(
+    context: &mut Context<'_>,
+    spec: &Spec,
+) -> Result<Result<Found, Vec<Diagnostic>>, GatewayError> {
+    let mut problems = Vec::new();
+    let mut dependencies = Dependencies::default();
+    if let Some(app) = &spec.app {
+        dependencies.app_build_requires = app::build_requires(context, app, &mut problems).await?;
+    }
+    let extras: Vec<&str> = spec.extras.iter().map(|e| e.as_str()).collect();
+    let mut files = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut round: Vec<Pending> = spec
+        .requirements
+        .iter()
+        .map(|r| Pending {
+            path: r.to_string(),
+            include: None,
+            span: r.span,
+            from: None,
+        })
+        .collect();
+    let mut generated = 0;
+    loop {
+        // A file named twice (or an include cycle) is read once; an empty view would be the
+        // whole context.
+        round.retain(|p| seen.insert(p.path.clone()));
+        if round.is_empty() {
+            break;
+        }
+        let paths: Vec<String> = round.iter().map(|p| p.path.clone()).collect();
+        let view = context.view(&paths, true).await?;
+        let mut next = Vec::new();
+        for item in round {
+            let Some(stat) = context.stat(&view, &item.path).await? else {
+                problems.push(item.missing("is not in the build context"));
+                continue;
+            };
+            if item.include == Some(IncludeKind::Path) {
+                dependencies.context.push(item.path.clone());
+                continue;
+            }
+            if is_dir(&stat) {
+                problems.push(item.missing("is a directory, not a requirements file"));
+                continue;
+            }
+            let top = item.from.is_none();
+            let text = context.read_text(&view, &item.path).await?;
+            if top && Kind::of(&item.path) == Kind::Pyproject {
+                match pyproject::dependencies(&text, &extras) {
+                    Ok(list) => {
+                        generated += 1;
+                        let mut text = list.join("\n");
+                        text.push('\n');
+                        dependencies.inputs.push(Input::Generated {
+                            name: format!("pyproject-{generated}.txt"),
+                            text,
+                        });
+                    }
+                    Err(why) => problems.push(
+                        Diagnostic::new(item.span, format!("`{}` {why}", item.path)).with_hint(
+                            "pyslim installs the [project] dependencies (and `extras:`) of a PEP 621 pyproject.toml",
+                        ),
+                    ),
+                }
+                continue;
+            }
+            let (found, bad) = requirements::includes(&item.path, &text);
+            for problem in bad {
+                problems.push(
+                    Diagnostic::new(
+                        item.span,
+                        format!("{}:{}: {}", item.path, problem.line, problem.message),
+                    )
+                    .with_hint(
+                        "requirements files may refer only to files inside the build context",
+                    ),
+                );
+            }
+            for include in found {
+                next.push(Pending {
+                    path: include.path,
+                    include: Some(include.kind),
+                    span: item.span,
+                    from: Some((item.path.clone(), include.line)),
+                });
+            }
+            if top {
+                dependencies.inputs.push(Input::File(item.path.clone()));
+            }
+            dependencies.context.push(item.path.clone());
+            files.push(SourceFile::new(item.path, text));
+        }
+        round = next;
+    }
+    Ok(if problems.is_empty() {
+        Ok(Found {
+            dependencies,
+            files,
+        })
+    } else {
+        Err(problems)
+    })
+}
+
+/// A file to look at in the next round.
+struct Pending {
+    path: String,
+    /// How a requirements file named it, unless the spec did.
+    include: Option<IncludeKind>,
+    /// The spec entry this file was reached from.
+    span: Span,
+    /// The requirements file and line that named it, unless the spec did.
+    from: Option<(String, u32)>,
+}
+
+impl Pending {
+    fn missing(&self, what: &str) -> Diagnostic {
+        let message = match &self.from {
+            None => format!("the requirements file `{}` {what}", self.path),
+            Some((file, line)) => format!("`{}`, named at {file}:{line}, {what}", self.path),
+        };
+        Diagnostic::new(self.span, message).with_hint(
+            "paths are relative to the build context (the last argument of `docker buildx build`); \
+             check the name and your .dockerignore",
+        )
+    }
+}
