@@ -672,3 +672,67 @@ async fn an_include_cycle_is_read_once_and_never_widens_the_view() {
         }
     }
 }
+
+/// The error the user sees when the image solve fails at `step` of [`SPEC`]: BuildKit's
+/// status, as the frontend returned it.
+async fn failing_at(step: &str) -> pyslim_frontend::gateway::Status {
+    let (result, recorded) =
+        support::build_failing_at(SPEC, &context(), &[("filename", "pyslim.yaml")], step).await;
+    assert!(result.is_err(), "a failed solve fails the build");
+    assert!(recorded.returned.is_some(), "the failure was returned");
+    recorded.error().clone()
+}
+
+#[tokio::test]
+async fn a_failed_step_gets_its_own_advice() {
+    let error = failing_at("[compile] build dependency wheels: requirements.txt").await;
+    let message = &error.message;
+    // BuildKit's own words stay first; the advice follows, named after the step.
+    assert!(message.starts_with("process \""), "{message}");
+    assert!(message.contains(support::FAILED_STEP), "{message}");
+    assert!(
+        message.contains(
+            "\n\n[compile] build dependency wheels: requirements.txt failed: a dependency did not build"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("`system:`"), "{message}");
+    // Every detail BuildKit attached (the vertex, the stack) reaches the client unchanged.
+    let types: Vec<&str> = error.details.iter().map(|d| d.type_url.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            support::STACK_TYPE,
+            "github.com/moby/buildkit/errdefs.Vertex+json"
+        ]
+    );
+    assert_eq!(error.code, 2);
+
+    // Another step's failure gets that step's advice, not the dependency step's.
+    let error = failing_at("[slim] apt-get install libpq5").await;
+    assert!(
+        error
+            .message
+            .contains("[slim] apt-get install libpq5 failed: apt-get could not install"),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains("a dependency did not build"));
+}
+
+#[tokio::test]
+async fn a_failed_step_without_advice_is_reported_as_buildkit_said() {
+    let error = failing_at("[slim] create user app").await;
+    assert!(
+        error.message.ends_with(support::FAILED_STEP),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains(" failed: "), "{}", error.message);
+    assert!(
+        !error.message.contains("create user app"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.details.len(), 2);
+}

@@ -13,6 +13,7 @@ use bollard_buildkit_proto::moby::buildkit::v1::apicaps::ApiCap;
 use bollard_buildkit_proto::moby::buildkit::v1::frontend as api;
 use prost::Message;
 use pyslim_frontend::convert::{self, Failure};
+use pyslim_frontend::gateway;
 use pyslim_frontend::gateway::Gateway;
 use pyslim_frontend::llb::pb;
 use pyslim_frontend::options::Options;
@@ -69,6 +70,59 @@ struct Fake {
     spec: Vec<u8>,
     context: Arc<BTreeMap<String, Vec<u8>>>,
     recorded: Arc<Mutex<Recorded>>,
+    /// The step (by `llb.customname`) an evaluated solve fails at; the engine then also says
+    /// it can evaluate, which is what makes the frontend ask for it.
+    fail_at: Option<String>,
+}
+
+/// How BuildKit ends the message of a failed `RUN`.
+pub const FAILED_STEP: &str = "did not complete successfully: exit code: 1";
+/// A detail BuildKit attaches to every error, which a frontend has no business dropping.
+pub const STACK_TYPE: &str = "github.com/moby/buildkit/stack+json";
+
+/// BuildKit's answer to a solve that failed at `step`: its command in the message, and in the
+/// details a stack trace and the failing vertex, as JSON the way its grpcerrors package
+/// marshals typed errors (what `gateway::failed_vertex` reads).
+fn failed_step(definition: &pb::Definition, step: &str) -> Status {
+    let (vertex, op) = definition
+        .def
+        .iter()
+        .map(|bytes| (pyslim_frontend::llb::digest(bytes), bytes))
+        .find(|(digest, _)| {
+            definition
+                .metadata
+                .get(digest)
+                .and_then(|m| m.description.get("llb.customname"))
+                .is_some_and(|name| name == step)
+        })
+        .unwrap_or_else(|| panic!("the fake was told to fail `{step}`, which is not in the graph"));
+    // BuildKit names the command, not the step: the step's name reaches the message only
+    // through the frontend's advice.
+    let command = match pb::Op::decode(op.as_slice()).ok().and_then(|op| op.op) {
+        Some(pb::op::Op::Exec(exec)) => exec.meta.map(|m| m.args.join(" ")).unwrap_or_default(),
+        _ => "file operation".into(),
+    };
+    let message = format!("process \"{command}\" {FAILED_STEP}");
+    let any =
+        |type_url: &str, value: serde_json::Value| bollard_buildkit_proto::google::protobuf::Any {
+            type_url: type_url.into(),
+            value: serde_json::to_vec(&value).expect("json"),
+        };
+    let status = gateway::Status {
+        code: tonic::Code::Unknown as i32,
+        message: message.clone(),
+        details: vec![
+            any(
+                STACK_TYPE,
+                serde_json::json!({"frames": [], "version": "v0.29.0"}),
+            ),
+            any(
+                "github.com/moby/buildkit/errdefs.Vertex+json",
+                serde_json::json!({"digest": vertex}),
+            ),
+        ],
+    };
+    Status::with_details(tonic::Code::Unknown, message, status.encode_to_vec().into())
 }
 
 /// The files a reference may show: its local source's, less what its include patterns leave out.
@@ -151,12 +205,19 @@ impl LlbBridge for Fake {
         &self,
         request: Request<api::SolveRequest>,
     ) -> Result<Response<api::SolveResponse>, Status> {
+        let request = request.into_inner();
         let definition = request
-            .into_inner()
             .definition
             .ok_or_else(|| Status::invalid_argument("no definition"))?;
         let mut recorded = self.recorded.lock().expect("lock");
+        let failure = match &self.fail_at {
+            Some(step) if request.evaluate => Some(failed_step(&definition, step)),
+            _ => None,
+        };
         recorded.solves.push(definition);
+        if let Some(status) = failure {
+            return Err(status);
+        }
         let id = format!("ref-{}", recorded.solves.len() - 1);
         Ok(Response::new(api::SolveResponse {
             r#ref: String::new(),
@@ -219,8 +280,13 @@ impl LlbBridge for Fake {
             enabled: true,
             ..Default::default()
         };
+        let mut frontend_api_caps =
+            vec![cap("solve.base"), cap("readfile"), cap("gateway.warnings")];
+        if self.fail_at.is_some() {
+            frontend_api_caps.push(cap("gateway.solve.evaluate"));
+        }
         Ok(Response::new(api::PongResponse {
-            frontend_api_caps: vec![cap("solve.base"), cap("readfile"), cap("gateway.warnings")],
+            frontend_api_caps,
             llb_caps: vec![cap("exec.mount.bind"), cap("exec.mount.selector")],
             workers: Vec::new(),
         }))
@@ -316,6 +382,26 @@ pub async fn build(
     context: &[(&str, &[u8])],
     options: &[(&str, &str)],
 ) -> (Result<(), Failure>, Recorded) {
+    run(spec, context, options, None).await
+}
+
+/// A build whose image solve fails at the step named `step`, as BuildKit reports a failed
+/// `RUN`: the engine evaluates the graph when asked, and the error names the vertex.
+pub async fn build_failing_at(
+    spec: &str,
+    context: &[(&str, &[u8])],
+    options: &[(&str, &str)],
+    step: &str,
+) -> (Result<(), Failure>, Recorded) {
+    run(spec, context, options, Some(step.to_string())).await
+}
+
+async fn run(
+    spec: &str,
+    context: &[(&str, &[u8])],
+    options: &[(&str, &str)],
+    fail_at: Option<String>,
+) -> (Result<(), Failure>, Recorded) {
     let recorded = Arc::new(Mutex::new(Recorded::default()));
     let options = Options::from_pairs(options.iter().map(|(k, v)| (k.to_string(), v.to_string())))
         .expect("valid options");
@@ -329,6 +415,7 @@ pub async fn build(
                 .collect(),
         ),
         recorded: recorded.clone(),
+        fail_at,
     };
     let (client, server) = tokio::io::duplex(1 << 20);
     let serving = tokio::spawn(
