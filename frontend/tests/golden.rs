@@ -1,5 +1,6 @@
-//! Golden LLB of every example: spec → plan → LLB, rendered one op per line with its digest.
-//! Any change to the graph shows up as a diff of these snapshots.
+//! Golden LLB of every example, and of every variant of the spec and the build options the
+//! examples leave out: spec → plan → LLB, rendered one op per line with its digest. Any change
+//! to a graph shows up as a diff of these snapshots.
 
 mod support;
 
@@ -37,11 +38,331 @@ async fn examples() {
         for op in &definition.def {
             assert_go_order(op);
         }
-        let config = serde_json::to_string_pretty(&recorded.config()).expect("json");
         insta::with_settings!({snapshot_path => "golden", prepend_module_to_snapshot => false}, {
-            insta::assert_snapshot!(name.clone(), format!("{}\n{config}\n", llb::render(definition)));
+            insta::assert_snapshot!(name.clone(), golden(&recorded));
         });
     }
+}
+
+/// The graph the frontend solved for the image, and the config it returned with it.
+fn golden(recorded: &support::Recorded) -> String {
+    let config = serde_json::to_string_pretty(&recorded.config()).expect("json");
+    format!("{}\n{config}\n", llb::render(recorded.graph()))
+}
+
+/// A variant: a spec and a build context small enough to read, built with the options a
+/// `docker buildx build` of it would pass.
+struct Case {
+    name: &'static str,
+    spec: &'static str,
+    /// Files of the build context besides (or replacing) [`CONTEXT`]'s.
+    files: &'static [(&'static str, &'static str)],
+    /// Options besides the spec's file name and the platform (which the case may replace).
+    options: &'static [(&'static str, &'static str)],
+    /// What the snapshot shows only because of this variant: a snapshot regenerated without
+    /// looking cannot quietly lose the point of its case.
+    shows: &'static [&'static str],
+}
+
+/// The spec every variant starts from: dependencies and an app, so every downloading step is
+/// in the graph.
+macro_rules! base {
+    () => {
+        "python: \"3.11\"\nrequirements: requirements.txt\napp: .\n"
+    };
+}
+
+const CONTEXT: &[(&str, &str)] = &[
+    ("requirements.txt", "flask==3.0.3\n"),
+    (
+        "pyproject.toml",
+        "[project]\nname = \"app\"\nversion = \"1\"\n",
+    ),
+    ("app/__init__.py", ""),
+];
+
+const CASES: &[Case] = &[
+    Case {
+        name: "variant_index_secret",
+        spec: concat!(
+            base!(),
+            "index:\n  url: https://pypi.example.com/simple\n  extra: [https://download.example.com/simple]\n  secret: pypi-netrc\n"
+        ),
+        files: &[],
+        options: &[],
+        shows: &[
+            r#""--index-url", "https://pypi.example.com/simple""#,
+            r#""--extra-index-url", "https://download.example.com/simple""#,
+            "mount[/run/secrets/pypi-netrc secret id=pypi-netrc]",
+            "NETRC=/run/secrets/pypi-netrc",
+        ],
+    },
+    Case {
+        name: "variant_ssh_known_hosts",
+        spec: concat!(
+            base!(),
+            "ssh:\n  id: default\n  known-hosts: [\"github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\"]\n"
+        ),
+        files: &[(
+            "requirements.txt",
+            "lib @ git+ssh://git@github.com/org/lib.git@v1\n",
+        )],
+        options: &[],
+        shows: &[
+            "ssh id=default",
+            "SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0",
+            "StrictHostKeyChecking=yes -o UserKnownHostsFile=/pyslim-ssh/known_hosts",
+            "mkfile /known_hosts",
+        ],
+    },
+    Case {
+        name: "variant_ssh_default",
+        spec: concat!(base!(), "ssh: default\n"),
+        files: &[],
+        options: &[],
+        shows: &["ssh id=default", "StrictHostKeyChecking=accept-new"],
+    },
+    Case {
+        name: "variant_offline_find_links",
+        spec: concat!(base!(), "index: none\nfind-links: [wheels]\n"),
+        files: &[("wheels/flask-3.0.3-py3-none-any.whl", "not really a wheel")],
+        options: &[],
+        shows: &[
+            r#""--no-index", "--find-links", "/pyslim-context/wheels""#,
+            "install dependencies with pip",
+        ],
+    },
+    Case {
+        name: "variant_network_host",
+        spec: concat!(base!(), "network: host\n"),
+        files: &[],
+        options: &[],
+        shows: &["network=1"],
+    },
+    Case {
+        name: "variant_force_network_none",
+        spec: base!(),
+        files: &[],
+        options: &[("force-network-mode", "none")],
+        shows: &["network=2"],
+    },
+    Case {
+        name: "variant_force_network_host",
+        spec: base!(),
+        files: &[],
+        options: &[("force-network-mode", "host")],
+        shows: &["network=1"],
+    },
+    Case {
+        name: "variant_target_wheels",
+        spec: base!(),
+        files: &[],
+        options: &[("target", "wheels")],
+        shows: &["collect dependency wheels", "copy #"],
+    },
+    Case {
+        name: "variant_wheels_context_image",
+        spec: base!(),
+        files: &[],
+        options: &[("context:wheels", "docker-image://example.com/app-wheels:1")],
+        shows: &[
+            "source docker-image://example.com/app-wheels:1",
+            r#""--find-links", "/pyslim-wheelhouse""#,
+        ],
+    },
+    Case {
+        name: "variant_wheels_context_local",
+        spec: base!(),
+        files: &[],
+        options: &[("context:wheels", "local:wheels")],
+        shows: &[
+            "source local://wheels",
+            r#""--find-links", "/pyslim-wheelhouse""#,
+        ],
+    },
+    Case {
+        name: "variant_no_cache",
+        spec: base!(),
+        files: &[],
+        options: &[("no-cache", "")],
+        shows: &["[slim] install app with uv", " no-cache"],
+    },
+    Case {
+        name: "variant_no_cache_compile",
+        spec: base!(),
+        files: &[],
+        options: &[("no-cache", "compile")],
+        shows: &[" no-cache"],
+    },
+    Case {
+        name: "variant_platform_arm64",
+        spec: base!(),
+        files: &[],
+        options: &[("platform", "linux/arm64")],
+        shows: &["platform=linux/arm64", r#""architecture": "arm64""#],
+    },
+    Case {
+        name: "variant_installer_pip",
+        spec: concat!(base!(), "installer: pip\n"),
+        files: &[],
+        options: &[],
+        shows: &["install dependencies with pip", "install app with pip"],
+    },
+    Case {
+        name: "variant_installer_uv_asked",
+        spec: concat!(base!(), "installer: uv\n"),
+        files: &[],
+        options: &[],
+        shows: &[
+            r#"args=["python", "-m", "pip", "install", "--no-deps", "--target", "/pyslim-uv""#,
+        ],
+    },
+    Case {
+        name: "variant_pyproject_extras",
+        spec: "python: \"3.11\"\nrequirements: pyproject.toml\nextras: [postgres, CLI]\n",
+        files: &[(
+            "pyproject.toml",
+            "[project]\nname = \"app\"\nversion = \"1\"\ndependencies = [\"flask==3.0.3\"]\n[project.optional-dependencies]\npostgres = [\"psycopg2-binary==2.9.9\"]\ncli = [\"click==8.1.7\"]\ndev = [\"pytest==8.3.3\"]\n",
+        )],
+        options: &[],
+        shows: &["psycopg2-binary==2.9.9", "click==8.1.7"],
+    },
+    Case {
+        name: "variant_requirements_references",
+        spec: "python: \"3.11\"\nrequirements: [deps/requirements.txt, deps/extra.txt]\n",
+        files: &[
+            (
+                "deps/requirements.txt",
+                "-r base.txt\n-c ../constraints.txt\n./../vendor/lib-1.0.tar.gz\n-e ../libs/local\n--find-links ../wheels\nflask==3.0.3\n",
+            ),
+            ("deps/base.txt", "gunicorn==22.0.0\n"),
+            ("deps/extra.txt", "-r base.txt\nclick==8.1.7\n"),
+            ("constraints.txt", "werkzeug<4\n"),
+            ("vendor/lib-1.0.tar.gz", "not really an archive"),
+            ("libs/local/pyproject.toml", "[project]\nname = \"local\"\n"),
+            (
+                "wheels/six-1.16.0-py2.py3-none-any.whl",
+                "not really a wheel",
+            ),
+        ],
+        options: &[],
+        shows: &[
+            r#"local.includepattern=["deps/requirements.txt","deps/extra.txt","deps/base.txt","constraints.txt","vendor/lib-1.0.tar.gz","libs/local","wheels"]"#,
+        ],
+    },
+    Case {
+        name: "variant_proxy_build_args",
+        spec: base!(),
+        files: &[],
+        options: &[
+            ("build-arg:HTTP_PROXY", "http://proxy:3128"),
+            ("build-arg:no_proxy", "localhost"),
+        ],
+        // The render names the capability, not the values: those are in the exec ops'
+        // digests (and the fake-gateway tests check the fields).
+        shows: &["exec.meta.proxyenv"],
+    },
+    Case {
+        name: "variant_target_build_args",
+        spec: "python: \"${PY}\"\nargs: {PY: \"3.11\", LIBPQ: libpq5}\nrequirements: requirements.txt\napp: .\ntargets:\n  test:\n    description: The image plus the test tools\n    requirements: requirements-dev.txt\n    runtime: [\"${LIBPQ}\"]\n    env: {MODE: test}\n    cmd: [pytest]\n",
+        files: &[(
+            "requirements-dev.txt",
+            "-r requirements.txt\npytest==8.3.3\n",
+        )],
+        options: &[
+            ("target", "test"),
+            ("build-arg:PY", "3.12"),
+            ("build-arg:LIBPQ", "libpq5=15.8-0+deb12u1"),
+        ],
+        shows: &[
+            "docker-image://docker.io/library/python:3.12-slim",
+            "build dependency wheels: requirements.txt requirements-dev.txt",
+            "apt-get install libpq5=15.8-0+deb12u1",
+            "MODE=test",
+        ],
+    },
+    Case {
+        name: "variant_dockerignore",
+        spec: base!(),
+        files: &[(".dockerignore", "# local clutter\n*.pyc\n\n.venv\n")],
+        options: &[],
+        shows: &[r#"local.excludepatterns=["*.pyc",".venv"]"#],
+    },
+    Case {
+        name: "variant_user_root",
+        spec: concat!(
+            base!(),
+            "user: root\nworkdir: /srv\nexpose: [8000, 53/udp]\n"
+        ),
+        files: &[],
+        options: &[("label:team", "core")],
+        shows: &["mkdir /srv", r#""team": "core""#, r#""53/udp": {}"#],
+    },
+];
+
+/// Each variant built like the examples, so a refactor can show that no graph changed.
+#[tokio::test]
+async fn variants() {
+    let mut names: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), CASES.len(), "two cases share a snapshot");
+    // A renamed or removed case must not leave its snapshot behind, passing for ever.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut snapshots: Vec<String> = fs::read_dir(&dir)
+        .expect("tests/golden/")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let file = e.file_name().to_string_lossy().into_owned();
+            file.strip_suffix(".snap")
+                .filter(|name| name.starts_with("variant_"))
+                .map(String::from)
+        })
+        .collect();
+    snapshots.sort();
+    let stale: Vec<&String> = snapshots
+        .iter()
+        .filter(|s| !names.contains(&s.as_str()))
+        .collect();
+    assert!(stale.is_empty(), "snapshots without a case: {stale:?}");
+
+    // Every case is checked before failing, so a change shows all the variants it touches.
+    let mut changed = Vec::new();
+    for case in CASES {
+        let mut context: Vec<(&str, &[u8])> = CONTEXT
+            .iter()
+            .filter(|(path, _)| !case.files.iter().any(|(p, _)| p == path))
+            .chain(case.files)
+            .map(|(path, text)| (*path, text.as_bytes()))
+            .collect();
+        context.sort();
+        let mut options = vec![("filename", "pyslim.yaml"), ("platform", "linux/amd64")];
+        options.extend(case.options);
+        let (result, recorded) = support::build(case.spec, &context, &options).await;
+        if let Err(failure) = result {
+            panic!("{}: {failure:?}", case.name);
+        }
+        for op in &recorded.graph().def {
+            assert_go_order(op);
+        }
+        let golden = golden(&recorded);
+        for shown in case.shows {
+            assert!(
+                golden.contains(shown),
+                "{}: the snapshot does not show {shown}:\n{golden}",
+                case.name
+            );
+        }
+        let matched = std::panic::catch_unwind(|| {
+            insta::with_settings!({snapshot_path => "golden", prepend_module_to_snapshot => false}, {
+                insta::assert_snapshot!(case.name, &golden);
+            });
+        });
+        if matched.is_err() {
+            changed.push(case.name);
+        }
+    }
+    assert!(changed.is_empty(), "changed: {changed:?}");
 }
 
 /// BuildKit re-encodes every op with Go's deterministic marshalling and digests that: the
