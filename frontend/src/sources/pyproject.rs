@@ -1,65 +1,135 @@
 //! A PEP 621 `pyproject.toml`: the dependencies it declares (with the chosen extras), and what
-//! building the project needs (PEP 518 `[build-system] requires`).
+//! building the project needs (PEP 518 `[build-system] requires`). Every problem keeps the
+//! byte range of the value it is about, so it can be shown at its line in the file.
 
 use std::collections::BTreeSet;
+use std::fmt;
+use std::ops::Range;
 
 use pyslim_spec::Extra;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// Why a pyproject.toml cannot be read for what pyslim needs from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    Toml { message: String },
+    NoProject,
+    DynamicDependencies,
+    NotAString { what: &'static str },
+    NotAList { what: &'static str },
+    NoSuchExtra { extra: String, known: Vec<String> },
+}
+
+/// A problem, and the bytes of the file it is about (none for what is missing altogether).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub problem: Problem,
+    pub span: Option<Range<usize>>,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.problem {
+            Problem::Toml { message } => write!(f, "is not valid TOML: {message}"),
+            Problem::NoProject => f.write_str(
+                "has no [project] table; pyslim reads the dependencies of PEP 621 metadata",
+            ),
+            Problem::DynamicDependencies => f.write_str(
+                "declares its dependencies as dynamic, so they are only known by building it; list them in a requirements file",
+            ),
+            Problem::NotAString { what } => write!(f, "has a {what} entry that is not a string"),
+            Problem::NotAList { what } => write!(f, "has {what} that is not a list of strings"),
+            Problem::NoSuchExtra { extra, known } if known.is_empty() => write!(
+                f,
+                "has no extra `{extra}`: it declares no [project.optional-dependencies]"
+            ),
+            Problem::NoSuchExtra { extra, known } => {
+                write!(f, "has no extra `{extra}`; it has: {}", known.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn error(problem: Problem, span: Option<Range<usize>>) -> Error {
+    Error { problem, span }
+}
+
+fn parse(text: &str) -> Result<DeTable<'_>, Error> {
+    DeTable::parse(text).map(Spanned::into_inner).map_err(|e| {
+        error(
+            Problem::Toml {
+                message: e.message().to_string(),
+            },
+            e.span(),
+        )
+    })
+}
+
+fn get<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t Spanned<DeValue<'i>>> {
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)
+        .map(|(_, v)| v)
+}
+
+fn table<'t, 'i>(value: Option<&'t Spanned<DeValue<'i>>>) -> Option<&'t DeTable<'i>> {
+    value.and_then(|v| v.get_ref().as_table())
+}
+
+/// A list of strings, each kept; `what` names it in a problem.
+fn strings(value: Option<&Spanned<DeValue<'_>>>, what: &'static str) -> Result<Vec<String>, Error> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = value.get_ref().as_array() else {
+        return Err(error(Problem::NotAList { what }, Some(value.span())));
+    };
+    items
+        .iter()
+        .map(|item| {
+            item.get_ref()
+                .as_str()
+                .map(String::from)
+                .ok_or_else(|| error(Problem::NotAString { what }, Some(item.span())))
+        })
+        .collect()
+}
 
 /// The dependencies a PEP 621 `pyproject.toml` declares, with those of the chosen extras,
 /// as requirement lines.
-pub fn dependencies(text: &str, extras: &[&str]) -> Result<Vec<String>, String> {
-    let document: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| format!("is not valid TOML: {}", e.message()))?;
-    let project = document
-        .get("project")
-        .and_then(toml::Value::as_table)
-        .ok_or("has no [project] table; pyslim reads the dependencies of PEP 621 metadata")?;
-    let dynamic = project
-        .get("dynamic")
-        .and_then(toml::Value::as_array)
-        .is_some_and(|d| d.iter().any(|v| v.as_str() == Some("dependencies")));
-    if dynamic {
-        return Err("declares its dependencies as dynamic, so they are only known by building it; list them in a requirements file".into());
+pub fn dependencies(text: &str, extras: &[&str]) -> Result<Vec<String>, Error> {
+    let document = parse(text)?;
+    let project = table(get(&document, "project")).ok_or(error(Problem::NoProject, None))?;
+    if let Some(dynamic) = get(project, "dynamic")
+        && let Some(items) = dynamic.get_ref().as_array()
+        && let Some(item) = items
+            .iter()
+            .find(|v| v.get_ref().as_str() == Some("dependencies"))
+    {
+        return Err(error(Problem::DynamicDependencies, Some(item.span())));
     }
-    let strings = |value: Option<&toml::Value>, what: &str| -> Result<Vec<String>, String> {
-        match value {
-            None => Ok(Vec::new()),
-            Some(toml::Value::Array(items)) => items
-                .iter()
-                .map(|item| {
-                    item.as_str()
-                        .map(String::from)
-                        .ok_or_else(|| format!("has a {what} entry that is not a string"))
-                })
-                .collect(),
-            Some(_) => Err(format!("has {what} that is not a list of strings")),
-        }
-    };
-    let mut requirements = strings(project.get("dependencies"), "[project] dependencies")?;
-    let optional = project
-        .get("optional-dependencies")
-        .and_then(toml::Value::as_table);
-    let available: BTreeSet<String> = optional
-        .map(|table| {
-            table
-                .keys()
-                .map(|k| Extra::normalised(k).to_string())
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut requirements = strings(get(project, "dependencies"), "[project] dependencies")?;
+    let optional = get(project, "optional-dependencies");
+    let groups = table(optional);
     for extra in extras {
-        let Some((_, group)) = optional
+        let group = groups
             .into_iter()
             .flatten()
-            .find(|(name, _)| Extra::normalised(name).as_str() == *extra)
-        else {
-            let known: Vec<_> = available.iter().map(String::as_str).collect();
-            return Err(if known.is_empty() {
-                format!("has no extra `{extra}`: it declares no [project.optional-dependencies]")
-            } else {
-                format!("has no extra `{extra}`; it has: {}", known.join(", "))
-            });
+            .find(|(name, _)| Extra::normalised(name.get_ref()).as_str() == *extra);
+        let Some((_, group)) = group else {
+            let known: BTreeSet<String> = groups
+                .into_iter()
+                .flatten()
+                .map(|(name, _)| Extra::normalised(name.get_ref()).to_string())
+                .collect();
+            let problem = Problem::NoSuchExtra {
+                extra: extra.to_string(),
+                known: known.into_iter().collect(),
+            };
+            return Err(error(problem, optional.map(Spanned::span)));
         };
         for requirement in strings(Some(group), "optional-dependencies")? {
             if !requirements.contains(&requirement) {
@@ -74,7 +144,7 @@ pub fn dependencies(text: &str, extras: &[&str]) -> Result<Vec<String>, String> 
 /// pyproject.toml, or without that table, gets pip's legacy default: setuptools and wheel.
 /// The app is built without pip's isolation, so pip never asks the backend for its dynamic
 /// requirements: for setuptools (which asks for `wheel` before version 70.1) `wheel` is added.
-pub fn build_requires(pyproject: Option<&str>) -> Result<Vec<String>, String> {
+pub fn build_requires(pyproject: Option<&str>) -> Result<Vec<String>, Error> {
     let mut requires = declared_build_requires(pyproject)?;
     let setuptools = requires.iter().any(|r| {
         r.trim_start()
@@ -95,28 +165,18 @@ pub fn build_requires(pyproject: Option<&str>) -> Result<Vec<String>, String> {
     Ok(requires)
 }
 
-fn declared_build_requires(pyproject: Option<&str>) -> Result<Vec<String>, String> {
+fn declared_build_requires(pyproject: Option<&str>) -> Result<Vec<String>, Error> {
     let legacy = || vec!["setuptools>=40.8.0".to_string(), "wheel".to_string()];
     let Some(text) = pyproject else {
         return Ok(legacy());
     };
-    let document: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| format!("is not valid TOML: {}", e.message()))?;
-    let Some(system) = document.get("build-system").and_then(toml::Value::as_table) else {
+    let document = parse(text)?;
+    let Some(system) = table(get(&document, "build-system")) else {
         return Ok(legacy());
     };
-    match system.get("requires") {
+    match get(system, "requires") {
         None => Ok(legacy()),
-        Some(toml::Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str().map(String::from).ok_or_else(|| {
-                    "has a [build-system] requires entry that is not a string".to_string()
-                })
-            })
-            .collect(),
-        Some(_) => Err("has a [build-system] requires that is not a list of strings".into()),
+        requires => strings(requires, "[build-system] requires"),
     }
 }
 
@@ -137,7 +197,15 @@ mod tests {
             build_requires(Some("[build-system]\nrequires = [\"setuptools>=61\"]\n")),
             Ok(vec!["setuptools>=61".to_string(), "wheel".to_string()])
         );
-        assert!(build_requires(Some("[build-system]\nrequires = 3\n")).is_err());
+        let bad = build_requires(Some("[build-system]\nrequires = 3\n")).expect_err("a number");
+        assert_eq!(
+            bad.problem,
+            Problem::NotAList {
+                what: "[build-system] requires"
+            }
+        );
+        // The span is the value's, so the problem shows at its line.
+        assert_eq!(bad.span, Some(26..27));
     }
 
     #[test]
@@ -160,18 +228,23 @@ dev = ["pytest", "flask>=3"]
             ])
         );
         let missing = dependencies(text, &["docs"]).expect_err("no such extra");
-        assert!(missing.contains("it has: dev, postgres"), "{missing}");
-        assert!(dependencies("[tool.x]\n", &[]).is_err());
+        assert!(
+            missing.to_string().contains("it has: dev, postgres"),
+            "{missing}"
+        );
+        // At the table that lists the extras there are.
+        let at = missing.span.map(|s| &text[s]).unwrap_or_default();
+        assert!(at.starts_with("[project.optional-dependencies]"), "{at}");
+        assert_eq!(
+            dependencies("[tool.x]\n", &[]).map_err(|e| e.problem),
+            Err(Problem::NoProject)
+        );
         let dynamic = "[project]\nname='a'\ndynamic = ['dependencies']\n";
-        assert!(
-            dependencies(dynamic, &[])
-                .expect_err("dynamic")
-                .contains("dynamic")
-        );
-        assert!(
-            dependencies("[project", &[])
-                .expect_err("bad")
-                .contains("TOML")
-        );
+        let error = dependencies(dynamic, &[]).expect_err("dynamic");
+        assert!(error.to_string().contains("dynamic"), "{error}");
+        assert_eq!(error.span.map(|s| &dynamic[s]), Some("'dependencies'"));
+        let bad = dependencies("[project", &[]).expect_err("bad");
+        assert!(bad.to_string().contains("TOML"), "{bad}");
+        assert!(bad.span.is_some());
     }
 }
