@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::platform::Platform;
+use crate::platform::{NotAPlatform, Platform};
 use crate::subrequest::Request;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +82,7 @@ impl Sessions {
 /// An option BuildKit passed that pyslim cannot honour.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OptionError {
-    Platform(String),
+    Platform(NotAPlatform),
     Network(String),
     WheelsContext(String),
     Epoch(String),
@@ -91,7 +91,7 @@ pub enum OptionError {
 impl fmt::Display for OptionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OptionError::Platform(why) => f.write_str(why),
+            OptionError::Platform(error) => error.fmt(f),
             OptionError::Network(other) => write!(
                 f,
                 "pyslim cannot build with `--network {other}`; use none, host or default"

@@ -29,7 +29,7 @@ impl Platform {
 
     /// Parses `linux/amd64`, `linux/arm64/v8`, or a bare `arm64` (Linux implied), the forms
     /// `docker buildx build --platform` accepts.
-    pub fn parse(text: &str) -> Result<Platform, String> {
+    pub fn parse(text: &str) -> Result<Platform, NotAPlatform> {
         let parts: Vec<&str> = text.trim().split('/').collect();
         let lower = |s: &str| s.to_ascii_lowercase();
         let (os, architecture, variant) = match parts.as_slice() {
@@ -38,11 +38,7 @@ impl Platform {
             [os, arch, variant] if [os, arch, variant].iter().all(|p| !p.is_empty()) => {
                 (lower(os), lower(arch), Some(lower(variant)))
             }
-            _ => {
-                return Err(format!(
-                    "`{text}` is not a platform; write it as os/arch[/variant], e.g. linux/amd64"
-                ));
-            }
+            _ => return Err(NotAPlatform(text.to_string())),
         };
         let architecture = match architecture.as_str() {
             "x86_64" | "x86-64" => "amd64".to_string(),
@@ -56,6 +52,22 @@ impl Platform {
         })
     }
 }
+
+/// Text that names no platform.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotAPlatform(pub String);
+
+impl fmt::Display for NotAPlatform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a platform; write it as os/arch[/variant], e.g. linux/amd64",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NotAPlatform {}
 
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
