@@ -431,7 +431,7 @@ pub fn plan(spec: &Spec, dependencies: &Dependencies, bases: Bases, settings: &S
                 name,
             ]),
             Vec::new(),
-            Some(spec.user.span).filter(|span| span.line > 0),
+            spec.user.written(),
         );
     }
     if let Some(workdir) = &spec.workdir {
@@ -512,7 +512,7 @@ impl Install {
     fn new(b: &mut Builder, spec: &Spec, fetch: &Fetch) -> Install {
         let tools = tool("install_wheels.py", INSTALL_WHEELS);
         // Written in the spec, not defaulted.
-        let asked = spec.installer.span.line > 0;
+        let asked = spec.installer.written().is_some();
         // uv comes from the index: an offline spec that did not ask for it installs with pip.
         if spec.installer.value == Installer::Pip || (spec.index.offline && !asked) {
             return Install {
@@ -553,7 +553,7 @@ impl Install {
                 mounts,
                 host_network: fetch.host_network,
             },
-            asked.then_some(spec.installer.span),
+            spec.installer.written(),
             asked.then_some(UV_ADVICE),
         );
         Install {

@@ -12,5 +12,5 @@ pub mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::*;
-pub use source::{SourceFile, Span, Spanned};
+pub use source::{Defaulted, SourceFile, SourceKind, Span, Spanned};
 pub use validate::{KEYS, LoadOptions, TARGET_KEYS, WHEELS_TARGET, load, load_with};

@@ -213,17 +213,18 @@ impl Validator<'_> {
         match node {
             Node::Scalar(s) => scalar_span(self.source, s),
             // A collection is shown by its first item, which is where the eye looks for it.
+            // The loader marks every node's start; were one unmarked, the top of the file.
             Node::Sequence(seq) => seq
                 .first()
                 .map(|n| self.span(n))
                 .or_else(|| start_span(node))
-                .unwrap_or_default(),
+                .unwrap_or(Span::new(1, 1, 1)),
             Node::Mapping(map) => map
                 .keys()
                 .next()
                 .map(|k| scalar_span(self.source, k))
                 .or_else(|| start_span(node))
-                .unwrap_or_default(),
+                .unwrap_or(Span::new(1, 1, 1)),
         }
     }
 
@@ -316,9 +317,7 @@ impl Validator<'_> {
             index: fields.index,
             find_links: fields.find_links,
             host_network: fields.host_network,
-            installer: fields
-                .installer
-                .unwrap_or_else(|| Spanned::new(Installer::default(), Span::default())),
+            installer: fields.installer.into(),
             ssh: fields.ssh,
             extras: fields.extras,
             args,
@@ -332,10 +331,7 @@ impl Validator<'_> {
             cmd: fields.cmd,
             env: fields.env,
             workdir: fields.workdir,
-            user: fields.user.unwrap_or_else(|| {
-                // Not written in the spec: no line to point at.
-                Spanned::new(User::Named(User::DEFAULT.to_string()), Span::default())
-            }),
+            user: fields.user.into(),
             expose: fields.expose,
             labels: fields.labels,
             base: Bases {
