@@ -102,12 +102,12 @@ pub fn check(spec: &Spec, files: &[SourceFile]) -> Vec<Warning> {
             );
         }
     }
-    if spec.user.value == User::Root {
+    if let (User::Root, Some(span)) = (&spec.user.value, spec.user.written()) {
         warn(
             "RunsAsRoot",
             "`user: root` runs the app with full privileges in the container; leave `user` out to run as the `app` user pyslim creates".into(),
             0,
-            at(spec.user.span),
+            at(span),
         );
     }
     if let Some(ssh) = spec.ssh.as_ref().filter(|s| s.known_hosts.is_empty()) {

@@ -1,16 +1,18 @@
 //! pyslim's spec: the `pyslim.yaml` a user writes, loaded and validated.
 //!
-//! `source` keeps the text and spans, `validate` turns YAML into the `model`, and `diagnostic`
-//! renders every problem found as `file:line:col`, the line, carets and a hint. Nothing here
-//! knows about BuildKit.
+//! `source` keeps the text and spans, `validate` turns YAML into the `model` by the key table of
+//! `validate::keys`, `diagnostic` renders every problem found as `file:line:col`, the line,
+//! carets and a hint, and `schema` and `reference` document the keys from that same table.
+//! Nothing here knows about BuildKit.
 
 pub mod diagnostic;
 pub mod model;
+pub mod reference;
 pub mod schema;
 pub mod source;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::*;
-pub use source::{SourceFile, Span, Spanned};
-pub use validate::{KEYS, LoadOptions, TARGET_KEYS, WHEELS_TARGET, load, load_with};
+pub use source::{Defaulted, SourceFile, SourceKind, Span, Spanned};
+pub use validate::{At, InTargets, KEYS, Key, LoadOptions, WHEELS_TARGET, load, load_with};

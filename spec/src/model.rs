@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::source::{Span, Spanned};
+use crate::source::{Defaulted, Span, Spanned};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
@@ -23,7 +23,8 @@ pub struct Spec {
     pub cmd: Option<Spanned<Vec<String>>>,
     pub env: Vec<(Spanned<EnvName>, Spanned<String>)>,
     pub workdir: Option<Spanned<AbsolutePath>>,
-    pub user: Spanned<User>,
+    /// Who the container runs as; `app` unless the spec says otherwise.
+    pub user: Defaulted<User>,
     pub expose: Vec<Spanned<Port>>,
     pub labels: BTreeMap<String, String>,
     pub base: Bases,
@@ -37,8 +38,8 @@ pub struct Spec {
     pub ssh: Option<Ssh>,
     /// `network: host`: the steps that download use the host's network.
     pub host_network: Option<Span>,
-    /// What installs the wheels into the image.
-    pub installer: Spanned<Installer>,
+    /// What installs the wheels into the image; uv unless the spec says otherwise.
+    pub installer: Defaulted<Installer>,
     /// The build arguments the spec declares, with the values this build uses.
     pub args: Vec<Arg>,
     /// Every target the spec defines; the spec's fields above are already those of `target`.
@@ -217,6 +218,12 @@ impl User {
             User::Root => "root",
             User::Named(name) => name,
         }
+    }
+}
+
+impl Default for User {
+    fn default() -> User {
+        User::Named(User::DEFAULT.to_string())
     }
 }
 

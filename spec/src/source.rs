@@ -1,12 +1,11 @@
-//! Where a spec value came from: spans into the spec file's text.
+//! Where a value came from: the files problems point into, and spans in them.
 
 use std::fmt;
 use std::ops::Deref;
 
-/// A place in the spec file: 1-based line and column (in characters), and how many characters
-/// on that line the value covers (at least one, so a caret can always be drawn). The default
-/// span, line 0, marks a value the spec did not write (a default).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A place in a file: 1-based line and column (in characters), and how many characters on that
+/// line the value covers (at least one, so a caret can always be drawn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     pub line: u32,
     pub column: u32,
@@ -65,18 +64,114 @@ impl<T: fmt::Display> fmt::Display for Spanned<T> {
     }
 }
 
-/// The spec file as the user wrote it: its name (as given to `docker buildx build -f`) and text.
+/// A setting the spec may leave out: the value in effect, and where the spec wrote it if it did.
+/// Some choices depend on the difference (an offline spec installs with pip unless it asked for
+/// uv), and a default has no line to point at.
 #[derive(Clone, Debug)]
+pub struct Defaulted<T> {
+    pub value: T,
+    written: Option<Span>,
+}
+
+impl<T> Defaulted<T> {
+    /// The value the spec did not write.
+    pub fn by_default(value: T) -> Defaulted<T> {
+        Defaulted {
+            value,
+            written: None,
+        }
+    }
+
+    /// Where the spec wrote the value; `None` when it is the default.
+    pub fn written(&self) -> Option<Span> {
+        self.written
+    }
+}
+
+impl<T> From<Spanned<T>> for Defaulted<T> {
+    fn from(spanned: Spanned<T>) -> Defaulted<T> {
+        Defaulted {
+            value: spanned.value,
+            written: Some(spanned.span),
+        }
+    }
+}
+
+/// What the spec wrote, or `T`'s default.
+impl<T: Default> From<Option<Spanned<T>>> for Defaulted<T> {
+    fn from(written: Option<Spanned<T>>) -> Defaulted<T> {
+        written.map_or_else(|| Defaulted::by_default(T::default()), Defaulted::from)
+    }
+}
+
+impl<T> Deref for Defaulted<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// Where it was written does not matter, whether it was does.
+impl<T: PartialEq> PartialEq for Defaulted<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value && self.written.is_some() == other.written.is_some()
+    }
+}
+
+impl<T: Eq> Eq for Defaulted<T> {}
+
+/// What a file is, which decides how it is read and how BuildKit shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    /// The `pyslim.yaml` being built.
+    #[default]
+    Spec,
+    /// A pip requirements file.
+    Requirements,
+    /// A `pyproject.toml`.
+    Pyproject,
+    /// A lock file written in TOML (`uv.lock`, `pylock.toml`).
+    LockToml,
+    /// A lock file written in JSON (`Pipfile.lock`).
+    LockJson,
+}
+
+impl SourceKind {
+    /// The language BuildKit's source maps and error details name the file's text with.
+    pub fn language(self) -> &'static str {
+        match self {
+            SourceKind::Spec => "yaml",
+            SourceKind::Requirements => "requirements",
+            SourceKind::Pyproject | SourceKind::LockToml => "toml",
+            SourceKind::LockJson => "json",
+        }
+    }
+}
+
+/// A file as the user wrote it: its name (the spec's as given to `docker buildx build -f`,
+/// another file's as its path in the build context), its text and what kind of file it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceFile {
     pub name: String,
     pub text: String,
+    pub kind: SourceKind,
 }
 
 impl SourceFile {
+    /// The spec file.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        SourceFile::of_kind(SourceKind::Spec, name, text)
+    }
+
+    pub fn of_kind(
+        kind: SourceKind,
+        name: impl Into<String>,
+        text: impl Into<String>,
+    ) -> SourceFile {
         SourceFile {
             name: name.into(),
             text: text.into(),
+            kind,
         }
     }
 
@@ -113,5 +208,28 @@ impl SourceFile {
             }
         };
         u32::try_from(len).unwrap_or(u32::MAX).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaulted_knows_whether_it_was_written() {
+        let span = Span::new(3, 1, 2);
+        let written = Defaulted::from(Some(Spanned::new(7u8, span)));
+        let defaulted: Defaulted<u8> = None.into();
+        assert_eq!((*written, written.written()), (7, Some(span)));
+        assert_eq!((*defaulted, defaulted.written()), (0, None));
+        assert_ne!(Defaulted::from(Spanned::new(0u8, span)), defaulted);
+    }
+
+    #[test]
+    fn a_file_is_the_spec_unless_said_otherwise() {
+        assert_eq!(SourceFile::new("pyslim.yaml", "").kind, SourceKind::Spec);
+        let file = SourceFile::of_kind(SourceKind::Requirements, "requirements.txt", "flask\n");
+        assert_eq!(file.kind.language(), "requirements");
+        assert_eq!(file.line(1), Some("flask"));
     }
 }

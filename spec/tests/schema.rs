@@ -1,8 +1,14 @@
-//! The committed JSON Schema is what the model generates, and covers every key the loader takes.
+//! The documents generated from the key table — the committed JSON Schema and README.md's
+//! reference table — are fresh, and cover every key the loader takes.
+//! `PYSLIM_UPDATE_SCHEMA=1 cargo test -p pyslim-spec --test schema` rewrites both.
 
 use std::path::Path;
 
-use pyslim_spec::{KEYS, TARGET_KEYS, schema::schema};
+use pyslim_spec::{At, KEYS, reference, schema::schema};
+
+fn update() -> bool {
+    std::env::var_os("PYSLIM_UPDATE_SCHEMA").is_some()
+}
 
 #[test]
 fn committed_schema_is_fresh() {
@@ -11,7 +17,7 @@ fn committed_schema_is_fresh() {
         "{}\n",
         serde_json::to_string_pretty(&schema()).expect("serialises")
     );
-    if std::env::var_os("PYSLIM_UPDATE_SCHEMA").is_some() {
+    if update() {
         std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
         std::fs::write(&path, &generated).expect("write schema");
     }
@@ -19,6 +25,27 @@ fn committed_schema_is_fresh() {
     assert!(
         committed == generated,
         "schema/pyslim.schema.json is stale: run `PYSLIM_UPDATE_SCHEMA=1 cargo test -p pyslim-spec --test schema` and commit it"
+    );
+}
+
+#[test]
+fn committed_reference_table_is_fresh() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let committed = std::fs::read_to_string(&path).expect("README.md");
+    let generated = reference::update(&committed).unwrap_or_else(|| {
+        panic!(
+            "README.md has no `{}` … `{}` lines around the spec reference",
+            reference::BEGIN,
+            reference::END
+        )
+    });
+    if update() {
+        std::fs::write(&path, &generated).expect("write README.md");
+    }
+    let committed = std::fs::read_to_string(&path).expect("README.md");
+    assert!(
+        committed == generated,
+        "README.md's spec reference is stale: run `PYSLIM_UPDATE_SCHEMA=1 cargo test -p pyslim-spec --test schema` and commit it"
     );
 }
 
@@ -35,14 +62,18 @@ fn schema_has_every_key_and_nothing_else() {
         keys.sort();
         keys
     };
-    let sorted = |list: &[&str]| {
-        let mut list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    let sorted = |at: At| {
+        let mut list: Vec<String> = KEYS
+            .iter()
+            .filter(|key| key.allowed_at(at))
+            .map(|key| key.name.to_string())
+            .collect();
         list.sort();
         list
     };
-    assert_eq!(keys(&schema["properties"]), sorted(KEYS));
+    assert_eq!(keys(&schema["properties"]), sorted(At::TopLevel));
     let target = &schema["properties"]["targets"]["additionalProperties"]["anyOf"][0]["properties"];
-    assert_eq!(keys(target), sorted(TARGET_KEYS));
+    assert_eq!(keys(target), sorted(At::Target));
     assert_eq!(schema["additionalProperties"], false);
 }
 

@@ -31,7 +31,7 @@ impl Install {
     /// (uv comes from the index); otherwise uv, fetched by a compile step pushed here.
     pub fn new(b: &mut Builder, spec: &Spec, fetch: &Fetch) -> Install {
         let tools = tool("install_wheels.py", INSTALL_WHEELS);
-        let asked = spec.installer.span.line > 0;
+        let asked = spec.installer.written().is_some();
         if spec.installer.value == Installer::Pip || (fetch.offline && !asked) {
             return Install {
                 installer: Installer::Pip,
@@ -67,7 +67,7 @@ impl Install {
                 mounts: fetch.mounts_with_find_links(),
                 host_network: fetch.host_network,
             },
-            asked.then_some(spec.installer.span),
+            spec.installer.written(),
             asked.then_some(advice::UV),
         );
         Install {

@@ -35,7 +35,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) ->
                 name,
             ]),
             Vec::new(),
-            Some(spec.user.span).filter(|span| span.line > 0),
+            spec.user.written(),
         );
     }
     if let Some(workdir) = &spec.workdir {

@@ -1,0 +1,209 @@
+//! The readers of the keys that describe the image: its python and base images, apt packages,
+//! entrypoint and command, environment, working directory, user, ports and labels.
+
+use std::collections::BTreeMap;
+
+use marked_yaml::Node;
+
+use super::keys::{BASE_KEYS, sub_key_names};
+use super::{Validator, names};
+use crate::diagnostic::Diagnostic;
+use crate::model::{
+    AbsolutePath, AptPackage, EnvName, ImageRef, Port, Protocol, PythonVersion, User,
+};
+use crate::source::Spanned;
+
+/// `base:` as written: either image may be left to its default.
+#[derive(Default)]
+pub(crate) struct BaseFields {
+    pub(super) compile: Option<Spanned<ImageRef>>,
+    pub(super) runtime: Option<Spanned<ImageRef>>,
+}
+
+impl Validator<'_> {
+    pub(super) fn python(&mut self, node: &Node, key: &str) -> Option<Spanned<PythonVersion>> {
+        let text = self.text(node, key, "\"3.11\"")?;
+        let parts: Vec<&str> = text.split('.').collect();
+        let numeric = parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !numeric || !(2..=3).contains(&parts.len()) || parts[0] != "3" {
+            self.report(
+                Diagnostic::new(text.span, format!("`{}` is not a python version", *text))
+                    .with_hint("use a version with an official image, like \"3.12\" or \"3.11.9\""),
+            );
+            return None;
+        }
+        Some(text.map(PythonVersion))
+    }
+
+    pub(super) fn base(&mut self, node: &Node, key: &str) -> Option<BaseFields> {
+        let map = self.mapping(
+            node,
+            key,
+            "{compile: \"python:3.11\", runtime: \"python:3.11-slim\"}",
+        )?;
+        let mut base = BaseFields::default();
+        for (name, value) in map.iter() {
+            let slot = match name.as_str() {
+                "compile" => &mut base.compile,
+                "runtime" => &mut base.runtime,
+                _ => {
+                    self.unknown_key(name, &sub_key_names(BASE_KEYS), "a key of `base`");
+                    continue;
+                }
+            };
+            let example = "python:3.11-slim";
+            let value = self.present(name, value);
+            if let Some(image) = value.and_then(|value| self.text(value, name.as_str(), example)) {
+                if image.is_empty() || image.contains(char::is_whitespace) || image.contains("://")
+                {
+                    self.report(
+                        Diagnostic::new(image.span, format!("`{}` is not an image reference", *image))
+                            .with_hint("write it as `docker pull` takes it, like `python:3.11-slim` or `registry.example.com/python:3.11`"),
+                    );
+                } else {
+                    *slot = Some(image.map(ImageRef));
+                }
+            }
+        }
+        Some(base)
+    }
+
+    /// `system:` or `runtime:`.
+    pub(super) fn apt_packages(&mut self, node: &Node, key: &str) -> Vec<Spanned<AptPackage>> {
+        let example = if key == "system" {
+            "libpq-dev"
+        } else {
+            "libpq5"
+        };
+        let items = self.text_list(node, key, example);
+        let mut packages = Vec::new();
+        for item in items {
+            if names::is_apt_package(&item) {
+                packages.push(item.map(AptPackage));
+                continue;
+            }
+            let words: Vec<&str> = item
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|s| !s.is_empty())
+                .collect();
+            let hint = if words.len() > 1 && words.iter().all(|w| names::is_apt_package(w)) {
+                format!("list one package per item: `{key}: [{}]`", words.join(", "))
+            } else {
+                "Debian package names use lower-case letters, digits and `+-.`, optionally `:arch` and `=version`".to_string()
+            };
+            self.report(
+                Diagnostic::new(
+                    item.span,
+                    format!("`{}` is not a Debian package name", *item),
+                )
+                .with_hint(hint),
+            );
+        }
+        packages
+    }
+
+    pub(super) fn env(
+        &mut self,
+        node: &Node,
+        key: &str,
+    ) -> Vec<(Spanned<EnvName>, Spanned<String>)> {
+        let Some(map) = self.mapping(node, key, "{NAME: value}") else {
+            return Vec::new();
+        };
+        let mut env = Vec::new();
+        for (name, value) in map.iter() {
+            let name_span = self.scalar_span(name);
+            let valid = names::is_env_name(name.as_str());
+            if !valid {
+                self.report(
+                    Diagnostic::new(
+                        name_span,
+                        format!("`{}` is not an environment variable name", name.as_str()),
+                    )
+                    .with_hint("use letters, digits and `_`, not starting with a digit"),
+                );
+            }
+            let value = self
+                .present(name, value)
+                .and_then(|value| self.text(value, name.as_str(), "\"value\""));
+            if let (true, Some(value)) = (valid, value) {
+                env.push((
+                    Spanned::new(EnvName(name.as_str().to_string()), name_span),
+                    value,
+                ));
+            }
+        }
+        env
+    }
+
+    pub(super) fn workdir(&mut self, node: &Node, key: &str) -> Option<Spanned<AbsolutePath>> {
+        let text = self.text(node, key, "/app")?;
+        if !text.starts_with('/') || text.contains('\0') {
+            self.report(
+                Diagnostic::new(
+                    text.span,
+                    format!("`{key}` must be an absolute path, not `{}`", *text),
+                )
+                .with_hint(format!("write `{key}: /{}`", text.trim_start_matches("./"))),
+            );
+            return None;
+        }
+        Some(text.map(AbsolutePath))
+    }
+
+    pub(super) fn user(&mut self, node: &Node, key: &str) -> Option<Spanned<User>> {
+        let text = self.text(node, key, "app")?;
+        if *text == "root" {
+            return Some(text.map(|_| User::Root));
+        }
+        if !names::is_user_name(&text) {
+            self.report(
+                Diagnostic::new(text.span, format!("`{}` is not a user name pyslim can create", *text))
+                    .with_hint("use up to 32 lower-case letters, digits, `_` or `-`, starting with a letter (or `root`)"),
+            );
+            return None;
+        }
+        Some(text.map(User::Named))
+    }
+
+    pub(super) fn expose(&mut self, node: &Node, key: &str) -> Vec<Spanned<Port>> {
+        let items = self.text_list(node, key, "8000");
+        let mut ports = Vec::new();
+        for item in items {
+            let (number, protocol) = match item.split_once('/') {
+                None => (item.as_str(), Some(Protocol::Tcp)),
+                Some((n, "tcp")) => (n, Some(Protocol::Tcp)),
+                Some((n, "udp")) => (n, Some(Protocol::Udp)),
+                Some((n, _)) => (n, None),
+            };
+            match (number.parse::<u16>(), protocol) {
+                (Ok(number), Some(protocol)) if number > 0 => {
+                    ports.push(Spanned::new(Port { number, protocol }, item.span))
+                }
+                _ => self.report(
+                    Diagnostic::new(item.span, format!("`{}` is not a port", *item))
+                        .with_hint("use a number from 1 to 65535, optionally with /tcp or /udp, like `8000` or `53/udp`"),
+                ),
+            }
+        }
+        ports
+    }
+
+    pub(super) fn labels(&mut self, node: &Node, key: &str) -> BTreeMap<String, String> {
+        let Some(map) = self.mapping(node, key, "{org.opencontainers.image.title: myapp}") else {
+            return BTreeMap::new();
+        };
+        let mut labels = BTreeMap::new();
+        for (name, value) in map.iter() {
+            let value = self.present(name, value);
+            if let Some(value) =
+                value.and_then(|value| self.text(value, name.as_str(), "\"value\""))
+            {
+                labels.insert(name.as_str().to_string(), value.value);
+            }
+        }
+        labels
+    }
+}

@@ -1,0 +1,373 @@
+//! Every key of a spec, declared once: its name, what its value is, where it may be written and
+//! how a target combines it, what it means, its JSON Schema, its reader (a method of the
+//! validator) and the `Fields` slot it is read into. The reference table in README.md and
+//! `schema/pyslim.schema.json` are generated from this table; `declare.rs` turns it into code.
+//!
+//! A new key is an entry here, its reader, and its field on [`Spec`](crate::model::Spec); then
+//! `PYSLIM_UPDATE_SCHEMA=1 cargo test -p pyslim-spec --test schema` regenerates the documents.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::declare::{declare_keys, sub_properties};
+use super::image::BaseFields;
+use crate::model::{
+    AbsolutePath, AptPackage, Arg, ContextPath, EnvName, Extra, Index, Installer, Port,
+    PythonVersion, Ssh, TargetInfo, User,
+};
+use crate::schema::properties;
+use crate::source::{Span, Spanned};
+
+pub(super) use super::declare::sub_key_names;
+pub use super::declare::{At, InTargets, Key, SubKey, names_at};
+
+// In the reference's order, which is also the order of a target's keys in messages: a target's
+// `description` first, since it says what the target is before what it changes.
+declare_keys! {
+    description: Option<String> {
+        name: "description",
+        type: "text",
+        targets: Only,
+        read: description,
+        spec: none,
+        meaning: "What this target is for, shown by `--call=targets`.",
+        schema: json!({"type": "string"}),
+    }
+    python: Option<Spanned<PythonVersion>> {
+        name: "python",
+        type: "string, **required**",
+        targets: No,
+        read: python,
+        spec: derived,
+        meaning: r#"Python version, e.g. `"3.11"`; selects `python:3.11` (compile) and `python:3.11-slim` (runtime). Quote it: YAML reads `3.10` as a number."#,
+        schema: json!({
+            "type": "string",
+            "pattern": "^(3\\.[0-9]+(\\.[0-9]+)?|.*\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}.*)$",
+            "examples": ["3.12", "3.11"]
+        }),
+    }
+    requirements: Vec<Spanned<ContextPath>> {
+        name: "requirements",
+        type: "path or list of paths",
+        targets: Add,
+        read: paths,
+        spec: direct,
+        meaning: "requirements files, relative to the build context. Their wheels are built in the compile stage, which sees only these files and what they pull in (`-r`, `-c`, local paths, `--find-links` directories). Markers, extras and `--hash` pins work as in pip. A `pyproject.toml` here means its PEP 621 `[project] dependencies`: the dependency step then sees only that list, so a version bump rebuilds only the app.",
+        schema: strings(),
+    }
+    extras: Vec<Spanned<Extra>> {
+        name: "extras",
+        type: "list",
+        targets: Add,
+        read: extras,
+        spec: direct,
+        meaning: "optional-dependency groups of the `pyproject.toml` in `requirements`, e.g. `[postgres]`.",
+        schema: strings(),
+    }
+    app: Option<Spanned<ContextPath>> {
+        name: "app",
+        type: "path",
+        targets: No,
+        read: context_path,
+        spec: direct,
+        meaning: "a project with `pyproject.toml` or `setup.py`, built to a wheel in its own step and installed in its own layer after the dependencies.",
+        schema: json!({"type": "string"}),
+    }
+    system: Vec<Spanned<AptPackage>> {
+        name: "system",
+        type: "list of apt packages",
+        targets: Add,
+        read: apt_packages,
+        spec: direct,
+        meaning: "build-time packages (compilers come with the base; add `-dev` headers here). Compile stage only.",
+        schema: strings(),
+    }
+    runtime: Vec<Spanned<AptPackage>> {
+        name: "runtime",
+        type: "list of apt packages",
+        targets: Add,
+        read: apt_packages,
+        spec: direct,
+        meaning: "run-time packages (the shared libraries your compiled dependencies load). Installed into the image.",
+        schema: strings(),
+    }
+    entrypoint: Option<Spanned<Vec<String>>> {
+        name: "entrypoint",
+        type: "list (exec form)",
+        targets: Replace,
+        read: argv,
+        spec: direct,
+        meaning: "the image's ENTRYPOINT. A new entrypoint drops the base image's CMD, as in a Dockerfile.",
+        schema: argv(),
+    }
+    cmd: Option<Spanned<Vec<String>>> {
+        name: "cmd",
+        type: "list (exec form)",
+        targets: Replace,
+        read: argv,
+        spec: direct,
+        meaning: "the image's CMD; `[]` clears it.",
+        schema: argv(),
+    }
+    env: Vec<(Spanned<EnvName>, Spanned<String>)> {
+        name: "env",
+        type: "mapping",
+        targets: Merge,
+        read: env,
+        spec: direct,
+        meaning: "environment of the image.",
+        schema: mapping(),
+    }
+    workdir: Option<Spanned<AbsolutePath>> {
+        name: "workdir",
+        type: "absolute path",
+        targets: Replace,
+        read: workdir,
+        spec: direct,
+        meaning: "working directory, created and owned by `user`.",
+        schema: json!({"type": "string", "pattern": "^/"}),
+    }
+    user: Option<Spanned<User>> {
+        name: "user",
+        type: "name",
+        targets: Replace,
+        read: user,
+        spec: defaulted,
+        meaning: "the user the container runs as. Default `app`, a non-root user created in the image; `root` allowed.",
+        schema: json!({"type": "string", "pattern": "^(root|[a-z_][a-z0-9_-]{0,31})$"}),
+    }
+    expose: Vec<Spanned<Port>> {
+        name: "expose",
+        type: "list of ports",
+        targets: Add,
+        read: expose,
+        spec: direct,
+        meaning: "`8000`, `53/udp`.",
+        schema: json!({
+            "type": "array",
+            "items": {"anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                {"type": "string", "pattern": "^[0-9]+(/(tcp|udp))?$"}
+            ]}
+        }),
+    }
+    labels: BTreeMap<String, String> {
+        name: "labels",
+        type: "mapping",
+        targets: Merge,
+        read: labels,
+        spec: direct,
+        meaning: "image labels; `docker buildx build --label` adds more.",
+        schema: mapping(),
+    }
+    base: Option<BaseFields> {
+        name: "base",
+        type: "`{compile, runtime}`",
+        targets: No,
+        read: base,
+        spec: derived,
+        meaning: r#"override either base image, e.g. `{runtime: "registry.example.com/python:3.11-slim"}`."#,
+        schema: json!({
+            "type": "object",
+            "properties": sub_properties(BASE_KEYS),
+            "additionalProperties": false
+        }),
+    }
+    index: Index {
+        name: "index",
+        type: "mapping or `none`",
+        targets: No,
+        read: index,
+        spec: direct,
+        meaning: "`{url, extra, secret}`: the index that replaces PyPI, more indexes to search, and the id of a BuildKit secret holding a **netrc** file with their credentials (`docker buildx build --secret id=pypi-netrc,src=$HOME/.netrc`). The secret is mounted only for the downloading steps; credentials are refused inside URLs. `index: none` builds offline from `find-links` only.",
+        schema: json!({"anyOf": [
+            {"const": "none"},
+            {"type": "object", "properties": sub_properties(INDEX_KEYS), "additionalProperties": false}
+        ]}),
+    }
+    find_links: Vec<Spanned<ContextPath>> {
+        name: "find-links",
+        type: "list of context directories",
+        targets: No,
+        read: paths,
+        spec: direct,
+        meaning: "wheelhouses pip looks in first (offline builds, vendored wheels).",
+        schema: strings(),
+    }
+    ssh: Option<Ssh> {
+        name: "ssh",
+        type: "id or `{id, known-hosts}`",
+        targets: No,
+        read: ssh,
+        spec: direct,
+        meaning: "forward the client's SSH agent (`docker buildx build --ssh default`) to the downloading steps, for `pkg @ git+ssh://…` requirements. `known-hosts` pins the hosts' keys (`ssh-keyscan HOST` lines); without it a key is accepted on first use (and `--call=check` warns).",
+        schema: json!({"anyOf": [
+            {"type": "string", "pattern": ID_PATTERN},
+            {"type": "object", "properties": sub_properties(SSH_KEYS), "additionalProperties": false}
+        ]}),
+    }
+    host_network: Option<Span> {
+        name: "network",
+        type: "`host`",
+        targets: No,
+        read: network,
+        spec: direct,
+        meaning: "the downloading steps use the host's network (an index on the host's loopback or VPN); build with `--allow network.host`.",
+        schema: json!({"enum": ["host", "default"]}),
+    }
+    installer: Option<Spanned<Installer>> {
+        name: "installer",
+        type: "`uv` or `pip`",
+        targets: No,
+        read: installer,
+        spec: defaulted,
+        meaning: "what installs the built wheels into the image. Default `uv` (0.13.9, pinned, fetched from the index into the compile stage and run from a read-only mount: it never lands in the image); both leave the same files, uv in about half the time (see bench/). An offline spec (`index: none`) uses pip unless it asks for uv.",
+        schema: json!({"enum": ["uv", "pip"]}),
+    }
+    args: Vec<Arg> {
+        name: "args",
+        type: "mapping",
+        targets: No,
+        read: declared_args,
+        spec: direct,
+        meaning: r#"build arguments and their defaults, `{PYTHON: "3.11", TOKEN: }` (no default: the build must pass it if it is used). `${NAME}` in any value is replaced; `--build-arg NAME=value` overrides; `$$` is a literal `$`. An undeclared or unset `${X}` is an error at its line."#,
+        schema: json!({
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+            "additionalProperties": {"type": ["string", "number", "boolean", "null"]}
+        }),
+    }
+    targets: Vec<(TargetInfo, Fields)> {
+        name: "targets",
+        type: "mapping",
+        targets: No,
+        read: targets,
+        spec: derived,
+        meaning: "named variants chosen with `docker buildx build --target NAME`. Each may set {target keys}: lists add to the default image's, mappings merge, single values replace.",
+        schema: json!({
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+            "additionalProperties": {"anyOf": [
+                {"type": "object", "properties": properties(At::Target), "additionalProperties": false},
+                {"type": "null"}
+            ]}
+        }),
+    }
+}
+
+/// The keys of `base:`.
+pub const BASE_KEYS: &[SubKey] = &[
+    SubKey {
+        name: "compile",
+        schema: || json!({"description": "The image that builds the wheels (default python:X).", "type": "string"}),
+    },
+    SubKey {
+        name: "runtime",
+        schema: || json!({"description": "The image the result is built on (default python:X-slim).", "type": "string"}),
+    },
+];
+
+/// The keys of `index:`.
+pub const INDEX_KEYS: &[SubKey] = &[
+    SubKey {
+        name: "url",
+        schema: || {
+            json!({
+                "description": "The index that replaces PyPI (a PEP 503 simple index). No credentials in the URL: use `secret`.",
+                "type": "string",
+                "pattern": "^https?://[^@/]+(/.*)?$"
+            })
+        },
+    },
+    SubKey {
+        name: "extra",
+        schema: || described("More indexes to search.", strings()),
+    },
+    SubKey {
+        name: "secret",
+        schema: || {
+            json!({
+                "description": "Id of a BuildKit secret holding a netrc file with the index credentials (`--secret id=ID,src=$HOME/.netrc`).",
+                "type": "string",
+                "pattern": ID_PATTERN
+            })
+        },
+    },
+];
+
+/// The keys of `ssh:` written as a mapping.
+pub const SSH_KEYS: &[SubKey] = &[
+    SubKey {
+        name: "id",
+        schema: || {
+            json!({
+                "description": "The agent's id as the build forwards it (`--ssh default`).",
+                "type": "string",
+                "pattern": ID_PATTERN
+            })
+        },
+    },
+    SubKey {
+        name: "known-hosts",
+        schema: || {
+            described(
+                "known_hosts lines (`ssh-keyscan HOST`) of the hosts git may reach; without them a host key is accepted on first use.",
+                strings(),
+            )
+        },
+    },
+];
+
+/// Secret and SSH agent ids, as `names::is_id` takes them.
+const ID_PATTERN: &str = "^[A-Za-z0-9._-]+$";
+
+/// One text value or a list of them.
+fn strings() -> Value {
+    json!({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]})
+}
+
+/// A program and its arguments.
+fn argv() -> Value {
+    json!({"type": "array", "items": {"type": "string"}})
+}
+
+/// Names to single values.
+fn mapping() -> Value {
+    json!({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}})
+}
+
+fn described(description: &str, mut schema: Value) -> Value {
+    schema["description"] = description.into();
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    /// The readers of `base`, `index` and `ssh` match on these names: every one must be read.
+    #[test]
+    fn every_sub_key_is_read() {
+        let spec = "python: \"3.11\"\nrequirements: r.txt\n\
+            base: {compile: \"python:3.11\", runtime: \"python:3.11-slim\"}\n\
+            index: {url: \"https://pypi.example.com/simple\", extra: \"https://x.example.com/simple\", secret: netrc}\n\
+            ssh: {id: default, known-hosts: [\"github.com ssh-ed25519 AAAA\"]}\n";
+        let loaded = crate::load(SourceFile::new("pyslim.yaml", spec));
+        assert!(loaded.is_ok(), "{}", loaded.expect_err("not loaded"));
+        for (key, sub_keys) in [
+            ("base", BASE_KEYS),
+            ("index", INDEX_KEYS),
+            ("ssh", SSH_KEYS),
+        ] {
+            for sub_key in sub_keys {
+                assert!(
+                    spec.contains(&format!("{}: ", sub_key.name)),
+                    "`{key}.{}` is not in this test's spec",
+                    sub_key.name
+                );
+            }
+        }
+    }
+}

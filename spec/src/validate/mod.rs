@@ -1,0 +1,197 @@
+//! YAML text → [`Spec`], collecting every problem on the way instead of stopping at the first.
+//!
+//! The YAML is parsed into marked nodes (every node knows its line and column), then each key is
+//! read by the reader its declaration in [`keys`] names. This file puts the pieces together:
+//! build arguments first, then the keys, then the target the build asked for on top.
+
+mod args;
+mod declare;
+mod dependencies;
+mod download;
+mod image;
+pub mod keys;
+mod names;
+mod shape;
+mod targets;
+mod yaml;
+
+use std::collections::BTreeMap;
+
+use marked_yaml::Node;
+use marked_yaml::types::MarkedMappingNode;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::{Arg, Bases, ImageRef, PythonVersion, Spec, TargetInfo};
+use crate::source::{SourceFile, Span, Spanned};
+
+pub use keys::{At, InTargets, KEYS, Key};
+pub use targets::WHEELS_TARGET;
+
+use keys::Fields;
+
+/// What the build says about the spec: `--build-arg`s and `--target`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    pub build_args: BTreeMap<String, String>,
+    pub target: Option<String>,
+}
+
+/// Parses and validates a spec for the default target with no build arguments.
+pub fn load(source: SourceFile) -> Result<Spec, Diagnostics> {
+    load_with(source, &LoadOptions::default())
+}
+
+/// Parses and validates a spec for a build. On failure every problem found is returned at once.
+pub fn load_with(source: SourceFile, options: &LoadOptions) -> Result<Spec, Diagnostics> {
+    let root = match yaml::parse(&source) {
+        Ok(root) => root,
+        Err(problem) => return Err(Diagnostics::new(source, vec![problem])),
+    };
+    let mut v = Validator {
+        source: &source,
+        problems: Vec::new(),
+        args: BTreeMap::new(),
+        declared: Vec::new(),
+    };
+    let spec = v.spec(&root, options);
+    match spec {
+        Some(spec) if v.problems.is_empty() => Ok(spec),
+        _ => {
+            let problems = v.problems;
+            Err(Diagnostics::new(source, problems))
+        }
+    }
+}
+
+/// The walk over one spec: what has been found wrong so far, and the build arguments every
+/// value may use.
+pub(crate) struct Validator<'a> {
+    source: &'a SourceFile,
+    problems: Vec<Diagnostic>,
+    /// Declared build arguments and the value each expands to, if it has one.
+    args: BTreeMap<String, Option<String>>,
+    /// The `args:` read ahead of the other keys, until the `args` key's reader takes them.
+    declared: Vec<Arg>,
+}
+
+/// What the loader works out itself, rather than taking as read: the keys whose declarations
+/// say `spec: derived`, and the target being built.
+pub(crate) struct Derived {
+    python: Spanned<PythonVersion>,
+    base: Bases,
+    targets: Vec<TargetInfo>,
+    target: Option<String>,
+}
+
+impl Validator<'_> {
+    fn report(&mut self, mut problem: Diagnostic) {
+        // The parser marks an empty value at the end of the file after the last line; point at
+        // the last line instead, so there is always a line to show.
+        if self.source.line(problem.span.line).is_none() {
+            let last = self.source.text.lines().count().max(1);
+            problem.span = Span::new(u32::try_from(last).unwrap_or(u32::MAX), 1, 1);
+        }
+        self.problems.push(problem);
+    }
+
+    fn spec(&mut self, root: &Node, options: &LoadOptions) -> Option<Spec> {
+        let Some(map) = root.as_mapping() else {
+            let span = self.span(root);
+            self.report(
+                Diagnostic::new(span, "a pyslim spec must be a mapping of keys to values")
+                    .with_hint("start with `python: \"3.11\"` on a line of its own"),
+            );
+            return None;
+        };
+        // Arguments first: every other value may refer to them.
+        if let Some(node) = map.get_node("args") {
+            self.declared = self.read_args(node, options);
+        }
+        let mut fields = self.fields(map, At::TopLevel, "a top-level key of a pyslim spec");
+        let targets = std::mem::take(&mut fields.targets);
+        if let Some(name) = options.target.as_deref().filter(|t| *t != WHEELS_TARGET)
+            && let Some(target) = self.chosen(map, &targets, name)
+        {
+            fields.add(target);
+        }
+        let python = match fields.python.take() {
+            Some(python) => Some(python),
+            None if map.get("python").is_none() => {
+                self.report(
+                    Diagnostic::new(self.span(root), "the spec does not say which python to use")
+                        .with_hint(
+                            "add `python: \"3.11\"` (it selects python:3.11 and python:3.11-slim)",
+                        ),
+                );
+                None
+            }
+            None => None,
+        }?;
+        self.check_installs_something(root, map, &fields);
+        self.check_extras(&fields);
+        let default_base = |image: ImageRef| Spanned::new(image, python.span);
+        let base = fields.base.take().unwrap_or_default();
+        let base = Bases {
+            compile: base
+                .compile
+                .unwrap_or_else(|| default_base(python.compile_image())),
+            runtime: base
+                .runtime
+                .unwrap_or_else(|| default_base(python.runtime_image())),
+        };
+        Some(fields.into_spec(Derived {
+            python,
+            base,
+            targets: targets.into_iter().map(|(info, _)| info).collect(),
+            target: options.target.clone(),
+        }))
+    }
+
+    /// The keys of a mapping that describes an image: the spec itself, or one of its targets.
+    fn fields(&mut self, map: &MarkedMappingNode, at: At, what: &str) -> Fields {
+        let mut fields = Fields::default();
+        for (name, value) in map.iter() {
+            let Some(key) = KEYS
+                .iter()
+                .find(|key| key.name == name.as_str() && key.allowed_at(at))
+            else {
+                self.unknown_key(name, &keys::names_at(at), what);
+                continue;
+            };
+            if let Some(value) = self.present(name, value) {
+                (key.read)(self, value, &mut fields);
+            }
+        }
+        fields
+    }
+
+    fn check_installs_something(&mut self, root: &Node, map: &MarkedMappingNode, fields: &Fields) {
+        // Only on its own: after a misspelt `requirements:` it would just repeat that problem.
+        let alone = self.problems.is_empty();
+        if alone
+            && fields.requirements.is_empty()
+            && fields.app.is_none()
+            && map.get("requirements").is_none()
+        {
+            self.report(
+                Diagnostic::new(self.span(root), "the spec installs nothing")
+                    .with_hint("add `requirements: requirements.txt`, `app: .`, or both"),
+            );
+        }
+    }
+
+    fn check_extras(&mut self, fields: &Fields) {
+        if let Some(extra) = fields.extras.first() {
+            let from_pyproject = fields
+                .requirements
+                .iter()
+                .any(|r| r.as_str().rsplit('/').next() == Some("pyproject.toml"));
+            if !from_pyproject {
+                self.report(
+                    Diagnostic::new(extra.span, "`extras` choose optional dependencies of a pyproject.toml, and `requirements` names none")
+                        .with_hint("add `requirements: pyproject.toml`, or list the extra packages in a requirements file"),
+                );
+            }
+        }
+    }
+}
