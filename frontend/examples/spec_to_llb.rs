@@ -63,11 +63,7 @@ fn main() {
             };
             let plan = plan(&spec, &Dependencies::of(&spec), bases, &Settings::default());
             let state = lower(&plan, &site);
-            let file = llb::SourceFile {
-                filename: "pyslim.yaml".into(),
-                data: text.clone().into_bytes(),
-                language: "yaml".into(),
-            };
+            let file = SourceFile::new("pyslim.yaml", text.clone());
             let definition = llb::marshal(&state, Some(&file));
             times.push(start.elapsed());
             ops = definition.def.len();

@@ -58,9 +58,15 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     };
     let excludes = context.dockerignore().await?;
     context.excludes = &excludes;
-    let found = sources::read(&mut context, &spec)
-        .await?
-        .map_err(|problems| Failure::Spec(Diagnostics::new(source.clone(), problems)))?;
+    let found = sources::read(&mut context, &spec).await?.map_err(|found| {
+        let diagnostics = Diagnostics::new(source.clone(), found.problems);
+        Failure::Spec(
+            found
+                .files
+                .into_iter()
+                .fold(diagnostics, Diagnostics::with_file),
+        )
+    })?;
     if spec.target.as_deref() == Some(WHEELS_TARGET) && found.dependencies.inputs.is_empty() {
         return Err(Failure::NoWheelsToCollect);
     }
@@ -137,7 +143,7 @@ pub async fn build_platform(
         network: options.network,
     };
     let state = lower::lower(&plan, &site);
-    let definition = llb::marshal(&state, Some(&llb_source(source)));
+    let definition = llb::marshal(&state, Some(source));
     let reference = if shared.evaluate {
         gw.evaluate(definition.clone())
             .await
@@ -201,15 +207,11 @@ async fn warn(
 ) -> Result<(), Failure> {
     for warning in warnings {
         let file = match warning.file {
-            0 => llb_source(source),
-            n => llb::SourceFile {
-                filename: files[n - 1].name.clone(),
-                data: files[n - 1].text.clone().into_bytes(),
-                language: "requirements".into(),
-            },
+            0 => source,
+            n => &files[n - 1],
         };
         let short = format!("{}: {}", warning.rule, warning.detail);
-        gw.warn(digest, &short, &[warning.description], &file, warning.line)
+        gw.warn(digest, &short, &[warning.description], file, warning.line)
             .await?;
     }
     Ok(())
@@ -276,13 +278,5 @@ async fn resolve(
                     .with_hint("check that the engine can pull it, or load it with `docker load`; set `base:` to use another image"),
             ],
         ))),
-    }
-}
-
-fn llb_source(source: &SourceFile) -> llb::SourceFile {
-    llb::SourceFile {
-        filename: source.name.clone(),
-        data: source.text.clone().into_bytes(),
-        language: "yaml".into(),
     }
 }

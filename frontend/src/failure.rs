@@ -80,17 +80,7 @@ impl Failure {
     pub fn status(&self) -> gateway::Status {
         match self {
             Failure::Spec(diagnostics) => {
-                let sources: Vec<_> = diagnostics
-                    .lines_by_file()
-                    .into_iter()
-                    .map(|(source, lines)| gateway::SourceRange {
-                        filename: source.name.clone(),
-                        data: source.text.clone().into_bytes(),
-                        language: source.kind.language().into(),
-                        ranges: lines.into_iter().map(|l| (l, l)).collect(),
-                    })
-                    .collect();
-                gateway::error_status(&diagnostics.to_string(), &sources)
+                gateway::error_status(&diagnostics.to_string(), &diagnostics.lines_by_file())
             }
             Failure::Solve(status) => status.clone(),
             other => gateway::error_status(&other.to_string(), &[]),

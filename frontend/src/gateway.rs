@@ -13,6 +13,7 @@ use bollard_buildkit_proto::moby::buildkit::v1::frontend as api;
 use bollard_buildkit_proto::pb;
 use hyper_util::rt::TokioIo;
 use prost::Message;
+use pyslim_spec::SourceFile;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::unix::pipe;
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -271,7 +272,7 @@ impl Gateway {
         digest: &str,
         short: &str,
         detail: &[&str],
-        source: &llb::SourceFile,
+        source: &SourceFile,
         line: u32,
     ) -> Result<(), GatewayError> {
         let position = pb::Position {
@@ -285,12 +286,7 @@ impl Gateway {
                 short: short.as_bytes().to_vec(),
                 detail: detail.iter().map(|d| d.as_bytes().to_vec()).collect(),
                 url: String::new(),
-                info: Some(pb::SourceInfo {
-                    filename: source.filename.clone(),
-                    data: source.data.clone(),
-                    definition: None,
-                    language: source.language.clone(),
-                }),
+                info: Some(llb::source_info(source)),
                 ranges: vec![pb::Range {
                     start: Some(position),
                     end: Some(position),
@@ -307,33 +303,21 @@ fn is_not_found(status: &tonic::Status) -> bool {
         || status.message().contains("not found")
 }
 
-/// Lines of a file an error is about, for the CLI to print with the error.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceRange {
-    pub filename: String,
-    pub data: Vec<u8>,
-    pub language: String,
-    /// 1-based inclusive (start, end) line pairs.
-    pub ranges: Vec<(u32, u32)>,
-}
-
-/// A failed-build status whose details make `docker buildx build` print the source lines.
-pub fn error_status(message: &str, sources: &[SourceRange]) -> Status {
+/// A failed-build status whose details make `docker buildx build` print the source lines: for
+/// each file an error is about, the 1-based lines it is about.
+pub fn error_status(message: &str, sources: &[(&SourceFile, Vec<u32>)]) -> Status {
     let details = sources
         .iter()
-        .map(|source| {
-            let ranges: Vec<_> = source
-                .ranges
+        .map(|(source, lines)| {
+            let ranges: Vec<_> = lines
                 .iter()
-                .map(|(start, end)| {
-                    serde_json::json!({"start": {"line": start}, "end": {"line": end}})
-                })
+                .map(|line| serde_json::json!({"start": {"line": line}, "end": {"line": line}}))
                 .collect();
             let value = serde_json::json!({
                 "info": {
-                    "filename": source.filename,
-                    "data": base64::engine::general_purpose::STANDARD.encode(&source.data),
-                    "language": source.language,
+                    "filename": source.name,
+                    "data": base64::engine::general_purpose::STANDARD.encode(source.text.as_bytes()),
+                    "language": source.kind.language(),
                 },
                 "ranges": ranges,
             });
@@ -426,12 +410,7 @@ mod tests {
     fn source_detail_is_the_json_the_cli_decodes() {
         let status = error_status(
             "bad",
-            &[SourceRange {
-                filename: "pyslim.yaml".into(),
-                data: b"python: 3\n".to_vec(),
-                language: "yaml".into(),
-                ranges: vec![(1, 1)],
-            }],
+            &[(&SourceFile::new("pyslim.yaml", "python: 3\n"), vec![1])],
         );
         assert_eq!(status.code, 2);
         assert_eq!(status.details[0].type_url, SOURCE_TYPE_URL);

@@ -170,14 +170,12 @@ pub fn targets(spec: &Spec, source: &SourceFile) -> Answer {
 }
 
 pub fn lint(source: &SourceFile, files: &[SourceFile], warnings: &[Warning]) -> Answer {
-    let mut sources = vec![json!({
-        "filename": source.name,
-        "data": base64(source.text.as_bytes()),
-        "language": "yaml",
-    })];
-    sources.extend(files.iter().map(|f| {
-        json!({"filename": f.name, "data": base64(f.text.as_bytes()), "language": "requirements"})
-    }));
+    let sources: Vec<Value> = std::iter::once(source)
+        .chain(files)
+        .map(|f| {
+            json!({"filename": f.name, "data": base64(f.text.as_bytes()), "language": f.kind.language()})
+        })
+        .collect();
     let list: Vec<Value> = warnings
         .iter()
         .map(|w| {

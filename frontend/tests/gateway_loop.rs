@@ -201,20 +201,102 @@ async fn spec_errors_are_returned_with_their_lines() {
     assert!(recorded.resolved.is_empty());
 }
 
+/// The file and language of each source BuildKit is asked to show with the error.
+fn error_sources(recorded: &support::Recorded) -> Vec<(String, String, u64)> {
+    recorded
+        .error()
+        .details
+        .iter()
+        .filter(|d| d.type_url == "github.com/moby/buildkit/errdefs.Source+json")
+        .map(|d| {
+            let json: serde_json::Value = serde_json::from_slice(&d.value).expect("json");
+            (
+                json["info"]["filename"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                json["info"]["language"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                json["ranges"][0]["start"]["line"]
+                    .as_u64()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
-async fn missing_and_escaping_includes_point_at_the_requirements_entry() {
+async fn problems_in_a_requirements_file_point_at_its_lines() {
     let context = vec![
         (
             "requirements.txt",
-            b"-r more/missing.txt\n-c ../outside.txt\n".as_slice(),
+            b"-r more/missing.txt
+flask==3.0.3
+-c ../outside.txt
+"
+            .as_slice(),
         ),
         ("pyproject.toml", b"[project]\nname='app'\n".as_slice()),
     ];
-    let (result, recorded) = support::build(SPEC, &context, &[("filename", "pyslim.yaml")]).await;
+    let spec = SPEC.replace(
+        "requirements: requirements.txt",
+        "requirements: [requirements.txt, gone.txt]",
+    );
+    let (result, recorded) = support::build(&spec, &context, &[("filename", "pyslim.yaml")]).await;
     assert!(result.is_err());
     let message = &recorded.error().message;
-    assert!(message.contains("pyslim.yaml:3:15: error: `more/missing.txt`, named at requirements.txt:1, is not in the build context"), "{message}");
-    assert!(message.contains("pyslim.yaml:3:15: error: requirements.txt:2: `../outside.txt` is outside the build context"), "{message}");
+    // What the spec names and is not there: at the spec's entry.
+    assert!(
+        message.contains(
+            "pyslim.yaml:3:34: error: the requirements file `gone.txt` is not in the build context"
+        ),
+        "{message}"
+    );
+    // What a requirements file names: at that file's line and column, carets under the path.
+    assert!(message.contains("requirements.txt:1:4: error: `more/missing.txt` is not in the build context\n  |\n1 | -r more/missing.txt\n  |    ^^^^^^^^^^^^^^^^"), "{message}");
+    assert!(
+        message
+            .contains("requirements.txt:3:4: error: `../outside.txt` is outside the build context"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("3 problems in pyslim.yaml and requirements.txt"),
+        "{message}"
+    );
+    assert_eq!(
+        error_sources(&recorded),
+        [
+            ("pyslim.yaml".to_string(), "yaml".to_string(), 3),
+            ("requirements.txt".into(), "requirements".into(), 1),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn problems_in_a_pyproject_point_at_its_lines() {
+    let spec = "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: pyproject.toml\napp: .\n";
+    let pyproject = b"[project]\nname = 'app'\ndependencies = ['flask', 3]\n[build-system]\nrequires = 'setuptools'\n";
+    let context = vec![("pyproject.toml", pyproject.as_slice())];
+    let (result, recorded) = support::build(spec, &context, &[("filename", "pyslim.yaml")]).await;
+    assert!(result.is_err());
+    let message = &recorded.error().message;
+    assert!(message.contains("pyproject.toml:3:26: error: `pyproject.toml` has a [project] dependencies entry that is not a string"), "{message}");
+    assert!(message.contains("pyproject.toml:5:12: error: `pyproject.toml` has [build-system] requires that is not a list of strings"), "{message}");
+    assert_eq!(
+        error_sources(&recorded),
+        [("pyproject.toml".to_string(), "toml".to_string(), 3)]
+    );
+    // What the file lacks altogether has no line of its own: the spec's entry stands for it.
+    let context = vec![("pyproject.toml", b"[tool.x]\n".as_slice())];
+    let spec = "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: pyproject.toml\n";
+    let (_, recorded) = support::build(spec, &context, &[("filename", "pyslim.yaml")]).await;
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("pyslim.yaml:3:15: error: `pyproject.toml` has no [project] table"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

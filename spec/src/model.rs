@@ -157,6 +157,35 @@ text_newtype!(
     Extra
 );
 
+/// What a file named under `requirements:` is. Decided here, from its name, and nowhere else:
+/// validation and the frontend's readers both ask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DependencyKind {
+    /// A pip requirements file, with the files it includes.
+    Requirements,
+    /// A PEP 621 `pyproject.toml`: its `[project] dependencies` and the chosen extras.
+    Pyproject,
+}
+
+impl DependencyKind {
+    /// How the file is shown in diagnostics and source maps.
+    pub fn source_kind(self) -> crate::source::SourceKind {
+        match self {
+            DependencyKind::Requirements => crate::source::SourceKind::Requirements,
+            DependencyKind::Pyproject => crate::source::SourceKind::Pyproject,
+        }
+    }
+}
+
+impl ContextPath {
+    pub fn dependency_kind(&self) -> DependencyKind {
+        match self.0.rsplit('/').next() {
+            Some("pyproject.toml") => DependencyKind::Pyproject,
+            _ => DependencyKind::Requirements,
+        }
+    }
+}
+
 impl Extra {
     /// PEP 685: extras compare lower-cased, with runs of `-`, `_` and `.` as one `-`.
     pub fn normalised(name: &str) -> Extra {

@@ -175,6 +175,24 @@ impl SourceFile {
         }
     }
 
+    /// Where the bytes `range` of the text start (1-based line, column in characters), and how
+    /// many characters of that line they cover: parsers that count bytes (TOML's) meet the
+    /// diagnostics, which count lines and characters.
+    pub fn span_at(&self, range: std::ops::Range<usize>) -> Span {
+        let start = floor_char_boundary(&self.text, range.start);
+        let before = &self.text[..start];
+        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+        let line = before.matches('\n').count() + 1;
+        let column = before[line_start..].chars().count() + 1;
+        let line_end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |at| start + at);
+        let end = floor_char_boundary(&self.text, range.end.clamp(start, line_end));
+        let len = self.text[start..end].chars().count();
+        let number = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span::new(number(line), number(column), number(len))
+    }
+
     /// The text of a 1-based line, without its line break.
     pub fn line(&self, line: u32) -> Option<&str> {
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
@@ -211,6 +229,15 @@ impl SourceFile {
     }
 }
 
+/// The nearest char boundary at or before `at`, within the text.
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +258,27 @@ mod tests {
         let file = SourceFile::of_kind(SourceKind::Requirements, "requirements.txt", "flask\n");
         assert_eq!(file.kind.language(), "requirements");
         assert_eq!(file.line(1), Some("flask"));
+    }
+
+    #[test]
+    fn byte_ranges_become_line_column_and_length_in_characters() {
+        let file = SourceFile::of_kind(
+            SourceKind::Pyproject,
+            "pyproject.toml",
+            "[project]\nname = \"é\"\ndeps = 3\n",
+        );
+        let at = |text: &str| {
+            let start = file.text.find(text).expect("in the text");
+            file.span_at(start..start + text.len())
+        };
+        assert_eq!(at("[project]"), Span::new(1, 1, 9));
+        assert_eq!(at("\"é\""), Span::new(2, 8, 3));
+        assert_eq!(at("3"), Span::new(3, 8, 1));
+        // A range across lines is shown on its first; one past the end or inside a character
+        // still lands on a line.
+        assert_eq!(file.span_at(0..15), Span::new(1, 1, 9));
+        assert_eq!(file.span_at(1000..1001).line, 4);
+        let inside = file.text.find('é').expect("é") + 1;
+        assert_eq!(file.span_at(inside..inside + 1).line, 2);
     }
 }

@@ -12,15 +12,19 @@ use super::state::{
     CacheSharing, Exec, FileAction, MountSource, Network, OpKind, Owner, State, Vertex,
 };
 use crate::platform::Platform;
+use pyslim_spec::SourceFile;
 
-/// The file the ops' [`super::Location`]s refer to, sent along so errors can quote it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceFile {
-    pub filename: String,
-    pub data: Vec<u8>,
-    pub language: String,
+/// A file as BuildKit's source maps and warnings carry it, so errors can quote it.
+pub fn source_info(file: &SourceFile) -> pb::SourceInfo {
+    pb::SourceInfo {
+        filename: file.name.clone(),
+        data: file.text.clone().into_bytes(),
+        definition: None,
+        language: file.kind.language().into(),
+    }
 }
 
+/// The definition of `state`; `source` is the file the ops' [`super::Location`]s refer to.
 pub fn marshal(state: &State, source: Option<&SourceFile>) -> pb::Definition {
     let mut m = Marshaller::default();
     let target = m.input(state);
@@ -37,12 +41,7 @@ pub fn marshal(state: &State, source: Option<&SourceFile>) -> pb::Definition {
     if let Some(file) = source.filter(|_| !m.locations.is_empty()) {
         definition.source = Some(pb::Source {
             locations: m.locations,
-            infos: vec![pb::SourceInfo {
-                filename: file.filename.clone(),
-                data: file.data.clone(),
-                definition: None,
-                language: file.language.clone(),
-            }],
+            infos: vec![source_info(file)],
         });
     }
     definition

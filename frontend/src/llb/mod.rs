@@ -6,7 +6,7 @@ mod reference;
 mod render;
 mod state;
 
-pub use marshal::{SourceFile, digest, encode_op, marshal, pb_platform};
+pub use marshal::{digest, encode_op, marshal, pb_platform, source_info};
 pub use reference::normalize_image_ref;
 pub use render::render;
 pub use state::{

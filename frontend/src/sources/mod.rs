@@ -1,5 +1,5 @@
 //! Typed dependency sources: what the spec's `requirements:` files are, decided once by
-//! [`Kind::of`], each kind read by a file of its own, and what they add up to — the
+//! [`pyslim_spec::ContextPath::dependency_kind`], each kind read by a file of its own, and what they add up to — the
 //! [`Dependencies`] the plan builds wheels from.
 //!
 //! Reading goes breadth-first over the files the spec names and those they include, one view
@@ -13,29 +13,11 @@ pub mod requirements;
 
 use std::collections::BTreeSet;
 
-use pyslim_spec::{Diagnostic, SourceFile, Span, Spec};
+use pyslim_spec::{DependencyKind, Diagnostic, SourceFile, Span, Spec};
 
 use crate::context::{Context, is_dir};
 use crate::gateway::GatewayError;
 use requirements::IncludeKind;
-
-/// What a file named under `requirements:` is. The only place that looks at a file's name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// A pip requirements file, with the files it includes.
-    Requirements,
-    /// A PEP 621 `pyproject.toml`: its `[project] dependencies` and the chosen extras.
-    Pyproject,
-}
-
-impl Kind {
-    pub fn of(path: &str) -> Kind {
-        match path.rsplit('/').next() {
-            Some("pyproject.toml") => Kind::Pyproject,
-            _ => Kind::Requirements,
-        }
-    }
-}
 
 /// What the dependency step reads, as found in the build context.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -78,13 +60,31 @@ pub struct Found {
     pub files: Vec<SourceFile>,
 }
 
+/// Every problem found, and the files they point into besides the spec.
+#[derive(Debug, Default)]
+pub struct Problems {
+    pub problems: Vec<Diagnostic>,
+    pub files: Vec<SourceFile>,
+}
+
+impl Problems {
+    /// A problem at its span in `file` (whose text is kept, to show the line).
+    pub fn in_file(&mut self, file: &SourceFile, problem: Diagnostic) {
+        self.problems.push(problem.in_file(&file.name));
+        if !self.files.iter().any(|f| f.name == file.name) {
+            self.files.push(file.clone());
+        }
+    }
+}
+
 /// The files the dependency step needs, found by reading the requirements files; and the
-/// app's project file checked. Every problem is a diagnostic at the spec line it concerns.
+/// app's project file checked. Every problem is a diagnostic at the line it concerns: in the
+/// file that has it, or the spec's entry for a file that is not there.
 pub async fn read(
     context: &mut Context<'_>,
     spec: &Spec,
-) -> Result<Result<Found, Vec<Diagnostic>>, GatewayError> {
-    let mut problems = Vec::new();
+) -> Result<Result<Found, Problems>, GatewayError> {
+    let mut problems = Problems::default();
     let mut dependencies = Dependencies::default();
     if let Some(app) = &spec.app {
         dependencies.app_build_requires = app::build_requires(context, app, &mut problems).await?;
@@ -97,6 +97,7 @@ pub async fn read(
         .iter()
         .map(|r| Pending {
             path: r.to_string(),
+            kind: r.dependency_kind(),
             include: None,
             span: r.span,
             from: None,
@@ -115,7 +116,7 @@ pub async fn read(
         let mut next = Vec::new();
         for item in round {
             let Some(stat) = context.stat(&view, &item.path).await? else {
-                problems.push(item.missing("is not in the build context"));
+                item.missing("is not in the build context", &mut problems);
                 continue;
             };
             if item.include == Some(IncludeKind::Path) {
@@ -123,13 +124,13 @@ pub async fn read(
                 continue;
             }
             if is_dir(&stat) {
-                problems.push(item.missing("is a directory, not a requirements file"));
+                item.missing("is a directory, not a requirements file", &mut problems);
                 continue;
             }
-            let top = item.from.is_none();
             let text = context.read_text(&view, &item.path).await?;
-            if top && Kind::of(&item.path) == Kind::Pyproject {
-                match pyproject::dependencies(&text, &extras) {
+            let file = SourceFile::of_kind(item.kind.source_kind(), &item.path, text);
+            if item.kind == DependencyKind::Pyproject {
+                match pyproject::dependencies(&file.text, &extras) {
                     Ok(list) => {
                         generated += 1;
                         let mut text = list.join("\n");
@@ -139,22 +140,21 @@ pub async fn read(
                             text,
                         });
                     }
-                    Err(why) => problems.push(
-                        Diagnostic::new(item.span, format!("`{}` {why}", item.path)).with_hint(
-                            "pyslim installs the [project] dependencies (and `extras:`) of a PEP 621 pyproject.toml",
-                        ),
+                    Err(error) => pyproject::report(
+                        &error,
+                        &file,
+                        item.span,
+                        "pyslim installs the [project] dependencies (and `extras:`) of a PEP 621 pyproject.toml",
+                        &mut problems,
                     ),
                 }
                 continue;
             }
-            let (found, bad) = requirements::includes(&item.path, &text);
+            let (found, bad) = requirements::includes(&item.path, &file.text);
             for problem in bad {
-                problems.push(
-                    Diagnostic::new(
-                        item.span,
-                        format!("{}:{}: {}", item.path, problem.line, problem.message),
-                    )
-                    .with_hint(
+                problems.in_file(
+                    &file,
+                    Diagnostic::new(problem.span, problem.message).with_hint(
                         "requirements files may refer only to files inside the build context",
                     ),
                 );
@@ -162,20 +162,21 @@ pub async fn read(
             for include in found {
                 next.push(Pending {
                     path: include.path,
+                    kind: DependencyKind::Requirements,
                     include: Some(include.kind),
-                    span: item.span,
-                    from: Some((item.path.clone(), include.line)),
+                    span: include.span,
+                    from: Some(file.clone()),
                 });
             }
-            if top {
+            if item.from.is_none() {
                 dependencies.inputs.push(Input::File(item.path.clone()));
             }
             dependencies.context.push(item.path.clone());
-            files.push(SourceFile::new(item.path, text));
+            files.push(file);
         }
         round = next;
     }
-    Ok(if problems.is_empty() {
+    Ok(if problems.problems.is_empty() {
         Ok(Found {
             dependencies,
             files,
@@ -188,23 +189,32 @@ pub async fn read(
 /// A file to look at in the next round.
 struct Pending {
     path: String,
+    kind: DependencyKind,
     /// How a requirements file named it, unless the spec did.
     include: Option<IncludeKind>,
-    /// The spec entry this file was reached from.
+    /// Where it is named: in the spec, or in `from`.
     span: Span,
-    /// The requirements file and line that named it, unless the spec did.
-    from: Option<(String, u32)>,
+    /// The requirements file that named it, unless the spec did.
+    from: Option<SourceFile>,
 }
 
 impl Pending {
-    fn missing(&self, what: &str) -> Diagnostic {
-        let message = match &self.from {
-            None => format!("the requirements file `{}` {what}", self.path),
-            Some((file, line)) => format!("`{}`, named at {file}:{line}, {what}", self.path),
-        };
-        Diagnostic::new(self.span, message).with_hint(
-            "paths are relative to the build context (the last argument of `docker buildx build`); \
-             check the name and your .dockerignore",
-        )
+    fn missing(&self, what: &str, problems: &mut Problems) {
+        match &self.from {
+            None => problems.problems.push(
+                Diagnostic::new(self.span, format!("the requirements file `{}` {what}", self.path))
+                    .with_hint(
+                        "paths are relative to the build context (the last argument of `docker buildx build`); \
+                         check the name and your .dockerignore",
+                    ),
+            ),
+            Some(file) => problems.in_file(
+                file,
+                Diagnostic::new(self.span, format!("`{}` {what}", self.path)).with_hint(
+                    "paths in a requirements file are relative to its own directory, and must be in the \
+                     build context; check the name and your .dockerignore",
+                ),
+            ),
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 
-use pyslim_spec::Extra;
+use pyslim_spec::{Diagnostic, Extra, SourceFile, Span};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -52,6 +52,27 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Reports `error` at its value in `file`, or at `entry` (the spec line that names the file)
+/// when it is about something the file lacks altogether.
+pub fn report(
+    error: &Error,
+    file: &SourceFile,
+    entry: Span,
+    hint: &str,
+    problems: &mut super::Problems,
+) {
+    let message = format!("`{}` {error}", file.name);
+    match &error.span {
+        Some(range) => {
+            let at = file.span_at(range.clone());
+            problems.in_file(file, Diagnostic::new(at, message).with_hint(hint));
+        }
+        None => problems
+            .problems
+            .push(Diagnostic::new(entry, message).with_hint(hint)),
+    }
+}
 
 fn error(problem: Problem, span: Option<Range<usize>>) -> Error {
     Error { problem, span }

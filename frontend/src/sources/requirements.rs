@@ -2,6 +2,8 @@
 //! of such a file shares — the dependency step (which files it must see: `-r`, `-c`, local
 //! paths, `--find-links` directories) and the lint (which requirements are not pinned).
 
+use pyslim_spec::Span;
+
 /// One logical line of a requirements file, and what it says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
@@ -109,12 +111,12 @@ fn item(content: &str) -> Item {
     Item::Named { name, pinned }
 }
 
-/// A context path a requirements file refers to, and the line that does.
+/// A context path a requirements file refers to, and where in that file it does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Include {
     pub path: String,
     pub kind: IncludeKind,
-    pub line: u32,
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,10 +129,10 @@ pub enum IncludeKind {
     Path,
 }
 
-/// A reference that cannot be followed, with the line that makes it.
+/// A reference that cannot be followed, and where in the file it is made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    pub line: u32,
+    pub span: Span,
     pub message: String,
 }
 
@@ -150,19 +152,30 @@ pub fn includes(file: &str, text: &str) -> (Vec<Include>, Vec<Problem>) {
         if is_url(&target) {
             continue;
         }
+        let span = locate(text, line.number, &target);
         match join(dir, &target) {
-            Ok(path) => found.push(Include {
-                path,
-                kind,
-                line: line.number,
-            }),
+            Ok(path) => found.push(Include { path, kind, span }),
             Err(why) => problems.push(Problem {
-                line: line.number,
+                span,
                 message: format!("`{target}` {why}"),
             }),
         }
     }
     (found, problems)
+}
+
+/// Where `needle` is written on line `number`: the whole line when it is not there as written
+/// (a value continued over lines with `\`).
+fn locate(text: &str, number: u32, needle: &str) -> Span {
+    let line = text
+        .lines()
+        .nth(number.saturating_sub(1) as usize)
+        .unwrap_or_default();
+    let count = |s: &str| u32::try_from(s.chars().count()).unwrap_or(u32::MAX);
+    match line.find(needle) {
+        Some(at) => Span::new(number, count(&line[..at]) + 1, count(needle)),
+        None => Span::new(number, 1, count(line)),
+    }
 }
 
 /// pip's rule: a requirement is a path when it looks like one (starts like a path or names an
@@ -251,7 +264,7 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         found
             .into_iter()
-            .map(|r| (r.path, r.kind, r.line))
+            .map(|r| (r.path, r.kind, r.span.line))
             .collect()
     }
 
@@ -284,7 +297,8 @@ mod tests {
     fn refuses_paths_outside_the_context() {
         let (_, problems) = includes("requirements.txt", "-r ../secret.txt\n-r /etc/x.txt\n");
         assert_eq!(problems.len(), 2);
-        assert_eq!(problems[0].line, 1);
+        // At the path itself, so the carets fall under it.
+        assert_eq!(problems[0].span, Span::new(1, 4, 13));
         assert!(problems[0].message.contains("outside the build context"));
         assert!(problems[1].message.contains("absolute"));
     }

@@ -21,7 +21,7 @@ use marked_yaml::Node;
 use marked_yaml::types::MarkedMappingNode;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::model::{Arg, Bases, ImageRef, PythonVersion, Spec, TargetInfo};
+use crate::model::{Arg, Bases, DependencyKind, ImageRef, PythonVersion, Spec, TargetInfo};
 use crate::source::{SourceFile, Span, Spanned};
 
 pub use keys::{At, InTargets, KEYS, Key};
@@ -185,7 +185,7 @@ impl Validator<'_> {
             let from_pyproject = fields
                 .requirements
                 .iter()
-                .any(|r| r.as_str().rsplit('/').next() == Some("pyproject.toml"));
+                .any(|r| r.dependency_kind() == DependencyKind::Pyproject);
             if !from_pyproject {
                 self.report(
                     Diagnostic::new(extra.span, "`extras` choose optional dependencies of a pyproject.toml, and `requirements` names none")
