@@ -172,8 +172,8 @@ const PIP_CACHE: &str = "/var/cache/pyslim/pip";
 const WHEEL_CACHE: &str = "/var/cache/pyslim/wheels";
 /// Scripts of ours the compile stage runs.
 const TOOLS: &str = "/pyslim-tools";
-const FETCH_WHEELS: &str = include_str!("fetch_wheels.py");
-const INSTALL_WHEELS: &str = include_str!("install_wheels.py");
+const FETCH_WHEELS: &str = include_str!("../python/fetch_wheels.py");
+const INSTALL_WHEELS: &str = include_str!("../python/install_wheels.py");
 /// uv, pinned: an installer that changed on its own would change images without a spec change.
 const UV_VERSION: &str = "0.13.9";
 /// Where the compile stage installs uv; the slim stage runs it from a read-only mount.
