@@ -13,8 +13,8 @@ pub const PIP_CACHE: &str = "/var/cache/pyslim/pip";
 pub const WHEEL_CACHE: &str = "/var/cache/pyslim/wheels";
 /// Scripts of ours the steps run.
 pub const TOOLS: &str = "/pyslim-tools";
-pub const FETCH_WHEELS: &str = include_str!("../fetch_wheels.py");
-pub const INSTALL_WHEELS: &str = include_str!("../install_wheels.py");
+pub const FETCH_WHEELS: &str = include_str!("../../python/fetch_wheels.py");
+pub const INSTALL_WHEELS: &str = include_str!("../../python/install_wheels.py");
 /// Where the compile stage installs uv; the slim stage runs it from a read-only mount.
 pub const UV_PREFIX: &str = "/pyslim-uv";
 /// The forwarded SSH agent and the known_hosts pyslim writes (compile stage only).

@@ -308,3 +308,11 @@ fn root_gets_no_user_and_no_owner() {
         }
     );
 }
+
+#[test]
+fn the_tests_run_the_uv_the_build_fetches() {
+    // install_wheels.py's uv path is tested against uv itself; it must be the build's uv.
+    let script = include_str!("../../../scripts/test");
+    let pin = format!("uv=={}", super::install::UV_VERSION);
+    assert!(script.contains(&pin), "scripts/test does not install {pin}");
+}

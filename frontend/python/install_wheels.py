@@ -1,0 +1,104 @@
+"""Install the wheels of some directories into the image's Python, by name.
+
+Usage: python install_wheels.py pip|UV [--no-deps] DIRECTORY [MORE-DIRECTORIES...]
+
+Installs every wheel in DIRECTORY; MORE-DIRECTORIES only supply what those need. Each wheel is
+asked for as `name==version` from the directories, not as a file path: installed from a path,
+a distribution records that path (PEP 610), and `pip freeze` in the image would then name files
+that are not there.
+
+With uv, the files of the distributions this run installed are then compiled to bytecode, as pip
+does. uv's own --compile-bytecode compiles all of site-packages, the base image's packages too,
+and would put their bytecode into this layer.
+
+Bytecode is checked-hash (PEP 552) with either installer: a .pyc holds its source's hash, not
+its mtime, so a layer built twice holds the same bytes (see INVALIDATION).
+"""
+
+import compileall
+import concurrent.futures
+import csv
+import os
+import py_compile
+import subprocess
+import sys
+import sysconfig
+
+# A timestamp .pyc holds its source's mtime, which is the time of the install: every build
+# would write other bytes, and where BuildKit rewrites layer timestamps (SOURCE_DATE_EPOCH) the
+# mtime in the .pyc no longer matches the file's, so Python takes the bytecode for stale and
+# compiles again at every start (it cannot write the result as a non-root user). Hash-based
+# bytecode has neither problem. CHECKED rather than UNCHECKED_HASH: Python still compares the
+# source's hash on import, so a derived image that patches a source file does not run the old
+# bytecode; hashing a source costs far less than compiling it. And it is what pip writes when
+# SOURCE_DATE_EPOCH is set, so both installers write the same bytes.
+INVALIDATION = py_compile.PycInvalidationMode.CHECKED_HASH
+
+
+def compile_file(path):
+    return compileall.compile_file(path, force=True, quiet=2, invalidation_mode=INVALIDATION)
+
+
+def distributions(roots):
+    return {
+        os.path.join(root, name)
+        for root in roots
+        if os.path.isdir(root)
+        for name in os.listdir(root)
+        if name.endswith(".dist-info")
+    }
+
+
+def main():
+    installer, args = sys.argv[1], sys.argv[2:]
+    if installer != "pip" and not os.path.exists(installer):
+        # The default installer could not be fetched (the compile stage said why): pip it is.
+        installer = "pip"
+    no_deps = args[:1] == ["--no-deps"]
+    directory, *more = args[1:] if no_deps else args
+    # A wheel's name is `distribution-version(-build)?-python-abi-platform.whl`.
+    wanted = sorted(
+        "==".join(name.split("-")[:2]) for name in os.listdir(directory) if name.endswith(".whl")
+    )
+    if not wanted:
+        # A requirements file with nothing in it yet is not an error.
+        print(f"pyslim: no wheels in {directory}, nothing to install", file=sys.stderr)
+        sys.exit(0)
+    options = ["--no-index"]
+    for path in [directory, *more]:
+        options += ["--find-links", path]
+    if no_deps:
+        options.append("--no-deps")
+    if installer == "pip":
+        # As variables, which a pip too old for these options ignores.
+        os.environ.update(PIP_ROOT_USER_ACTION="ignore", PIP_DISABLE_PIP_VERSION_CHECK="1")
+        # pip compiles with py_compile's default mode, CHECKED_HASH when this is set to anything.
+        if not os.environ.get("SOURCE_DATE_EPOCH"):
+            os.environ["SOURCE_DATE_EPOCH"] = "0"
+        pip = [sys.executable, "-m", "pip", "install", "--no-cache-dir"]
+        sys.exit(subprocess.call([*pip, *options, *wanted]))
+
+    roots = sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
+    before = distributions(roots)
+    uv = [installer, "pip", "install", "--system", "--no-config", "--no-cache", "--link-mode=copy"]
+    status = subprocess.call([*uv, *options, *wanted])
+    if status:
+        sys.exit(status)
+
+    files = []
+    for info in sorted(distributions(roots) - before):
+        site = os.path.dirname(info)
+        with open(os.path.join(info, "RECORD"), newline="") as record:
+            for row in csv.reader(record):
+                path = os.path.normpath(os.path.join(site, row[0])) if row else ""
+                if path.endswith(".py") and path.startswith(site + os.sep):
+                    files.append(path)
+    with concurrent.futures.ProcessPoolExecutor() as pool:
+        compiled = sum(pool.map(compile_file, files, chunksize=32))
+    print(f"pyslim: compiled {compiled} of {len(files)} Python files", file=sys.stderr)
+
+
+# Guarded: where worker processes are spawned, not forked (forkserver is Linux's default from
+# Python 3.14), each one imports this file.
+if __name__ == "__main__":
+    main()

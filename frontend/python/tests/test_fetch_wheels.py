@@ -1,0 +1,213 @@
+"""fetch_wheels.py, run as the build runs it: pip wheel arguments, a wheel cache kept between
+runs, and an OUT directory that is new every run (BuildKit gives each run a fresh root
+filesystem; only the cache mount carries over)."""
+
+import ast
+import sys
+import textwrap
+import zipfile
+
+import pytest
+
+from conftest import FETCH_WHEELS, run, wheels, write_wheel
+
+
+class Builds:
+    """Runs of the step that share one CACHE."""
+
+    def __init__(self, tmp_path, env):
+        self.tmp = tmp_path
+        self.env = env
+        self.cache = tmp_path / "cache"
+        self.runs = 0
+
+    def run(self, requirements, *pip_args, check=True, prefix=()):
+        self.runs += 1
+        out = self.tmp / f"out-{self.runs}"
+        listing = self.tmp / f"requirements-{self.runs}.txt"
+        listing.write_text("".join(f"{r}\n" for r in requirements))
+        args = [*prefix, FETCH_WHEELS, self.cache, out, *pip_args, "--requirement", listing]
+        result = run([sys.executable, *args], self.env, check=check)
+        return out, result
+
+
+@pytest.fixture
+def builds(tmp_path, env):
+    return Builds(tmp_path, env)
+
+
+def message(wheel):
+    """What a test wheel says about itself, to tell two files of one name apart."""
+    with zipfile.ZipFile(wheel) as archive:
+        text = archive.read(f"{wheel.name.split('-')[0]}/__init__.py").decode()
+    return ast.literal_eval(text.split("MESSAGE = ", 1)[1].splitlines()[0])
+
+
+def local_project(directory, name, version, builds):
+    """A project directory whose in-tree build backend needs nothing from an index. Its metadata
+    is always there; its wheel only when BUILDS, else building it fails after pip resolved."""
+    directory.mkdir(parents=True)
+    (directory / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    )
+    (directory / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    )
+    if builds:
+        write_wheel(directory / "built", name, version, message="built here")
+    (directory / "backend.py").write_text(
+        textwrap.dedent(
+            f"""
+            import os
+            import shutil
+
+            HERE = os.path.dirname(os.path.abspath(__file__))
+            INFO = "{name}-{version}.dist-info"
+
+
+            def get_requires_for_build_wheel(config_settings=None):
+                return []
+
+
+            def prepare_metadata_for_build_wheel(directory, config_settings=None):
+                os.makedirs(os.path.join(directory, INFO))
+                shutil.copy(os.path.join(HERE, "METADATA"), os.path.join(directory, INFO))
+                return INFO
+
+
+            def build_wheel(directory, config_settings=None, metadata_directory=None):
+                built = os.path.join(HERE, "built")
+                if not os.path.isdir(built):
+                    raise SystemExit("this project does not build")
+                name = os.listdir(built)[0]
+                shutil.copy(os.path.join(built, name), directory)
+                return name
+            """
+        )
+    )
+    return directory
+
+
+def test_out_gets_exactly_the_resolution(tmp_path, builds):
+    local = tmp_path / "local"
+    write_wheel(local, "alpha", "1.0", requires=["beta"])
+    write_wheel(local, "beta", "1.0")
+    write_wheel(local, "unrelated", "1.0")
+    out, result = builds.run(["alpha"], "--no-index", "--find-links", local)
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl"]
+    assert "2 wheels, 0 reused" in result.stderr
+
+
+def test_local_and_built_wheels_are_not_cached(tmp_path, builds):
+    # Either can change under the same file name, so neither may stand in for a later build.
+    local = tmp_path / "local"
+    write_wheel(local, "alpha", "1.0")
+    project = local_project(tmp_path / "gamma", "gamma", "1.0", builds=True)
+    out, _ = builds.run(["alpha", project], "--no-index", "--find-links", local)
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "gamma-1.0-py3-none-any.whl"]
+    assert message(out / "gamma-1.0-py3-none-any.whl") == "built here"
+    assert wheels(builds.cache) == []
+
+
+def test_a_failed_build_leaves_no_local_wheel_in_the_cache(tmp_path, builds):
+    # pip copies the resolved wheels into its wheel directory before it builds the others.
+    local = tmp_path / "local"
+    write_wheel(local, "alpha", "1.0")
+    project = local_project(tmp_path / "broken", "broken", "1.0", builds=False)
+    _, result = builds.run(["alpha", project], "--no-index", "--find-links", local, check=False)
+    assert result.returncode != 0, result.stderr
+    assert "this project does not build" in result.stderr + result.stdout
+    assert wheels(builds.cache) == []
+
+
+def test_downloads_are_cached_and_reused(index, builds):
+    index.publish("alpha", "1.0", requires=["beta"])
+    index.publish("beta", "1.0")
+    both = ["alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl"]
+    out, _ = builds.run(["alpha"], "--index-url", index.url)
+    assert wheels(out) == both
+    assert wheels(builds.cache) == both
+    assert index.downloads() == both
+
+    out, result = builds.run(["alpha"], "--index-url", index.url)
+    assert wheels(out) == both
+    assert index.downloads() == both, "downloaded again"
+    assert "2 wheels, 2 reused" in result.stderr
+
+
+def test_a_removed_requirement_leaves_out_and_stays_cached(index, builds):
+    index.publish("alpha", "1.0")
+    index.publish("beta", "1.0")
+    builds.run(["alpha", "beta"], "--index-url", index.url)
+    out, _ = builds.run(["alpha"], "--index-url", index.url)
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl"]
+    # Downloaded once, it is there when the requirement comes back.
+    assert wheels(builds.cache) == ["alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl"]
+
+
+def test_a_local_wheel_replaces_the_cached_one_of_its_name(tmp_path, index, builds):
+    # Where the index still has the file, pip takes it from there; where it is gone, from the
+    # local directory, and pip would take the cached file for it if it found one.
+    downloaded = index.publish("alpha", "1.0", message="from the index")
+    builds.run(["alpha"], "--index-url", index.url)
+    assert wheels(builds.cache) == ["alpha-1.0-py3-none-any.whl"]
+    index.withdraw(downloaded)
+
+    local = tmp_path / "local"
+    write_wheel(local, "alpha", "1.0", message="from a local directory")
+    out, _ = builds.run(["alpha"], "--index-url", index.url, "--find-links", local)
+    assert message(out / "alpha-1.0-py3-none-any.whl") == "from a local directory"
+    assert wheels(builds.cache) == []
+
+
+@pytest.mark.parametrize(
+    ("earlier", "now", "chosen"),
+    [
+        # The pin moves on: the cached alpha 1.0 is no candidate.
+        (["alpha==1.0"], ["alpha==2.0"], ["alpha-2.0", "beta-2.0"]),
+        # pip tries the newest alpha first, cached from the earlier build, and rejects it: it
+        # needs a newer beta than the one now pinned.
+        (["alpha==2.0"], ["alpha", "beta==1.0"], ["alpha-1.0", "beta-1.0"]),
+        # pip pins the cached alpha 2.0 and beta 2.0, then backtracks from both: gamma needs an
+        # older beta.
+        (["alpha==2.0"], ["alpha", "gamma"], ["alpha-1.0", "beta-1.0", "gamma-1.0"]),
+    ],
+)
+def test_out_holds_only_the_versions_pip_chose(index, builds, earlier, now, chosen):
+    index.publish("alpha", "1.0", requires=["beta"])
+    index.publish("alpha", "2.0", requires=["beta>=2"])
+    index.publish("beta", "1.0")
+    index.publish("beta", "2.0")
+    index.publish("gamma", "1.0", requires=["beta<2"])
+    builds.run(earlier, "--index-url", index.url)
+    cached = wheels(builds.cache)
+
+    out, _ = builds.run(now, "--index-url", index.url)
+    names = wheels(out)
+    projects = [name.split("-")[0] for name in names]
+    assert len(set(projects)) == len(projects), f"two versions of one project: {names}"
+    assert names == [f"{c}-py3-none-any.whl" for c in chosen]
+    # The rejected wheel was downloaded once, and stays cached.
+    assert set(cached) <= set(wheels(builds.cache))
+
+
+def test_a_pip_without_the_hook_builds_without_the_cache(index, builds):
+    # A pip whose RequirementPreparer has no save_linked_requirement, as far as the script can
+    # see: pip itself keeps the one it bound at import.
+    hide = (
+        "import runpy, sys\n"
+        "import pip._internal.cli.req_command\n"
+        "import pip._internal.operations.prepare as prepare\n"
+        "prepare.RequirementPreparer = type('RequirementPreparer', (), {})\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    index.publish("alpha", "1.0", requires=["beta"])
+    index.publish("beta", "1.0")
+    builds.run(["beta"], "--index-url", index.url)
+    assert wheels(builds.cache) == ["beta-1.0-py3-none-any.whl"]
+
+    out, result = builds.run(["alpha"], "--index-url", index.url, prefix=["-c", hide])
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl"]
+    assert wheels(builds.cache) == ["beta-1.0-py3-none-any.whl"]
+    assert "cache is not used" in result.stderr
