@@ -15,8 +15,8 @@ use crate::image;
 use crate::lint::{self, Warning};
 use crate::llb;
 use crate::lower::{self, BuildSite};
-use crate::options::{NoCache, Options};
-use crate::plan::{self, BaseImage, Plan, ResolvedBases, Settings, Stage};
+use crate::options::Options;
+use crate::plan::{self, BaseImage, Plan, ResolvedBases, Settings};
 use crate::platform::Platform;
 use crate::sources::{self, Found};
 use crate::subrequest::{self, Request};
@@ -133,7 +133,12 @@ pub async fn build_platform(
             env: image::env(&runtime.config),
         },
     };
-    let plan = plan::plan(spec, &shared.found.dependencies, bases, &settings(options));
+    let plan = plan::plan(
+        spec,
+        &shared.found.dependencies,
+        bases,
+        &Settings::of(options),
+    );
     let site = BuildSite {
         platform: platform.clone(),
         proxy: options.proxy.clone(),
@@ -179,21 +184,6 @@ fn target_platform(options: &Options) -> Result<Platform, Failure> {
         [] => Ok(Platform::host()),
         [one] => Ok(one.clone()),
         many => Err(Failure::Platforms(many.to_vec())),
-    }
-}
-
-fn settings(options: &Options) -> Settings {
-    let no_cache = match &options.no_cache {
-        NoCache::None => Vec::new(),
-        NoCache::All => Stage::ALL.to_vec(),
-        NoCache::Stages(names) => Stage::ALL
-            .into_iter()
-            .filter(|s| names.iter().any(|n| n == s.name()))
-            .collect(),
-    };
-    Settings {
-        no_cache,
-        wheels_context: options.wheels_context.clone(),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use pyslim_spec::Span;
 
-use crate::options::WheelsContext;
+use crate::options::{NoCache, Options, WheelsContext};
 
 /// A base image as resolved by the engine: what `RUN` steps on it see in their environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +26,23 @@ pub struct Settings {
     pub no_cache: Vec<Stage>,
     /// `--build-context wheels=…`: wheels built before, used before anything is built.
     pub wheels_context: Option<WheelsContext>,
+}
+
+impl Settings {
+    pub fn of(options: &Options) -> Settings {
+        let no_cache = match &options.no_cache {
+            NoCache::None => Vec::new(),
+            NoCache::All => Stage::ALL.to_vec(),
+            NoCache::Stages(names) => Stage::ALL
+                .into_iter()
+                .filter(|s| names.iter().any(|n| n == s.name()))
+                .collect(),
+        };
+        Settings {
+            no_cache,
+            wheels_context: options.wheels_context.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
