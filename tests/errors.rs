@@ -59,7 +59,9 @@ fn paths_missing_from_the_context_are_located_errors() {
     );
     assert!(log.contains("pyslim.yaml:5:5: error: the requirements file `extra/dev.txt` is not in the build context"), "{log}");
     assert!(
-        log.contains("pyslim.yaml:6:6: error: `src` has no pyproject.toml or setup.py"),
+        log.contains(
+            "pyslim.yaml:6:6: error: the app's directory `src` is not in the build context"
+        ),
         "{log}"
     );
     assert!(log.contains(">>>   - extra/dev.txt"), "{log}");

@@ -74,6 +74,51 @@ fn flask_serves_http() {
 }
 
 #[test]
+fn a_directory_of_code_is_copied_and_runs_from_the_workdir() {
+    let image = build("script");
+    let (response, logs) = serve(&image);
+    assert!(
+        response.contains("Hello from a script app at /app/main.py"),
+        "unexpected answer: {response}\nlogs: {logs}"
+    );
+    assert_eq!(inspect(&image, "{{.Config.WorkingDir}}"), "/app");
+    assert_runs_as(&image, "app");
+    // The code is root's, readable by the app's user, not writable by it; .dockerignore holds.
+    let check = run(docker().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "sh",
+        &image,
+        "-c",
+        "stat -c '%U %n' main.py templates/index.txt; test -r main.py && echo readable; \
+         touch main.py 2>/dev/null || echo read-only; test -e notes.txt || echo ignored; \
+         python -c 'import main; print(main.app.name)'",
+    ]));
+    assert_eq!(
+        check.lines().collect::<Vec<_>>(),
+        [
+            "root main.py",
+            "root templates/index.txt",
+            "readable",
+            "read-only",
+            "ignored",
+            "main"
+        ],
+        "{check}"
+    );
+    let history = run(docker().args([
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.CreatedBy}}",
+        &image,
+    ]));
+    assert!(history.contains("pyslim: copy app . to /app"), "{history}");
+    assert_clean(&image);
+}
+
+#[test]
 fn ldap_runs_with_runtime_libraries_only() {
     let image = build("ldap");
     let out = run(docker().args(["run", "--rm", &image]));

@@ -176,7 +176,14 @@ fn config(
         name: &runtime.reference,
         digest: &runtime.digest,
     };
-    image::config(&base, spec, &options.labels, platform, &layers)
+    image::config(
+        &base,
+        spec,
+        &options.labels,
+        platform,
+        &layers,
+        plan.workdir.as_deref(),
+    )
 }
 
 fn target_platform(options: &Options) -> Result<Platform, Failure> {

@@ -25,6 +25,7 @@ pub fn config(
     labels: &BTreeMap<String, String>,
     platform: &Platform,
     layers: &[&str],
+    workdir: Option<&str>,
 ) -> Value {
     let mut image = match serde_json::from_slice::<Value>(base.config) {
         Ok(Value::Object(map)) => map,
@@ -59,8 +60,8 @@ pub fn config(
     if let Some(cmd) = &spec.cmd {
         config.insert("Cmd".into(), json!(cmd.value));
     }
-    if let Some(workdir) = &spec.workdir {
-        config.insert("WorkingDir".into(), json!(workdir.as_str()));
+    if let Some(workdir) = workdir {
+        config.insert("WorkingDir".into(), json!(workdir));
     }
     config.insert("User".into(), json!(spec.user.name()));
     if !spec.expose.is_empty() {
@@ -193,6 +194,7 @@ mod tests {
             &labels,
             &amd64(),
             &["pyslim: install app"],
+            Some("/app"),
         );
         let c = &image["config"];
         assert_eq!(
@@ -231,6 +233,7 @@ mod tests {
             &BTreeMap::new(),
             &amd64(),
             &[],
+            None,
         );
         assert_eq!(image["config"]["Cmd"], json!(["python3"]));
         assert_eq!(image["config"]["User"], json!("root"));
@@ -239,7 +242,14 @@ mod tests {
     #[test]
     fn garbage_base_config_still_yields_a_valid_config() {
         let spec = spec("python: '3.11'\napp: .\n");
-        let image = config(&base(b"not json"), &spec, &BTreeMap::new(), &amd64(), &[]);
+        let image = config(
+            &base(b"not json"),
+            &spec,
+            &BTreeMap::new(),
+            &amd64(),
+            &[],
+            None,
+        );
         assert_eq!(image["os"], json!("linux"));
         assert_eq!(image["config"]["Env"], json!([]));
         assert_eq!(env(b"not json"), Vec::<String>::new());

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::context::{json_list, local};
 use crate::llb::{self, CacheSharing, Exec, MountSource, OpMeta, Owner, State};
 use crate::options::{Network, Sessions, WheelsContext};
-use crate::plan::{Action, Fs, Plan, Stage, Step, StepId, StepMount};
+use crate::plan::{Action, CopyFrom, Fs, Plan, Stage, Step, StepId, StepMount};
 use crate::platform::Platform;
 
 /// Where the build runs and whose files it reads: what the plan leaves to the build.
@@ -69,11 +69,18 @@ impl Lowering<'_> {
                 end_line: span.line,
             }),
         };
-        if let Action::Copy { from, path } = &step.action {
+        if let Action::Copy { from, src, dest } = &step.action {
+            let (from, owner) = match from {
+                CopyFrom::Step(id) => (self.steps[id.0].clone(), None),
+                CopyFrom::Context { include } => {
+                    (self.context(include), Some(Owner::Id { uid: 0, gid: 0 }))
+                }
+            };
             let copy = llb::FileAction::Copy(llb::Copy {
-                from: self.steps[from.0].clone(),
-                src: path.clone(),
-                dest: path.clone(),
+                from,
+                src: src.clone(),
+                dest: dest.clone(),
+                owner,
             });
             return match step.on {
                 Fs::Empty => State::scratch(vec![copy], Some(&self.site.platform), meta),

@@ -18,7 +18,8 @@ fn context() -> Vec<(&'static str, &'static [u8])> {
         ("base.txt", b"gunicorn==22.0.0\n".as_slice()),
         (
             "pyproject.toml",
-            b"[project]\nname='app'\nversion='1'\n".as_slice(),
+            b"[project]\nname='app'\nversion='1'\n[build-system]\nbuild-backend='setuptools.build_meta'\n"
+                .as_slice(),
         ),
         ("app/__init__.py", b"".as_slice()),
     ]
@@ -817,4 +818,53 @@ async fn a_failed_step_without_advice_is_reported_as_buildkit_said() {
         error.message
     );
     assert_eq!(error.details.len(), 2);
+}
+
+#[tokio::test]
+async fn an_app_must_be_there_and_be_a_project_to_be_a_package() {
+    let context = vec![
+        ("requirements.txt", b"six==1.16.0\n".as_slice()),
+        ("site/main.py", b"print('hi')\n".as_slice()),
+    ];
+    let build = |app: &str| {
+        let spec = format!(
+            "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\napp: {app}\n"
+        );
+        let context = context.clone();
+        async move {
+            let (result, recorded) =
+                support::build(&spec, &context, &[("filename", "pyslim.yaml")]).await;
+            (result.is_ok(), recorded)
+        }
+    };
+    let (ok, recorded) = build("src").await;
+    assert!(!ok);
+    let message = &recorded.error().message;
+    assert!(
+        message.contains(
+            "pyslim.yaml:4:6: error: the app's directory `src` is not in the build context"
+        ),
+        "{message}"
+    );
+    let (ok, recorded) = build("{path: site, as: package}").await;
+    assert!(!ok);
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("`site` has no pyproject.toml or setup.py in the build context, so it cannot be built to a wheel"),
+        "{message}"
+    );
+    // Without `as:`, the same directory is source, copied as it is.
+    let (ok, recorded) = build("site").await;
+    assert!(ok);
+    let graph = recorded.graph();
+    let names: Vec<&String> = graph
+        .metadata
+        .values()
+        .filter_map(|m| m.description.get("llb.customname"))
+        .collect();
+    assert!(
+        names.iter().any(|n| *n == "[slim] copy app site to /app"),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.contains("app wheel")), "{names:?}");
 }

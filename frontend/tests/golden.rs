@@ -74,9 +74,10 @@ macro_rules! base {
 
 const CONTEXT: &[(&str, &str)] = &[
     ("requirements.txt", "flask==3.0.3\n"),
+    // A build system with no `requires`: pip's legacy default, setuptools and wheel.
     (
         "pyproject.toml",
-        "[project]\nname = \"app\"\nversion = \"1\"\n",
+        "[project]\nname = \"app\"\nversion = \"1\"\n[build-system]\nbuild-backend = \"setuptools.build_meta\"\n",
     ),
     ("app/__init__.py", ""),
 ];
@@ -297,6 +298,55 @@ const CASES: &[Case] = &[
         files: &[],
         options: &[("label:team", "core")],
         shows: &["mkdir /srv", r#""team": "core""#, r#""53/udp": {}"#],
+    },
+    Case {
+        name: "variant_source_dir",
+        spec: "python: \"3.11\"\nrequirements: requirements.txt\napp: site\nentrypoint: [python, main.py]\n",
+        files: &[
+            ("site/main.py", "print('hi')\n"),
+            ("site/data/words.txt", "a\n"),
+        ],
+        options: &[],
+        shows: &[
+            "\"[slim] copy app site to /app\" file on",
+            "copy #",
+            ":/site -> /app owner=0:0",
+            r#""WorkingDir": "/app""#,
+        ],
+    },
+    Case {
+        name: "variant_source_forced",
+        spec: "python: \"3.11\"\nrequirements: requirements.txt\napp: {path: ., as: source}\nworkdir: /srv\n",
+        files: &[],
+        options: &[],
+        shows: &["copy app . to /srv", ":/ -> /srv owner=0:0"],
+    },
+    Case {
+        name: "variant_source_poetry_not_a_package",
+        spec: base!(),
+        files: &[(
+            "pyproject.toml",
+            "[tool.poetry]\npackage-mode = false\n[build-system]\nrequires = [\"poetry-core\"]\nbuild-backend = \"poetry.core.masonry.api\"\n",
+        )],
+        options: &[],
+        shows: &["copy app . to /app"],
+    },
+    Case {
+        name: "variant_app_setup_cfg_dependencies",
+        spec: "python: \"3.11\"\napp: svc\n",
+        files: &[
+            ("svc/setup.py", "from setuptools import setup\nsetup()\n"),
+            (
+                "svc/setup.cfg",
+                "[metadata]\nname = svc\n[options]\ninstall_requires =\n    six==1.16.0\n",
+            ),
+        ],
+        options: &[],
+        shows: &[
+            "mkfile /app-dependencies.txt mode=644 data=\"six==1.16.0\\n\"",
+            "build app wheel: svc",
+            "install app with uv",
+        ],
     },
 ];
 

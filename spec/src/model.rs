@@ -12,8 +12,8 @@ pub struct Spec {
     pub python: Spanned<PythonVersion>,
     /// Requirements files, relative to the build context, in the order given.
     pub requirements: Vec<Spanned<ContextPath>>,
-    /// A project with pyproject.toml or setup.py, built to a wheel and installed after the dependencies.
-    pub app: Option<Spanned<ContextPath>>,
+    /// The app: a project built to a wheel, or a directory of code copied as it is.
+    pub app: Option<App>,
     /// Build-time apt packages: compile stage only.
     pub system: Vec<Spanned<AptPackage>>,
     /// Run-time apt packages: installed into the slim image.
@@ -156,6 +156,36 @@ text_newtype!(
     /// A PEP 685 extra name (`[project.optional-dependencies]` key), normalised.
     Extra
 );
+
+/// `app:` — where the app is in the build context, and how it is deployed when the spec says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct App {
+    pub path: Spanned<ContextPath>,
+    /// `as:`; without it, the project itself decides (see [`Deploy`]).
+    pub deploy: Option<Spanned<Deploy>>,
+}
+
+/// How the app reaches the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deploy {
+    /// Built to a wheel and installed like a dependency: what a project with a build system
+    /// gets unless it says it is not a package.
+    Package,
+    /// Copied into the workdir as it is: a directory of code (`main.py`, a Django project),
+    /// or a project that says it is not a package.
+    Source,
+}
+
+impl Deploy {
+    pub const ALL: [Deploy; 2] = [Deploy::Package, Deploy::Source];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Deploy::Package => "package",
+            Deploy::Source => "source",
+        }
+    }
+}
 
 /// What a file named under `requirements:` is. Decided here, from its name, and nowhere else:
 /// validation and the frontend's readers both ask.

@@ -374,6 +374,7 @@ fn file_actions(
                     dir_copy_contents: true,
                     create_dest_path: true,
                     timestamp: -1,
+                    owner: copy.owner.as_ref().map(chown),
                     ..Default::default()
                 }),
             }),

@@ -131,6 +131,9 @@ pub fn render(definition: &pb::Definition) -> String {
                                 .and_then(|i| op.inputs.get(i))
                                 .map_or_else(|| "?".to_string(), input);
                             let _ = write!(out, " copy {from}:{} -> {}", copy.src, copy.dest);
+                            if let Some(owner) = &copy.owner {
+                                let _ = write!(out, " owner={}", chown(owner));
+                            }
                         }
                         other => {
                             let _ = write!(out, " {other:?}");

@@ -51,6 +51,8 @@ pub struct Copy {
     pub from: State,
     pub src: String,
     pub dest: String,
+    /// Who owns the copies; `None` keeps the owners the files have in `from`.
+    pub owner: Option<Owner>,
 }
 
 /// What BuildKit records about an op besides the op itself.

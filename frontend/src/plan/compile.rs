@@ -2,7 +2,7 @@
 //! app's wheel, each in a step of its own that sees only the files it reads. Nothing here is a
 //! layer of the image; the runtime stage mounts what these steps make.
 
-use pyslim_spec::Spec;
+use pyslim_spec::{ContextPath, Deploy, Spanned, Spec};
 
 use super::advice;
 use super::apt;
@@ -12,8 +12,8 @@ use super::layout::{
     APP_WHEEL, BUILD_BACKEND, CONTEXT, FETCH_WHEELS, GENERATED, TOOLS, WHEEL_CACHE, WHEELS,
     context, include_app, project_dir, strings, tool,
 };
-use super::types::{Action, Fs, Run, Stage, Step, StepId, StepMount};
-use crate::sources::{Dependencies, Input};
+use super::types::{Action, CopyFrom, Fs, Run, Stage, Step, StepId, StepMount};
+use crate::sources::{Dependencies, FoundApp, Input};
 
 /// What the compile stage made, for a runtime stage to install.
 #[derive(Clone, Copy, Debug)]
@@ -33,10 +33,12 @@ pub fn stage(b: &mut Builder, spec: &Spec, dependencies: &Dependencies, fetch: &
     Compiled {
         dependencies: (!dependencies.inputs.is_empty())
             .then(|| dependency_wheels(b, spec, dependencies, fetch, on)),
-        app: spec
-            .app
-            .as_ref()
-            .map(|app| app_wheel(b, app, dependencies, fetch, on)),
+        app: match (&spec.app, &dependencies.app) {
+            (Some(app), Some(found)) if found.deploy == Deploy::Package => {
+                Some(app_wheel(b, &app.path, found, fetch, on))
+            }
+            _ => None,
+        },
     }
 }
 
@@ -98,8 +100,8 @@ fn dependency_wheels(
 /// an app-code change rebuilds only the wheel.
 fn app_wheel(
     b: &mut Builder,
-    app: &pyslim_spec::Spanned<pyslim_spec::ContextPath>,
-    dependencies: &Dependencies,
+    app: &Spanned<ContextPath>,
+    found: &FoundApp,
     fetch: &Fetch,
     on: Fs,
 ) -> StepId {
@@ -113,11 +115,11 @@ fn app_wheel(
     } else {
         let mut args = strings(&["python", "-m", "pip", "install", "--target", BUILD_BACKEND]);
         args.extend(fetch.args.iter().cloned());
-        args.extend(dependencies.app_build_requires.iter().cloned());
+        args.extend(found.build_requires.iter().cloned());
         let backend = b.compile(
             format!(
                 "install app build backend: {}",
-                dependencies.app_build_requires.join(" ")
+                found.build_requires.join(" ")
             ),
             on,
             Run {
@@ -174,8 +176,9 @@ pub fn collect_wheels(b: &mut Builder, spec: &Spec, dependencies: StepId) -> Fs 
         name: "collect dependency wheels".into(),
         on: Fs::Empty,
         action: Action::Copy {
-            from: dependencies,
-            path: WHEELS.into(),
+            from: CopyFrom::Step(dependencies),
+            src: WHEELS.into(),
+            dest: WHEELS.into(),
         },
         origin: spec.requirements.first().map(|r| r.span),
         history: Some(format!("pyslim: dependency wheels in {WHEELS}")),

@@ -26,12 +26,15 @@ mod layout;
 mod runtime;
 mod types;
 
-pub use runtime::Runtime;
+pub use runtime::{Runtime, Workdir};
 pub use types::*;
 
-use pyslim_spec::{Spec, WHEELS_TARGET};
+use pyslim_spec::{Deploy, Spec, WHEELS_TARGET};
 
 use crate::sources::Dependencies;
+
+/// Where a source app goes when the spec names no workdir.
+pub const SOURCE_APP_DIR: &str = "/app";
 
 pub fn plan(
     spec: &Spec,
@@ -42,17 +45,44 @@ pub fn plan(
     let mut b = builder::Builder::new(settings);
     let fetch = fetch::Fetch::of(spec, settings);
     let compiled = compile::stage(&mut b, spec, dependencies, &fetch);
+    let workdir = workdir(spec, dependencies);
     let result = match compiled.dependencies {
         Some(deps) if spec.target.as_deref() == Some(WHEELS_TARGET) => {
             compile::collect_wheels(&mut b, spec, deps)
         }
-        _ => Runtime::of(spec).stage(&mut b, spec, &fetch, compiled),
+        _ => {
+            let parts = runtime::Parts {
+                compiled,
+                app: dependencies.app.as_ref(),
+                workdir: workdir.as_ref(),
+            };
+            Runtime::of(spec).stage(&mut b, spec, &fetch, &parts)
+        }
     };
     Plan {
         bases,
+        workdir: workdir.map(|w| w.path),
         steps: b.steps,
         result,
     }
+}
+
+/// The spec's workdir, or [`SOURCE_APP_DIR`] for a source app.
+fn workdir(spec: &Spec, dependencies: &Dependencies) -> Option<Workdir> {
+    if let Some(workdir) = &spec.workdir {
+        return Some(Workdir {
+            path: workdir.to_string(),
+            origin: workdir.span,
+            written: true,
+        });
+    }
+    let app = spec.app.as_ref()?;
+    let found = dependencies.app.as_ref()?;
+    (found.deploy == Deploy::Source).then(|| Workdir {
+        path: SOURCE_APP_DIR.into(),
+        origin: app.path.span,
+        written: false,
+    })
 }
 
 #[cfg(test)]

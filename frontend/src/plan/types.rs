@@ -94,10 +94,11 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Run(Run),
-    /// Copy `path` of an earlier step's output to the same path.
+    /// Copy the directory `src` of `from` (its contents) to `dest`.
     Copy {
-        from: StepId,
-        path: String,
+        from: CopyFrom,
+        src: String,
+        dest: String,
     },
     /// Create a directory owned by a user of the image.
     Mkdir {
@@ -116,6 +117,16 @@ pub struct Run {
     pub mounts: Vec<StepMount>,
     /// Download through the host's network (`network: host`) instead of the build sandbox's.
     pub host_network: bool,
+}
+
+/// Where a copy takes its files from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CopyFrom {
+    /// An earlier step's output.
+    Step(StepId),
+    /// The build context, narrowed to `include` (all of it when empty). What comes from the
+    /// client is owned by root in the image, whoever owns it on the client.
+    Context { include: Vec<String> },
 }
 
 /// What a step sees at `dest` while it runs, besides the filesystem it runs on.
@@ -159,6 +170,8 @@ pub enum StepMount {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
     pub bases: ResolvedBases,
+    /// The image's working directory: the spec's, or where a source app is copied.
+    pub workdir: Option<String>,
     pub steps: Vec<Step>,
     pub result: Fs,
 }

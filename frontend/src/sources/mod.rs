@@ -10,10 +10,13 @@
 pub mod app;
 pub mod pyproject;
 pub mod requirements;
+pub mod setup_cfg;
 
 use std::collections::BTreeSet;
 
-use pyslim_spec::{DependencyKind, Diagnostic, SourceFile, Span, Spec};
+use pyslim_spec::{DependencyKind, Deploy, Diagnostic, SourceFile, Span, Spec};
+
+pub use app::FoundApp;
 
 use crate::context::{Context, is_dir};
 use crate::gateway::GatewayError;
@@ -27,9 +30,8 @@ pub struct Dependencies {
     pub context: Vec<String>,
     /// The files pip reads, in the spec's order.
     pub inputs: Vec<Input>,
-    /// What building the app needs (its `[build-system] requires`): installed once in a step of
-    /// its own, so an app-code change rebuilds the app's wheel without setting them up again.
-    pub app_build_requires: Vec<String>,
+    /// The app, and how it is deployed.
+    pub app: Option<FoundApp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,14 +43,27 @@ pub enum Input {
 }
 
 impl Dependencies {
-    /// The spec's requirements files as they are, with nothing found inside them: for planning
-    /// without a build context (tests, the spec-to-LLB example).
+    /// The spec's requirements files as they are, with nothing found inside them, and the app
+    /// a package unless the spec says otherwise: for planning without a build context (tests,
+    /// the spec-to-LLB example).
     pub fn of(spec: &Spec) -> Dependencies {
         let files: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
         Dependencies {
             context: files.clone(),
             inputs: files.into_iter().map(Input::File).collect(),
-            app_build_requires: vec!["setuptools>=61".into()],
+            app: spec.app.as_ref().map(|app| {
+                let deploy = app.deploy.as_ref().map_or(Deploy::Package, |d| d.value);
+                FoundApp {
+                    path: app.path.to_string(),
+                    deploy,
+                    build_requires: match deploy {
+                        Deploy::Package => vec!["setuptools>=61".into()],
+                        Deploy::Source => Vec::new(),
+                    },
+                    dependencies: Vec::new(),
+                    metadata: None,
+                }
+            }),
         }
     }
 }
@@ -87,7 +102,7 @@ pub async fn read(
     let mut problems = Problems::default();
     let mut dependencies = Dependencies::default();
     if let Some(app) = &spec.app {
-        dependencies.app_build_requires = app::build_requires(context, app, &mut problems).await?;
+        dependencies.app = Some(app::read(context, app, &mut problems).await?);
     }
     let extras: Vec<&str> = spec.extras.iter().map(|e| e.as_str()).collect();
     let mut files = Vec::new();
@@ -144,7 +159,7 @@ pub async fn read(
                         &error,
                         &file,
                         item.span,
-                        "pyslim installs the [project] dependencies (and `extras:`) of a PEP 621 pyproject.toml",
+                        pyproject::DEPENDENCIES_HINT,
                         &mut problems,
                     ),
                 }
@@ -175,6 +190,21 @@ pub async fn read(
             files.push(file);
         }
         round = next;
+    }
+    if let Some(app) = &dependencies.app
+        && !app.dependencies.is_empty()
+        // `requirements: pyproject.toml` with `app: .` names the same list once already.
+        && !spec
+            .requirements
+            .iter()
+            .any(|r| Some(r.as_str()) == app.metadata.as_deref())
+    {
+        let mut text = app.dependencies.join("\n");
+        text.push('\n');
+        dependencies.inputs.push(Input::Generated {
+            name: "app-dependencies.txt".into(),
+            text,
+        });
     }
     Ok(if problems.problems.is_empty() {
         Ok(Found {

@@ -161,6 +161,66 @@ pub fn dependencies(text: &str, extras: &[&str]) -> Result<Vec<String>, Error> {
     Ok(requirements)
 }
 
+/// What a project's pyproject.toml says about deploying it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Project {
+    /// It has a `[build-system]`: it can be built to a wheel.
+    pub build_system: bool,
+    /// It says it is not a package: poetry's `package-mode = false`, uv's
+    /// `[tool.uv] package = false`.
+    pub not_a_package: bool,
+    /// Its static `[project] dependencies`; `None` without a [project] table or when they are
+    /// dynamic.
+    pub dependencies: Result<Option<Vec<String>>, Error>,
+}
+
+impl Default for Project {
+    fn default() -> Project {
+        Project {
+            build_system: false,
+            not_a_package: false,
+            dependencies: Ok(None),
+        }
+    }
+}
+
+/// What to do about a problem with a pyproject.toml's dependencies, wherever it is read from.
+pub const DEPENDENCIES_HINT: &str =
+    "pyslim installs the [project] dependencies (and `extras:`) of a PEP 621 pyproject.toml";
+
+/// Reads what [`Project`] holds; only a file that is not TOML is a problem here (a project may
+/// lack any of these tables), and dependencies of the wrong type are one for whoever uses them.
+pub fn project(text: &str) -> Result<Project, Error> {
+    let document = parse(text)?;
+    let tool = table(get(&document, "tool"));
+    let flag = |table: Option<&DeTable<'_>>, key: &str| {
+        table
+            .and_then(|t| get(t, key))
+            .and_then(|v| v.get_ref().as_bool())
+    };
+    let poetry = tool.and_then(|t| table(get(t, "poetry")));
+    let uv = tool.and_then(|t| table(get(t, "uv")));
+    let not_a_package =
+        flag(poetry, "package-mode") == Some(false) || flag(uv, "package") == Some(false);
+    let dependencies = match table(get(&document, "project")) {
+        Some(project) if !is_dynamic(project, "dependencies") => {
+            strings(get(project, "dependencies"), "[project] dependencies").map(Some)
+        }
+        _ => Ok(None),
+    };
+    Ok(Project {
+        build_system: get(&document, "build-system").is_some(),
+        not_a_package,
+        dependencies,
+    })
+}
+
+fn is_dynamic(project: &DeTable<'_>, field: &str) -> bool {
+    get(project, "dynamic")
+        .and_then(|d| d.get_ref().as_array())
+        .is_some_and(|items| items.iter().any(|v| v.get_ref().as_str() == Some(field)))
+}
+
 /// What building a project needs (PEP 518 `[build-system] requires`). A project without a
 /// pyproject.toml, or without that table, gets pip's legacy default: setuptools and wheel.
 /// The app is built without pip's isolation, so pip never asks the backend for its dynamic
@@ -204,6 +264,39 @@ fn declared_build_requires(pyproject: Option<&str>) -> Result<Vec<String>, Error
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_project_says_about_deploying_it() {
+        let project = project(
+            "[project]\nname='a'\ndependencies=['flask>=3']\n[build-system]\nrequires=['hatchling']\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            project,
+            Project {
+                build_system: true,
+                not_a_package: false,
+                dependencies: Ok(Some(vec!["flask>=3".into()])),
+            }
+        );
+        let poetry = super::project(
+            "[tool.poetry]\npackage-mode = false\n[build-system]\nrequires=['poetry-core']\n",
+        )
+        .expect("valid");
+        assert!(poetry.not_a_package && poetry.build_system);
+        assert_eq!(poetry.dependencies, Ok(None));
+        let uv =
+            super::project("[project]\nname='a'\ndependencies=[]\n[tool.uv]\npackage = false\n")
+                .expect("valid");
+        assert!(uv.not_a_package && !uv.build_system);
+        assert_eq!(uv.dependencies, Ok(Some(Vec::new())));
+        let dynamic =
+            super::project("[project]\nname='a'\ndynamic=['dependencies']\n").expect("valid");
+        assert_eq!(dynamic.dependencies, Ok(None));
+        let wrong = super::project("[project]\ndependencies = 'flask'\n").expect("TOML");
+        assert!(wrong.dependencies.is_err());
+        assert!(super::project("[project").is_err());
+    }
 
     #[test]
     fn build_requirements_default_to_setuptools() {

@@ -5,12 +5,56 @@ use std::fmt;
 
 use marked_yaml::Node;
 
+use super::keys::{APP_KEYS, sub_key_names};
 use super::{Validator, names};
 use crate::diagnostic::Diagnostic;
-use crate::model::{ContextPath, Extra, Installer};
+use crate::model::{App, ContextPath, Deploy, Extra, Installer};
 use crate::source::Spanned;
 
 impl Validator<'_> {
+    /// `app:` — a path, or `{path, as}`.
+    pub(super) fn app(&mut self, node: &Node, key: &str) -> Option<App> {
+        if let Node::Scalar(_) = node {
+            let path = self.context_path(node, key)?;
+            return Some(App { path, deploy: None });
+        }
+        let map = self.mapping(node, key, "{path: ., as: source}")?;
+        let mut path = None;
+        let mut deploy = None;
+        for (name, value) in map.iter() {
+            let Some(value) = self.present(name, value) else {
+                continue;
+            };
+            match name.as_str() {
+                "path" => path = self.context_path(value, "app"),
+                "as" => {
+                    let Some(text) = self.text(value, "as", "source") else {
+                        continue;
+                    };
+                    match Deploy::ALL.into_iter().find(|d| d.name() == text.as_str()) {
+                        Some(found) => deploy = Some(text.map(|_| found)),
+                        None => self.report(
+                            Diagnostic::new(text.span, format!("`{}` is not a way to deploy the app", *text))
+                                .with_hint("write `as: source` to copy the directory as it is, or `as: package` to build it to a wheel"),
+                        ),
+                    }
+                }
+                _ => self.unknown_key(name, &sub_key_names(APP_KEYS), "a key of `app`"),
+            }
+        }
+        if path.is_none() && map.get("path").is_none() {
+            let span = self.span(node);
+            self.report(
+                Diagnostic::new(span, "`app` does not say where the app is")
+                    .with_hint("add `path:`, the app's directory in the build context, like `{path: ., as: source}`"),
+            );
+        }
+        Some(App {
+            path: path?,
+            deploy,
+        })
+    }
+
     /// `requirements:` or `find-links:`: one path or a list of them.
     pub(super) fn paths(&mut self, node: &Node, key: &str) -> Vec<Spanned<ContextPath>> {
         let items = self.text_list(node, key, "requirements.txt");

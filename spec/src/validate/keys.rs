@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::declare::{declare_keys, sub_properties};
 use super::image::BaseFields;
 use crate::model::{
-    AbsolutePath, AptPackage, Arg, ContextPath, EnvName, Extra, Index, Installer, Port,
+    AbsolutePath, App, AptPackage, Arg, ContextPath, EnvName, Extra, Index, Installer, Port,
     PythonVersion, Ssh, TargetInfo, User,
 };
 use crate::schema::properties;
@@ -65,14 +65,19 @@ declare_keys! {
         meaning: "optional-dependency groups of the `pyproject.toml` in `requirements`, e.g. `[postgres]`.",
         schema: strings(),
     }
-    app: Option<Spanned<ContextPath>> {
+    app: Option<App> {
         name: "app",
-        type: "path",
+        type: "path or `{path, as}`",
         targets: No,
-        read: context_path,
+        read: app,
         spec: direct,
-        meaning: "a project with `pyproject.toml` or `setup.py`, built to a wheel in its own step and installed in its own layer after the dependencies.",
-        schema: json!({"type": "string"}),
+        meaning: "the app, a directory of the build context. A project with a build system (`[build-system]` in pyproject.toml, or setup.py) is built to a wheel in its own step and installed in its own layer after the dependencies; its static dependencies (`[project] dependencies`, setup.cfg `install_requires`) are installed without being listed again. A directory without one (`main.py`, a Django project) is copied as it is into `workdir` (default `/app`), owned by root, in its own layer after the dependencies. `{path: ., as: source}` copies a project that has a build system; `as: package` builds a wheel. Poetry's `package-mode = false` and uv's `[tool.uv] package = false` mean `as: source`.",
+        schema: json!({
+            "anyOf": [
+                {"type": "string"},
+                {"type": "object", "properties": sub_properties(APP_KEYS), "required": ["path"], "additionalProperties": false}
+            ]
+        }),
     }
     system: Vec<Spanned<AptPackage>> {
         name: "system",
@@ -255,6 +260,18 @@ declare_keys! {
         }),
     }
 }
+
+/// The keys of `app:` written as a mapping.
+pub const APP_KEYS: &[SubKey] = &[
+    SubKey {
+        name: "path",
+        schema: || json!({"description": "The app's directory in the build context.", "type": "string"}),
+    },
+    SubKey {
+        name: "as",
+        schema: || json!({"description": "`package`: built to a wheel; `source`: copied as it is into the workdir.", "enum": ["package", "source"]}),
+    },
+];
 
 /// The keys of `base:`.
 pub const BASE_KEYS: &[SubKey] = &[

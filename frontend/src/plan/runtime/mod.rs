@@ -5,12 +5,30 @@
 
 mod slim;
 
-use pyslim_spec::Spec;
+use pyslim_spec::{Span, Spec};
 
 use super::builder::Builder;
 use super::compile::Compiled;
 use super::fetch::Fetch;
 use super::types::Fs;
+use crate::sources::FoundApp;
+
+/// What a runtime stage puts into the image: the compile stage's outputs, the app as found, and
+/// the working directory.
+pub struct Parts<'a> {
+    pub compiled: Compiled,
+    pub app: Option<&'a FoundApp>,
+    pub workdir: Option<&'a Workdir>,
+}
+
+/// The image's working directory, and the spec line that asked for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workdir {
+    pub path: String,
+    pub origin: Span,
+    /// `workdir:` itself rather than where a source app goes by default.
+    pub written: bool,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runtime {
@@ -24,9 +42,9 @@ impl Runtime {
     }
 
     /// Adds the stage's steps; returns the image's filesystem.
-    pub fn stage(self, b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) -> Fs {
+    pub fn stage(self, b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> Fs {
         match self {
-            Runtime::Slim => slim::stage(b, spec, fetch, compiled),
+            Runtime::Slim => slim::stage(b, spec, fetch, parts),
         }
     }
 }

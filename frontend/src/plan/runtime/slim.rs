@@ -2,18 +2,19 @@
 //! dependencies and the app — each a layer, each install reading the compile stage's wheels
 //! through a read-only mount, so no wheel is ever copied into a layer.
 
-use pyslim_spec::{Spec, User};
+use pyslim_spec::{Deploy, Spec, User};
 
 use crate::plan::advice;
 use crate::plan::apt;
 use crate::plan::builder::Builder;
-use crate::plan::compile::Compiled;
 use crate::plan::fetch::Fetch;
 use crate::plan::install::Install;
-use crate::plan::layout::{APP_WHEEL, WHEELS, strings, wheels};
-use crate::plan::types::{Action, Fs, Stage, Step, StepMount};
+use crate::plan::layout::{APP_WHEEL, WHEELS, include_app, strings, wheels};
+use crate::plan::runtime::Parts;
+use crate::plan::types::{Action, CopyFrom, Fs, Stage, Step, StepMount};
 
-pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) -> Fs {
+pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> Fs {
+    let compiled = parts.compiled;
     let mut slim = Fs::Base(Stage::Slim);
     if let Some(first) = spec.runtime.first() {
         let packages: Vec<String> = spec.runtime.iter().map(|p| p.to_string()).collect();
@@ -38,21 +39,21 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) ->
             spec.user.written(),
         );
     }
-    if let Some(workdir) = &spec.workdir {
+    if let Some(workdir) = parts.workdir {
         let owner = match &spec.user.value {
             User::Named(name) => Some(name.clone()),
             User::Root => None,
         };
         slim = Fs::Step(b.push(Step {
             stage: Stage::Slim,
-            name: format!("create workdir {workdir}"),
+            name: format!("create workdir {}", workdir.path),
             on: slim,
             action: Action::Mkdir {
-                path: workdir.to_string(),
+                path: workdir.path.clone(),
                 owner,
             },
-            origin: Some(workdir.span),
-            history: Some(format!("WORKDIR {workdir}")),
+            origin: Some(workdir.origin),
+            history: Some(format!("WORKDIR {}", workdir.path)),
             ignore_cache: false,
             advice: None,
         }));
@@ -92,9 +93,35 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) ->
             format!("install app with {}", install.name()),
             install.args(from),
             mounts,
-            spec.app.as_ref().map(|a| a.span),
+            spec.app.as_ref().map(|a| a.path.span),
         );
         slim = b.advise(slim, advice::INSTALL);
+    }
+    if let (Some(app), Some(workdir)) = (parts.app, parts.workdir)
+        && app.deploy == Deploy::Source
+    {
+        // After the dependencies: an edit to the code rebuilds this layer alone.
+        let src = if app.path == "." {
+            "/".to_string()
+        } else {
+            format!("/{}", app.path)
+        };
+        slim = Fs::Step(b.push(Step {
+            stage: Stage::Slim,
+            name: format!("copy app {} to {}", app.path, workdir.path),
+            on: slim,
+            action: Action::Copy {
+                from: CopyFrom::Context {
+                    include: include_app(&app.path),
+                },
+                src,
+                dest: workdir.path.clone(),
+            },
+            origin: spec.app.as_ref().map(|a| a.path.span),
+            history: Some(format!("pyslim: copy app {} to {}", app.path, workdir.path)),
+            ignore_cache: false,
+            advice: None,
+        }));
     }
     slim
 }
