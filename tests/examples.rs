@@ -119,6 +119,19 @@ fn a_directory_of_code_is_copied_and_runs_from_the_workdir() {
 }
 
 #[test]
+fn a_uv_build_package_brings_its_own_dependencies_and_console_script() {
+    let image = build("uv-build");
+    let out = run(docker().args(["run", "--rm", &image]));
+    assert_eq!(
+        out.trim(),
+        "Hello from a uv_build package (six 1.16.0)",
+        "{out}"
+    );
+    assert_runs_as(&image, "app");
+    assert_clean(&image);
+}
+
+#[test]
 fn ldap_runs_with_runtime_libraries_only() {
     let image = build("ldap");
     let out = run(docker().args(["run", "--rm", &image]));

@@ -95,8 +95,7 @@ impl Lowering<'_> {
                     Stage::Compile => &self.plan.bases.compile,
                     Stage::Slim => &self.plan.bases.runtime,
                 };
-                let mut env = base.env.clone();
-                env.extend(run.env.iter().map(|(k, v)| format!("{k}={v}")));
+                let env = with_env(&base.env, &run.env);
                 on.run(Exec {
                     args: run.args.clone(),
                     env,
@@ -236,5 +235,42 @@ impl Lowering<'_> {
                 "/wheels".into(),
             ),
         }
+    }
+}
+
+/// The base image's environment with `set` on top: a variable set again replaces the base's
+/// (as a Dockerfile `ENV` does), so a process sees one value of it.
+fn with_env(base: &[String], set: &[(String, String)]) -> Vec<String> {
+    let mut env = base.to_vec();
+    for (name, value) in set {
+        let entry = format!("{name}={value}");
+        let prefix = format!("{name}=");
+        match env.iter_mut().find(|e| e.starts_with(&prefix)) {
+            Some(existing) => *existing = entry,
+            None => env.push(entry),
+        }
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variable_set_again_replaces_the_base_one() {
+        let base = ["PATH=/usr/bin".to_string(), "LANG=C.UTF-8".to_string()];
+        let set = [
+            ("PATH".to_string(), "/pyslim-build/bin:/usr/bin".to_string()),
+            ("NETRC".to_string(), "/run/secrets/n".to_string()),
+        ];
+        assert_eq!(
+            with_env(&base, &set),
+            [
+                "PATH=/pyslim-build/bin:/usr/bin",
+                "LANG=C.UTF-8",
+                "NETRC=/run/secrets/n"
+            ]
+        );
     }
 }

@@ -12,7 +12,7 @@ use super::layout::{
     APP_WHEEL, BUILD_BACKEND, CONTEXT, FETCH_WHEELS, GENERATED, TOOLS, WHEEL_CACHE, WHEELS,
     context, include_app, project_dir, strings, tool,
 };
-use super::types::{Action, CopyFrom, Fs, Run, Stage, Step, StepId, StepMount};
+use super::types::{Action, BaseImage, CopyFrom, Fs, Run, Stage, Step, StepId, StepMount};
 use crate::sources::{Dependencies, FoundApp, Input};
 
 /// What the compile stage made, for a runtime stage to install.
@@ -24,7 +24,13 @@ pub struct Compiled {
     pub app: Option<StepId>,
 }
 
-pub fn stage(b: &mut Builder, spec: &Spec, dependencies: &Dependencies, fetch: &Fetch) -> Compiled {
+pub fn stage(
+    b: &mut Builder,
+    spec: &Spec,
+    dependencies: &Dependencies,
+    fetch: &Fetch,
+    base: &BaseImage,
+) -> Compiled {
     let mut on = Fs::Base(Stage::Compile);
     if let Some(first) = spec.system.first() {
         let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
@@ -35,7 +41,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, dependencies: &Dependencies, fetch: &
             .then(|| dependency_wheels(b, spec, dependencies, fetch, on)),
         app: match (&spec.app, &dependencies.app) {
             (Some(app), Some(found)) if found.deploy == Deploy::Package => {
-                Some(app_wheel(b, &app.path, found, fetch, on))
+                Some(app_wheel(b, &app.path, found, fetch, on, base))
             }
             _ => None,
         },
@@ -104,6 +110,7 @@ fn app_wheel(
     found: &FoundApp,
     fetch: &Fetch,
     on: Fs,
+    base: &BaseImage,
 ) -> StepId {
     // The build backend in a directory of its own on PYTHONPATH, installed by a step that
     // depends only on the build requirements; offline, the compile image's own setuptools
@@ -133,6 +140,14 @@ fn app_wheel(
             Some(advice::APP),
         );
         env.push(("PYTHONPATH".into(), BUILD_BACKEND.into()));
+        // Backends that run a binary of theirs look for it on PATH (uv_build's `uv-build`);
+        // `--target` puts it in bin/ beside the packages.
+        let path = base
+            .env
+            .iter()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or("/usr/local/bin:/usr/bin:/bin");
+        env.push(("PATH".into(), format!("{BUILD_BACKEND}/bin:{path}")));
         Fs::Step(backend)
     };
     let mut args = strings(&[

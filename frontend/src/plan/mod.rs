@@ -44,7 +44,7 @@ pub fn plan(
 ) -> Plan {
     let mut b = builder::Builder::new(settings);
     let fetch = fetch::Fetch::of(spec, settings);
-    let compiled = compile::stage(&mut b, spec, dependencies, &fetch);
+    let compiled = compile::stage(&mut b, spec, dependencies, &fetch, &bases.compile);
     let workdir = workdir(spec, dependencies);
     let result = match compiled.dependencies {
         Some(deps) if spec.target.as_deref() == Some(WHEELS_TARGET) => {
