@@ -4,7 +4,7 @@
 
 use pyslim_spec::Spec;
 
-use super::advice;
+use super::advice::Advice;
 use super::apt;
 use super::builder::Builder;
 use super::fetch::Fetch;
@@ -25,6 +25,14 @@ pub struct Compiled {
 }
 
 pub fn stage(b: &mut Builder, spec: &Spec, dependencies: &Dependencies, fetch: &Fetch) -> Compiled {
+    // An image of system packages only compiles nothing: `system:` packages would be
+    // installed for no step (the lint says so).
+    if dependencies.inputs.is_empty() && spec.app.is_none() {
+        return Compiled {
+            dependencies: None,
+            app: None,
+        };
+    }
     let mut on = Fs::Base(Stage::Compile);
     if let Some(first) = spec.system.first() {
         let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
@@ -90,7 +98,7 @@ fn dependency_wheels(
             host_network: fetch.host_network,
         },
         spec.requirements.first().map(|r| r.span),
-        Some(advice::DEPENDENCY),
+        Some(Advice::Dependency),
     )
 }
 
@@ -128,7 +136,7 @@ fn app_wheel(
                 host_network: fetch.host_network,
             },
             Some(app.span),
-            Some(advice::APP),
+            Some(Advice::App),
         );
         env.push(("PYTHONPATH".into(), BUILD_BACKEND.into()));
         Fs::Step(backend)
@@ -163,7 +171,7 @@ fn app_wheel(
             host_network: fetch.host_network,
         },
         Some(app.span),
-        Some(advice::APP),
+        Some(Advice::App),
     )
 }
 

@@ -4,7 +4,7 @@
 
 use pyslim_spec::{Spec, User};
 
-use crate::plan::advice;
+use crate::plan::advice::Advice;
 use crate::plan::apt;
 use crate::plan::builder::Builder;
 use crate::plan::compile::Compiled;
@@ -57,6 +57,10 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) ->
             advice: None,
         }));
     }
+    // An image of system packages only: no installer to fetch, nothing to download.
+    if compiled.dependencies.is_none() && compiled.app.is_none() {
+        return slim;
+    }
     // Installing exactly the wheels the compile stage built (rather than re-reading the
     // requirements) keeps hashes, markers and extras a matter of the compile stage alone.
     let install = Install::new(b, spec, fetch);
@@ -71,7 +75,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) ->
             mounts,
             spec.requirements.first().map(|r| r.span),
         );
-        slim = b.advise(slim, advice::INSTALL);
+        slim = b.advise(slim, Advice::Install);
     }
     if let Some(app) = compiled.app {
         let mut mounts = install.mounts.clone();
@@ -94,7 +98,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, compiled: Compiled) ->
             mounts,
             spec.app.as_ref().map(|a| a.span),
         );
-        slim = b.advise(slim, advice::INSTALL);
+        slim = b.advise(slim, Advice::Install);
     }
     slim
 }
