@@ -78,3 +78,57 @@ fn check_and_build_warnings_point_at_soft_problems() {
     );
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn check_answers_every_documented_spelling() {
+    // psycopg2 builds against the compile image's own libpq-dev, then fails at import in the
+    // image: the check knows it by name and says which package to add.
+    let dir = scratch("check-spellings");
+    write_files(
+        &dir,
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\n",
+            ),
+            ("requirements.txt", "psycopg2==2.9.9\n"),
+        ],
+    );
+    let spec = dir.join("pyslim.yaml");
+    // buildx 0.13 sends `--print=check` as `frontend.check` and `--print=lint` as
+    // `frontend.lint`; later versions send `frontend.lint` for both.
+    for what in ["check", "lint"] {
+        let (_, text) = call(what, &spec.to_string_lossy(), &dir.to_string_lossy());
+        assert!(!text.contains("cannot answer"), "--print={what}: {text}");
+        assert!(
+            text.contains("CompiledRequirementWithoutRuntimeLibraries")
+                && text.contains("requirements.txt:1"),
+            "--print={what}: {text}"
+        );
+        assert!(
+            text.contains("add `runtime: [libpq5]`"),
+            "--print={what}: {text}"
+        );
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn outline_of_a_spec_without_arguments_says_what_the_build_reads() {
+    // examples/flask declares no build arguments, secrets or SSH: buildx prints only the
+    // target's name and description, which must carry the rest.
+    let (ok, text) = call("outline", "examples/flask/pyslim.yaml", "examples/flask");
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("DESCRIPTION: the image the spec describes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("build context: requirements.txt, the app in ."),
+        "{text}"
+    );
+    assert!(
+        text.contains("build arguments: none declared; add one under `args:`"),
+        "{text}"
+    );
+}

@@ -47,7 +47,7 @@ impl fmt::Display for Failure {
             Failure::Gateway(error) => error.fmt(f),
             Failure::UnknownRequest(other) => write!(
                 f,
-                "pyslim cannot answer `{other}`; it answers --call=outline, --call=targets and --call=check"
+                "pyslim cannot answer `{other}`; it answers --call=outline, --call=targets and --call=check (on buildx 0.13 and 0.14: BUILDX_EXPERIMENTAL=1 and --print=outline, --print=targets, --print=check)"
             ),
             Failure::Platforms(many) => write!(
                 f,

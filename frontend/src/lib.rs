@@ -7,6 +7,7 @@ pub mod convert;
 pub mod failure;
 pub mod gateway;
 pub mod image;
+pub mod known;
 pub mod lint;
 pub mod llb;
 pub mod lower;

@@ -11,10 +11,18 @@ use serde_json::{Value, json};
 
 use crate::lint::Warning;
 
+// The ids buildx sends as the `requestid` option. buildx 0.13 and 0.14 have only
+// `--print=NAME` (with BUILDX_EXPERIMENTAL=1) and send `"frontend." + NAME` as written
+// (build/build.go), so `--print=check` arrives as `frontend.check`. buildx 0.15 added
+// `--call=NAME` (and kept `--print` as a hidden alias of it); its ParseCallFunc
+// (util/buildflags) turns `check` into `lint` first, so both spellings arrive as
+// `frontend.lint` there. `outline` and `targets` arrive as themselves in every version.
 pub const DESCRIBE: &str = "frontend.subrequests.describe";
 pub const OUTLINE: &str = "frontend.outline";
 pub const TARGETS: &str = "frontend.targets";
 pub const LINT: &str = "frontend.lint";
+/// `--print=check` on buildx 0.13 and 0.14.
+pub const CHECK: &str = "frontend.check";
 
 /// What `--call` asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +41,7 @@ impl Request {
             DESCRIBE => Request::Describe,
             OUTLINE => Request::Outline,
             TARGETS => Request::Targets,
-            LINT => Request::Lint,
+            LINT | CHECK => Request::Lint,
             other => Request::Unknown(other.to_string()),
         }
     }
@@ -72,9 +80,17 @@ pub fn outline(spec: &Spec, source: &SourceFile) -> Answer {
         .args
         .iter()
         .map(|arg| {
+            let description = match &arg.default {
+                Some(_) => String::new(),
+                None => format!(
+                    "no default: pass --build-arg {}=… if it is used",
+                    arg.name.as_str()
+                ),
+            };
             json!({
                 "name": arg.name.as_str(),
                 "value": arg.default.clone().unwrap_or_default(),
+                "description": description,
                 "location": location(0, arg.name.span.line),
             })
         })
@@ -90,49 +106,145 @@ pub fn outline(spec: &Spec, source: &SourceFile) -> Answer {
         .iter()
         .map(|ssh| json!({"name": ssh.id.as_str(), "required": true, "location": location(0, ssh.id.span.line)}))
         .collect();
-    let description = spec
-        .target
-        .as_ref()
-        .and_then(|name| spec.targets.iter().find(|t| *t.name == *name))
-        .and_then(|t| t.description.clone())
-        .unwrap_or_default();
     let outline = json!({
         "name": spec.target.clone().unwrap_or_default(),
-        "description": description,
+        "description": outline_description(spec),
         "args": args,
         "secrets": secrets,
         "ssh": ssh,
         "sources": [base64(source.text.as_bytes())],
     });
-    let mut text = String::new();
-    if let Some(target) = &spec.target {
-        let _ = writeln!(text, "TARGET:      {target}");
-        if !description.is_empty() {
-            let _ = writeln!(text, "DESCRIPTION: {description}");
-        }
-        text.push('\n');
-    }
-    if !spec.args.is_empty() {
-        let _ = writeln!(text, "{:<24} DEFAULT", "BUILD ARG");
-        for arg in &spec.args {
-            let _ = writeln!(
-                text,
-                "{:<24} {}",
-                arg.name.as_str(),
-                arg.default.as_deref().unwrap_or("(none: pass --build-arg)")
-            );
-        }
-        text.push('\n');
-    }
-    if let Some(id) = &spec.index.secret {
-        let _ = writeln!(text, "{:<24} REQUIRED", "SECRET");
-        let _ = writeln!(text, "{:<24} true", id.as_str());
-    }
-    if let Some(ssh) = &spec.ssh {
-        let _ = writeln!(text, "{:<24} REQUIRED", "SSH");
-        let _ = writeln!(text, "{:<24} true", ssh.id.as_str());
-    }
+    let text = print_outline(&outline);
     answer(outline, text, None)
+}
+
+/// buildx prints an outline from its JSON, and of a target only the name and the description
+/// (moby/buildkit frontend/subrequests/outline: PrintOutline): what else the build reads has
+/// to be said there, or a spec without build arguments, secrets or SSH prints nothing at all.
+/// The first line is the target's own description.
+fn outline_description(spec: &Spec) -> String {
+    let mut lines = Vec::new();
+    let chosen = spec
+        .target
+        .as_ref()
+        .and_then(|name| spec.targets.iter().find(|t| *t.name == *name));
+    lines.push(match (&spec.target, chosen) {
+        (None, _) => "the image the spec describes".to_string(),
+        (Some(name), Some(target)) => target
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("the default image with what target {name} changes")),
+        (Some(_), None) => "just the dependency wheels in /wheels".to_string(),
+    });
+    let mut reads: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+    if let Some(app) = &spec.app {
+        reads.push(format!("the app in {}", app.path));
+    }
+    reads.extend(spec.find_links.iter().map(|d| format!("wheels in {d}")));
+    lines.push(if reads.is_empty() {
+        "build context: not read (nothing is installed from it)".to_string()
+    } else {
+        format!("build context: {}", reads.join(", "))
+    });
+    if !spec.runtime.is_empty() {
+        let packages: Vec<&str> = spec.runtime.iter().map(|p| p.as_str()).collect();
+        lines.push(format!(
+            "apt packages in the image: {}",
+            packages.join(", ")
+        ));
+    }
+    let others: Vec<&str> = std::iter::once(pyslim_spec::WHEELS_TARGET)
+        .chain(spec.targets.iter().map(|t| t.name.as_str()))
+        .filter(|name| spec.target.as_deref() != Some(*name))
+        .collect();
+    let mut targets = format!("other targets (--target NAME): {}", others.join(", "));
+    if spec.target.is_some() {
+        targets.push_str("; without --target, the default image");
+    }
+    lines.push(targets);
+    if spec.args.is_empty() {
+        lines.push(
+            "build arguments: none declared; add one under `args:` (`args: {VERSION: \"1.0\"}`), write `${VERSION}` in any value, and set it with `--build-arg VERSION=…`"
+                .to_string(),
+        );
+    }
+    lines.join("\n")
+}
+
+/// The outline as buildx's PrintOutline shows it (Go's tabwriter: each column as wide as its
+/// widest cell plus padding), for clients that print `result.txt` instead.
+fn print_outline(outline: &Value) -> String {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let mut out = String::new();
+    let (name, description) = (text(&outline["name"]), text(&outline["description"]));
+    if !name.is_empty() || !description.is_empty() {
+        let name = if name.is_empty() {
+            "(default)".into()
+        } else {
+            name
+        };
+        let mut rows = vec![vec!["TARGET:".to_string(), name]];
+        if !description.is_empty() {
+            rows.push(vec!["DESCRIPTION:".to_string(), description]);
+        }
+        out.push_str(&table(&rows, 1));
+        out.push('\n');
+    }
+    let list = |key: &str| outline[key].as_array().cloned().unwrap_or_default();
+    let args = list("args");
+    if !args.is_empty() {
+        let mut rows = vec![vec![
+            "BUILD ARG".into(),
+            "VALUE".into(),
+            "DESCRIPTION".into(),
+        ]];
+        rows.extend(
+            args.iter()
+                .map(|a| vec![text(&a["name"]), text(&a["value"]), text(&a["description"])]),
+        );
+        out.push_str(&table(&rows, 3));
+        out.push('\n');
+    }
+    for (key, heading) in [("secrets", "SECRET"), ("ssh", "SSH")] {
+        let items = list(key);
+        if items.is_empty() {
+            continue;
+        }
+        let required = |v: &Value| if v["required"] == true { "true" } else { "" }.to_string();
+        let mut rows = vec![vec![heading.to_string(), "REQUIRED".to_string()]];
+        rows.extend(items.iter().map(|s| vec![text(&s["name"]), required(s)]));
+        out.push_str(&table(&rows, 3));
+        out.push('\n');
+    }
+    out
+}
+
+/// Rows of cells, every column but the last padded to its widest cell plus `padding`. A cell
+/// spanning lines ends the table at its first line break, as a tabwriter's column block does.
+fn table(rows: &[Vec<String>], padding: usize) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width = |column: usize| {
+        rows.iter()
+            .filter_map(|row| row.get(column))
+            .map(|cell| cell.lines().next().unwrap_or_default().chars().count())
+            .max()
+            .unwrap_or(0)
+            + padding
+    };
+    let widths: Vec<usize> = (0..columns.saturating_sub(1)).map(width).collect();
+    let mut out = String::new();
+    for row in rows {
+        for (column, cell) in row.iter().enumerate() {
+            match widths.get(column) {
+                Some(width) if column + 1 < row.len() => {
+                    let _ = write!(out, "{cell:<width$}");
+                }
+                _ => out.push_str(cell),
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 pub fn targets(spec: &Spec, source: &SourceFile) -> Answer {
@@ -242,4 +354,83 @@ fn location(source: usize, line: u32) -> Value {
 
 fn base64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_buildx_sends_is_understood() {
+        for (id, request) in [
+            ("frontend.outline", Request::Outline),
+            ("frontend.targets", Request::Targets),
+            ("frontend.lint", Request::Lint),
+            ("frontend.check", Request::Lint),
+            ("frontend.subrequests.describe", Request::Describe),
+        ] {
+            assert_eq!(Request::from_id(id), request, "{id}");
+        }
+        assert_eq!(
+            Request::from_id("frontend.build"),
+            Request::Unknown("frontend.build".into())
+        );
+    }
+
+    #[test]
+    fn a_target_without_a_description_still_leads_with_one_line() {
+        let spec = pyslim_spec::load_with(
+            SourceFile::new(
+                "pyslim.yaml",
+                "python: \"3.11\"\nrequirements: r.txt\ntargets:\n  debug:\n    env: {DEBUG: \"1\"}\n",
+            ),
+            &pyslim_spec::LoadOptions {
+                target: Some("debug".into()),
+                ..Default::default()
+            },
+        )
+        .expect("valid");
+        let description = outline_description(&spec);
+        assert!(
+            description.starts_with(
+                "the default image with what target debug changes\nbuild context: r.txt\n"
+            ),
+            "{description}"
+        );
+        assert!(
+            description.contains(
+                "\nother targets (--target NAME): wheels; without --target, the default image\n"
+            ),
+            "{description}"
+        );
+    }
+
+    #[test]
+    fn the_text_outline_is_laid_out_like_buildx_prints_it() {
+        let spec = pyslim_spec::load(SourceFile::new(
+            "pyslim.yaml",
+            "python: \"3.11\"\nargs: {PY: \"3.11\", TOKEN: }\nrequirements: r.txt\nindex: {secret: pypi-netrc}\nssh: default\n",
+        ))
+        .expect("valid");
+        let answer = outline(&spec, &SourceFile::new("pyslim.yaml", ""));
+        let text = String::from_utf8_lossy(&answer["result.txt"]).into_owned();
+        assert_eq!(
+            text,
+            "TARGET:      (default)\n\
+             DESCRIPTION: the image the spec describes\n\
+             build context: r.txt\n\
+             other targets (--target NAME): wheels\n\
+             \n\
+             BUILD ARG   VALUE   DESCRIPTION\n\
+             PY          3.11    \n\
+             TOKEN               no default: pass --build-arg TOKEN=… if it is used\n\
+             \n\
+             SECRET       REQUIRED\n\
+             pypi-netrc   true\n\
+             \n\
+             SSH       REQUIRED\n\
+             default   true\n\
+             \n"
+        );
+    }
 }

@@ -498,7 +498,16 @@ async fn call_outline_and_targets_describe_the_spec() {
     result.expect("answered");
     let outline = json(recorded.answer());
     assert_eq!(outline["name"], "test");
-    assert_eq!(outline["description"], "Runs the tests");
+    let description = outline["description"].as_str().unwrap_or_default();
+    assert!(description.starts_with("Runs the tests\n"), "{description}");
+    assert!(
+        description.contains(
+            "\nother targets (--target NAME): wheels; without --target, the default image"
+        ),
+        "{description}"
+    );
+    // It declares arguments: no advice on how to.
+    assert!(!description.contains("build arguments"), "{description}");
     assert_eq!(outline["args"][0]["name"], "PY");
     assert_eq!(outline["args"][0]["value"], "3.11");
     assert_eq!(
@@ -506,6 +515,10 @@ async fn call_outline_and_targets_describe_the_spec() {
         2
     );
     assert_eq!(outline["args"][1]["name"], "TOKEN");
+    assert_eq!(
+        outline["args"][1]["description"],
+        "no default: pass --build-arg TOKEN=… if it is used"
+    );
     assert_eq!(outline["secrets"][0]["name"], "pypi-netrc");
     assert_eq!(outline["secrets"][0]["required"], true);
     let text = String::from_utf8_lossy(&recorded.answer()["result.txt"]).into_owned();
@@ -535,6 +548,142 @@ async fn call_outline_and_targets_describe_the_spec() {
     assert_eq!(
         targets["targets"][2]["location"]["ranges"][0]["start"]["line"],
         7
+    );
+}
+
+/// buildx prints an outline from its JSON, where only a target's name and description are
+/// free text: a spec with no arguments, secrets or SSH says there what the build reads.
+#[tokio::test]
+async fn call_outline_of_a_spec_without_arguments_says_what_the_build_reads() {
+    let (result, recorded) = support::build(
+        SPEC,
+        &context(),
+        &[
+            ("filename", "pyslim.yaml"),
+            ("requestid", "frontend.outline"),
+        ],
+    )
+    .await;
+    result.expect("answered");
+    let outline = json(recorded.answer());
+    assert_eq!(outline["name"], "");
+    assert_eq!(
+        outline["description"],
+        "the image the spec describes\n\
+         build context: requirements.txt, the app in .\n\
+         apt packages in the image: libpq5\n\
+         other targets (--target NAME): wheels\n\
+         build arguments: none declared; add one under `args:` (`args: {VERSION: \"1.0\"}`), write `${VERSION}` in any value, and set it with `--build-arg VERSION=…`"
+    );
+    assert!(
+        outline
+            .get("args")
+            .is_none_or(|a| a == &serde_json::json!([]))
+    );
+    // The text is what buildx's own printer makes of the JSON.
+    let text = String::from_utf8_lossy(&recorded.answer()["result.txt"]).into_owned();
+    assert!(
+        text.starts_with(
+            "TARGET:      (default)\nDESCRIPTION: the image the spec describes\nbuild context: requirements.txt"
+        ),
+        "{text}"
+    );
+
+    // An image of system packages reads nothing from the context, and says so.
+    let helper = "python: \"3.11\"\nruntime: [redis-server]\n";
+    let (result, recorded) = support::build(
+        helper,
+        &[],
+        &[
+            ("filename", "pyslim.yaml"),
+            ("requestid", "frontend.outline"),
+        ],
+    )
+    .await;
+    result.expect("answered");
+    let description = json(recorded.answer())["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        description.contains("\nbuild context: not read (nothing is installed from it)\napt packages in the image: redis-server\n"),
+        "{description}"
+    );
+}
+
+/// `--print=check` on buildx 0.13/0.14 sends `frontend.check`; `--call=check` and
+/// `--print=lint` send `frontend.lint`. Both get the same answer.
+#[tokio::test]
+async fn call_check_answers_both_request_ids() {
+    let context = vec![("requirements.txt", b"flask>=3\n".as_slice())];
+    let mut answers = Vec::new();
+    for id in ["frontend.check", "frontend.lint"] {
+        let (result, recorded) = support::build(
+            VARIANTS,
+            &context,
+            &[("filename", "pyslim.yaml"), ("requestid", id)],
+        )
+        .await;
+        result.unwrap_or_else(|e| panic!("{id}: {e}"));
+        let answer = recorded.answer().clone();
+        assert_eq!(answer["result.statuscode"], b"1", "{id}");
+        answers.push(answer);
+    }
+    assert_eq!(answers[0], answers[1]);
+}
+
+#[tokio::test]
+async fn call_check_names_the_runtime_library_a_compiled_requirement_needs() {
+    let spec = "python: \"3.11\"\nrequirements: requirements.txt\nsystem: [default-libmysqlclient-dev, pkg-config]\n";
+    let context = vec![(
+        "requirements.txt",
+        b"flask==3.0.3\npsycopg2==2.9.9\nmysqlclient==2.2.4\n".as_slice(),
+    )];
+    let (result, recorded) = support::build(
+        spec,
+        &context,
+        &[("filename", "pyslim.yaml"), ("requestid", "frontend.check")],
+    )
+    .await;
+    result.expect("answered");
+    let answer = recorded.answer();
+    let lint = json(answer);
+    let found: Vec<(String, u64, u64)> = lint["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| {
+            (
+                w["ruleName"].as_str().unwrap_or_default().to_string(),
+                w["location"]["sourceIndex"].as_u64().unwrap_or(99),
+                w["location"]["ranges"][0]["start"]["line"]
+                    .as_u64()
+                    .unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            // libmariadb3 is asked for once, where its -dev package is: not again at mysqlclient.
+            ("CompiledWithoutRuntimeLibraries".to_string(), 0, 3),
+            (
+                "CompiledRequirementWithoutRuntimeLibraries".to_string(),
+                1,
+                2
+            ),
+        ]
+    );
+    let text = String::from_utf8_lossy(&answer["result.txt"]).into_owned();
+    assert!(
+        text.contains("WARNING: CompiledRequirementWithoutRuntimeLibraries - requirements.txt:2\n"),
+        "{text}"
+    );
+    assert!(text.contains("add `runtime: [libpq5]`"), "{text}");
+    assert!(text.contains("add `runtime: [libmariadb3]`"), "{text}");
+    assert!(
+        text.ends_with("Check complete, 2 warnings found.\n"),
+        "{text}"
     );
 }
 
@@ -780,6 +929,14 @@ async fn a_failed_step_gets_its_own_advice() {
         "{message}"
     );
     assert!(message.contains("`system:`"), "{message}");
+    // The known fixes, from the table the lint reads too.
+    assert!(
+        message.contains("mysqlclient (`mysql_config not found`")
+            && message.contains(
+                "`system: [default-libmysqlclient-dev, pkg-config]`, `runtime: [libmariadb3]`"
+            ),
+        "{message}"
+    );
     // Every detail BuildKit attached (the vertex, the stack) reaches the client unchanged.
     let types: Vec<&str> = error.details.iter().map(|d| d.type_url.as_str()).collect();
     assert_eq!(

@@ -348,6 +348,14 @@ const CASES: &[Case] = &[
             "install app with uv",
         ],
     },
+    Case {
+        name: "variant_runtime_only",
+        // A helper image: apt packages and nothing from an index (no uv, no compile stage).
+        spec: "python: \"3.11\"\nruntime: [redis-server]\nentrypoint: [redis-server, --version]\n",
+        files: &[],
+        options: &[],
+        shows: &["apt-get install redis-server", r#""--version""#],
+    },
 ];
 
 /// Each variant built like the examples, so a refactor can show that no graph changed.

@@ -177,3 +177,20 @@ fn extras_need_a_pyproject() {
         "{error}"
     );
 }
+
+#[test]
+fn runtime_packages_alone_are_an_image() {
+    let helper = "python: \"3.11\"\nruntime: [redis-server]\nentrypoint: [redis-server]\n";
+    let spec = load(helper, &[], None).expect("an image of system packages only is valid");
+    assert!(spec.requirements.is_empty() && spec.app.is_none());
+    assert_eq!(spec.runtime.len(), 1);
+    // A target can be the one that adds them; the default image still installs nothing.
+    let in_target = "python: \"3.11\"\ntargets:\n  redis:\n    runtime: [redis-server]\n";
+    let redis = load(in_target, &[], Some("redis")).expect("the target installs a package");
+    assert_eq!(redis.runtime.len(), 1);
+    assert!(load(in_target, &[], None).is_err());
+    // Nothing at all is still a mistake, and the hint now names the third way out.
+    let error = load("python: \"3.11\"\nruntime: []\n", &[], None).expect_err("invalid");
+    assert!(error.contains("the spec installs nothing"), "{error}");
+    assert!(error.contains("`runtime: [redis-server]`"), "{error}");
+}

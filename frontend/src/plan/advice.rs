@@ -1,20 +1,95 @@
 //! What to check when a step fails: shown under BuildKit's error for the step that failed, so
-//! the user reads the likely cause and its fix next to the log that shows it.
+//! the user reads the likely cause and its fix next to the log that shows it. BuildKit's error
+//! does not carry the step's log, so the advice names the usual causes rather than the one.
 
-pub const APT: &str = "apt-get could not install one of these packages. Check each name \
+use std::fmt;
+
+use crate::known::{self, PROJECTS};
+
+/// The kind of step that failed; each has its own advice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advice {
+    Apt,
+    Dependency,
+    App,
+    Uv,
+    Install,
+}
+
+const APT: &str = "apt-get could not install one of these packages. Check each name \
      for the base image's Debian release (`apt-cache policy NAME` in a container of the base \
      image): `system:` packages are for building, `runtime:` packages go into the image.";
-pub const DEPENDENCY: &str = "a dependency did not build. If the log above shows a missing \
-     header or tool (`fatal error: ldap.h: No such file or directory`, `pg_config executable not \
-     found`), add the -dev package that provides it to `system:` and its library to `runtime:`: \
-     libldap2-dev + libsasl2-dev (python-ldap), libpq-dev (psycopg2), libffi-dev (cffi), \
-     libssl-dev (cryptography), libxml2-dev + libxslt1-dev (lxml), libjpeg-dev + zlib1g-dev \
-     (Pillow). If a version was not found, check the pin and `index:`.";
-pub const APP: &str = "your project did not build to a wheel. Check that `app:` points at \
+const APP: &str = "your project did not build to a wheel. Check that `app:` points at \
      its directory and that `pip wheel --no-deps .` works there; its build requirements come \
      from `index:`.";
-pub const UV: &str = "uv could not be installed from the index. Check `index:`, or \
+const UV: &str = "uv could not be installed from the index. Check `index:`, or \
      set `installer: pip`, which needs nothing from the index.";
-pub const INSTALL: &str = "a built wheel did not install into the runtime image. The two \
+const INSTALL: &str = "a built wheel did not install into the runtime image. The two \
      bases must have the same Python and a compatible C library: keep `base:` pairs matched \
      (python:X and python:X-slim).";
+
+impl fmt::Display for Advice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Advice::Apt => f.write_str(APT),
+            Advice::Dependency => dependency(f),
+            Advice::App => f.write_str(APP),
+            Advice::Uv => f.write_str(UV),
+            Advice::Install => f.write_str(INSTALL),
+        }
+    }
+}
+
+/// The known projects' symptoms and fixes, one line each, from the table the lint reads too.
+fn dependency(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str(
+        "a dependency did not build. If the log above shows a missing header or tool, add \
+         the -dev packages that provide it to `system:` and their libraries to `runtime:`:",
+    )?;
+    for project in PROJECTS.iter().filter(|p| !p.symptoms.is_empty()) {
+        let symptoms: Vec<String> = project.symptoms.iter().map(|s| format!("`{s}`")).collect();
+        write!(
+            f,
+            "\n  {} ({}): `system: {}`, `runtime: {}`",
+            project.name,
+            symptoms.join(", "),
+            known::yaml_list(project.system),
+            known::yaml_list(project.runtime),
+        )?;
+    }
+    f.write_str("\nIf a version was not found, check the pin and `index:`.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dependency_advice_names_each_known_fix() {
+        let text = Advice::Dependency.to_string();
+        assert!(
+            text.contains(
+                "\n  mysqlclient (`mysql_config not found`, `Can not find valid pkg-config name`, `pkg-config: not found`): `system: [default-libmysqlclient-dev, pkg-config]`, `runtime: [libmariadb3]`"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("psycopg2 (`pg_config executable not found`): `system: [libpq-dev]`, `runtime: [libpq5]`"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "`system: [libldap2-dev, libsasl2-dev]`, `runtime: [libldap-2.5-0, libsasl2-2]`"
+            ),
+            "{text}"
+        );
+        // uWSGI builds without help; its need shows only at run time, which the lint covers.
+        assert!(!text.contains("uwsgi"), "{text}");
+        assert!(text.ends_with("check the pin and `index:`."), "{text}");
+        assert!(
+            Advice::Apt
+                .to_string()
+                .starts_with("apt-get could not install")
+        );
+    }
+}

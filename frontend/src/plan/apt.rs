@@ -3,7 +3,7 @@
 
 use pyslim_spec::Span;
 
-use super::advice;
+use super::advice::Advice;
 use super::builder::Builder;
 use super::layout::strings;
 use super::types::{Fs, Stage, StepMount};
@@ -51,5 +51,5 @@ pub fn install(b: &mut Builder, stage: Stage, on: Fs, packages: &[String], origi
         mounts,
         Some(origin),
     );
-    b.advise(fs, advice::APT)
+    b.advise(fs, Advice::Apt)
 }

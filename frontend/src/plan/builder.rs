@@ -3,6 +3,7 @@
 
 use pyslim_spec::Span;
 
+use super::advice::Advice;
 use super::types::{Action, Fs, Run, Settings, Stage, Step, StepId, StepMount};
 
 pub struct Builder<'a> {
@@ -66,7 +67,7 @@ impl<'a> Builder<'a> {
         on: Fs,
         run: Run,
         origin: Option<Span>,
-        advice: Option<&'static str>,
+        advice: Option<Advice>,
     ) -> StepId {
         self.push(Step {
             stage: Stage::Compile,
@@ -81,7 +82,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Attaches advice to the step that made `fs`.
-    pub fn advise(&mut self, fs: Fs, advice: &'static str) -> Fs {
+    pub fn advise(&mut self, fs: Fs, advice: Advice) -> Fs {
         if let Fs::Step(id) = fs {
             self.steps[id.0].advice = Some(advice);
         }

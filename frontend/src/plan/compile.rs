@@ -4,7 +4,7 @@
 
 use pyslim_spec::{ContextPath, Deploy, Spanned, Spec};
 
-use super::advice;
+use super::advice::Advice;
 use super::apt;
 use super::builder::Builder;
 use super::fetch::Fetch;
@@ -31,6 +31,18 @@ pub fn stage(
     fetch: &Fetch,
     base: &BaseImage,
 ) -> Compiled {
+    // An image of system packages (or source) only compiles nothing: `system:` packages would
+    // be installed for no step (the lint says so).
+    let builds_app = dependencies
+        .app
+        .as_ref()
+        .is_some_and(|app| app.deploy == Deploy::Package);
+    if dependencies.inputs.is_empty() && !builds_app {
+        return Compiled {
+            dependencies: None,
+            app: None,
+        };
+    }
     let mut on = Fs::Base(Stage::Compile);
     if let Some(first) = spec.system.first() {
         let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
@@ -98,7 +110,7 @@ fn dependency_wheels(
             host_network: fetch.host_network,
         },
         spec.requirements.first().map(|r| r.span),
-        Some(advice::DEPENDENCY),
+        Some(Advice::Dependency),
     )
 }
 
@@ -137,7 +149,7 @@ fn app_wheel(
                 host_network: fetch.host_network,
             },
             Some(app.span),
-            Some(advice::APP),
+            Some(Advice::App),
         );
         env.push(("PYTHONPATH".into(), BUILD_BACKEND.into()));
         // Backends that run a binary of theirs look for it on PATH (uv_build's `uv-build`);
@@ -180,7 +192,7 @@ fn app_wheel(
             host_network: fetch.host_network,
         },
         Some(app.span),
-        Some(advice::APP),
+        Some(Advice::App),
     )
 }
 

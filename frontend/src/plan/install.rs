@@ -3,7 +3,7 @@
 
 use pyslim_spec::{Installer, Spec};
 
-use super::advice;
+use super::advice::Advice;
 use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{INSTALL_WHEELS, TOOLS, UV_PREFIX, strings, tool};
@@ -68,7 +68,7 @@ impl Install {
                 host_network: fetch.host_network,
             },
             spec.installer.written(),
-            asked.then_some(advice::UV),
+            asked.then_some(Advice::Uv),
         );
         Install {
             installer: Installer::Uv,

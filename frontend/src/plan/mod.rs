@@ -26,6 +26,7 @@ mod layout;
 mod runtime;
 mod types;
 
+pub use advice::Advice;
 pub use runtime::{Runtime, Workdir};
 pub use types::*;
 

@@ -216,6 +216,26 @@ fn index_secret_find_links_and_network_reach_both_downloading_steps() {
 }
 
 #[test]
+fn an_image_of_system_packages_only_has_just_the_slim_steps() {
+    let plan = plan_of(
+        "python: '3.11'\nruntime: [redis-server]\nsystem: [libpq-dev]\nworkdir: /data\nentrypoint: [redis-server]\n",
+        &Settings::default(),
+    );
+    let names: Vec<&str> = plan.steps.iter().map(|s| s.name.as_str()).collect();
+    // No installer is fetched and no compile step runs: nothing is installed from an index.
+    assert_eq!(
+        names,
+        [
+            "[slim] apt-get install redis-server",
+            "[slim] create user app",
+            "[slim] create workdir /data",
+        ]
+    );
+    assert_eq!(plan.result, Fs::Step(StepId(2)));
+    assert_eq!(plan.layers().count(), 3);
+}
+
+#[test]
 fn pip_installs_without_uv_and_offline_specs_need_nothing_from_an_index() {
     for yaml in [
         format!("{FULL}installer: pip\n"),

@@ -3,6 +3,7 @@
 
 use pyslim_spec::Span;
 
+use super::advice::Advice;
 use crate::options::{NoCache, Options, WheelsContext};
 
 /// A base image as resolved by the engine: what `RUN` steps on it see in their environment.
@@ -88,7 +89,7 @@ pub struct Step {
     pub history: Option<String>,
     pub ignore_cache: bool,
     /// What to check when this step fails, shown with BuildKit's error.
-    pub advice: Option<&'static str>,
+    pub advice: Option<Advice>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

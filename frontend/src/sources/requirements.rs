@@ -53,6 +53,26 @@ pub fn unpinned(text: &str) -> Vec<(u32, String)> {
         .collect()
 }
 
+/// The project a requirement's name means, normalised as PEP 503 says (`Python_LDAP[sasl]`
+/// is `python-ldap`): pip treats every such spelling as one project, so must a lookup by name.
+pub fn project(name: &str) -> String {
+    let name = name.split('[').next().unwrap_or(name);
+    let mut normalised = String::with_capacity(name.len());
+    let mut in_separators = false;
+    for c in name.chars() {
+        if "-_.".contains(c) {
+            if !in_separators {
+                normalised.push('-');
+            }
+            in_separators = true;
+        } else {
+            normalised.push(c.to_ascii_lowercase());
+            in_separators = false;
+        }
+    }
+    normalised
+}
+
 fn item(content: &str) -> Item {
     let words: Vec<&str> = content.split_whitespace().collect();
     let Some(&first) = words.first() else {
@@ -291,6 +311,29 @@ mod tests {
                 ("reqs/short.txt".to_string(), IncludeKind::Requirements, 11),
             ]
         );
+    }
+
+    #[test]
+    fn project_names_are_normalised_like_pep_503() {
+        for (written, project_name) in [
+            ("psycopg2", "psycopg2"),
+            ("Python_LDAP", "python-ldap"),
+            ("python.-_ldap[sasl]", "python-ldap"),
+            ("MySQLclient", "mysqlclient"),
+            ("uWSGI", "uwsgi"),
+            ("psycopg2-binary", "psycopg2-binary"),
+        ] {
+            assert_eq!(project(written), project_name, "{written}");
+        }
+        // The parser's names, as written, normalise to the project.
+        let names: Vec<String> = parse("Python_LDAP[sasl]==3.4.4 ; python_version > '3'\n")
+            .into_iter()
+            .filter_map(|line| match line.item {
+                Item::Named { name, .. } => Some(project(&name)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, ["python-ldap"]);
     }
 
     #[test]

@@ -94,7 +94,7 @@ declare_keys! {
         targets: Add,
         read: apt_packages,
         spec: direct,
-        meaning: "run-time packages (the shared libraries your compiled dependencies load). Installed into the image.",
+        meaning: "run-time packages (the shared libraries your compiled dependencies load). Installed into the image. Alone, with no `requirements` or `app`, they make an image of system packages only (`runtime: [redis-server]`).",
         schema: strings(),
     }
     entrypoint: Option<Spanned<Vec<String>>> {

@@ -168,14 +168,17 @@ impl Validator<'_> {
     fn check_installs_something(&mut self, root: &Node, map: &MarkedMappingNode, fields: &Fields) {
         // Only on its own: after a misspelt `requirements:` it would just repeat that problem.
         let alone = self.problems.is_empty();
+        // `runtime:` packages alone are an image too: a redis-server or mariadb helper image
+        // needs no Python package.
         if alone
             && fields.requirements.is_empty()
             && fields.app.is_none()
+            && fields.runtime.is_empty()
             && map.get("requirements").is_none()
         {
             self.report(
                 Diagnostic::new(self.span(root), "the spec installs nothing")
-                    .with_hint("add `requirements: requirements.txt`, `app: .`, or both"),
+                    .with_hint("add `requirements: requirements.txt`, `app: .`, or both; or, for an image of system packages only, `runtime: [redis-server]`"),
             );
         }
     }

@@ -4,7 +4,7 @@
 
 use pyslim_spec::{Deploy, Spec, User};
 
-use crate::plan::advice;
+use crate::plan::advice::Advice;
 use crate::plan::apt;
 use crate::plan::builder::Builder;
 use crate::plan::fetch::Fetch;
@@ -58,6 +58,10 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
             advice: None,
         }));
     }
+    // An image of system packages only: no installer to fetch, nothing to download.
+    if compiled.dependencies.is_none() && compiled.app.is_none() {
+        return slim;
+    }
     // Installing exactly the wheels the compile stage built (rather than re-reading the
     // requirements) keeps hashes, markers and extras a matter of the compile stage alone.
     let install = Install::new(b, spec, fetch);
@@ -72,7 +76,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
             mounts,
             spec.requirements.first().map(|r| r.span),
         );
-        slim = b.advise(slim, advice::INSTALL);
+        slim = b.advise(slim, Advice::Install);
     }
     if let Some(app) = compiled.app {
         let mut mounts = install.mounts.clone();
@@ -95,7 +99,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
             mounts,
             spec.app.as_ref().map(|a| a.path.span),
         );
-        slim = b.advise(slim, advice::INSTALL);
+        slim = b.advise(slim, Advice::Install);
     }
     if let (Some(app), Some(workdir)) = (parts.app, parts.workdir)
         && app.deploy == Deploy::Source
