@@ -61,7 +61,7 @@ fn flask_serves_http() {
         response.contains("Hello from pyslim!"),
         "unexpected answer: {response}\nlogs: {logs}"
     );
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     assert_eq!(inspect(&image, "{{.Config.WorkingDir}}"), "/app");
     assert_eq!(
         inspect(
@@ -121,7 +121,7 @@ fn ldap_runs_with_runtime_libraries_only() {
         libs.contains("No such file"),
         "headers must not reach the image: {libs}"
     );
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     assert_clean(&image);
 }
 
@@ -136,7 +136,7 @@ fn ldap_test_target_adds_test_tools_and_runs_the_tests() {
         "the tests fail in the test image:\n{text}"
     );
     assert!(text.contains("1 passed"), "{text}");
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     assert_clean(&image);
 }
 
@@ -159,7 +159,7 @@ fn cli_console_script_runs_from_path() {
         out.trim(),
         "Hello, world! (installed by setup.py, run from PATH)"
     );
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     assert_clean(&image);
 }
 
