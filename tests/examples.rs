@@ -61,7 +61,7 @@ fn flask_serves_http() {
         response.contains("Hello from pyslim!"),
         "unexpected answer: {response}\nlogs: {logs}"
     );
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     assert_eq!(inspect(&image, "{{.Config.WorkingDir}}"), "/app");
     assert_eq!(
         inspect(
@@ -82,7 +82,7 @@ fn a_directory_of_code_is_copied_and_runs_from_the_workdir() {
         "unexpected answer: {response}\nlogs: {logs}"
     );
     assert_eq!(inspect(&image, "{{.Config.WorkingDir}}"), "/app");
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     // The code is root's, readable by the app's user, not writable by it; .dockerignore holds.
     let check = run(docker().args([
         "run",
@@ -127,7 +127,7 @@ fn a_uv_build_package_brings_its_own_dependencies_and_console_script() {
         "Hello from a uv_build package (six 1.16.0)",
         "{out}"
     );
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     assert_clean(&image);
 }
 
@@ -179,7 +179,7 @@ fn ldap_runs_with_runtime_libraries_only() {
         libs.contains("No such file"),
         "headers must not reach the image: {libs}"
     );
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     assert_clean(&image);
 }
 
@@ -194,7 +194,7 @@ fn ldap_test_target_adds_test_tools_and_runs_the_tests() {
         "the tests fail in the test image:\n{text}"
     );
     assert!(text.contains("1 passed"), "{text}");
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     assert_clean(&image);
 }
 
@@ -217,7 +217,7 @@ fn cli_console_script_runs_from_path() {
         out.trim(),
         "Hello, world! (installed by setup.py, run from PATH)"
     );
-    assert_runs_as(&image, "app");
+    assert_runs_as(&image, "app", "10001:10001");
     assert_clean(&image);
 }
 

@@ -217,8 +217,14 @@ pub fn assert_clean(image: &str) {
     assert_eq!(found, "", "{image} has a compiler on PATH");
 }
 
-pub fn assert_runs_as(image: &str, user: &str) {
-    assert_eq!(inspect(image, "{{.Config.User}}"), user);
-    let whoami = run(docker().args(["run", "--rm", "--entrypoint", "id", image, "-un"]));
-    assert_eq!(whoami.trim(), user);
+/// The image's config names its user by ids, `UID:GID` (Kubernetes' `runAsNonRoot` cannot check
+/// a name), and those ids are the user `name` inside.
+pub fn assert_runs_as(image: &str, name: &str, ids: &str) {
+    assert_eq!(inspect(image, "{{.Config.User}}"), ids);
+    let (uid, gid) = ids.split_once(':').expect("ids are UID:GID");
+    let id = run(docker().args(["run", "--rm", "--entrypoint", "id", image]));
+    assert!(
+        id.starts_with(&format!("uid={uid}({name}) gid={gid}(")),
+        "{image} runs as {id}"
+    );
 }

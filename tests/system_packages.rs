@@ -46,7 +46,7 @@ fn a_redis_helper_image_builds_from_runtime_packages_alone() {
         String::from_utf8_lossy(&logs.stdout),
         String::from_utf8_lossy(&logs.stderr)
     );
-    assert_runs_as(tag, "app");
+    assert_runs_as(tag, "app", "10001:10001");
     // The apt step left no lists or archives, like every other image's.
     assert_clean(tag);
     let _ = fs::remove_dir_all(&dir);

@@ -63,7 +63,19 @@ pub fn config(
     if let Some(workdir) = workdir {
         config.insert("WorkingDir".into(), json!(workdir));
     }
-    config.insert("User".into(), json!(spec.user.name()));
+    config.insert("User".into(), json!(spec.user.config()));
+    let volumes: Vec<&str> = spec
+        .writable
+        .iter()
+        .filter(|dir| dir.volume)
+        .map(|dir| dir.path.as_str())
+        .collect();
+    if !volumes.is_empty() {
+        let all = object_entry(&mut config, "Volumes");
+        for volume in volumes {
+            all.insert(volume.into(), json!({}));
+        }
+    }
     if !spec.expose.is_empty() {
         let ports = object_entry(&mut config, "ExposedPorts");
         for port in &spec.expose {
@@ -208,7 +220,8 @@ mod tests {
         assert_eq!(c["Entrypoint"], json!(["python", "-m", "app"]));
         assert_eq!(c["Cmd"], Value::Null, "a new entrypoint drops the base CMD");
         assert_eq!(c["WorkingDir"], json!("/app"));
-        assert_eq!(c["User"], json!("app"));
+        assert_eq!(c["User"], json!("10001:10001"), "numeric, for runAsNonRoot");
+        assert!(c.get("Volumes").is_none(), "{c}");
         assert_eq!(c["ExposedPorts"], json!({"8000/tcp": {}, "53/udp": {}}));
         assert_eq!(
             c["Labels"],
@@ -236,6 +249,31 @@ mod tests {
             None,
         );
         assert_eq!(image["config"]["Cmd"], json!(["python3"]));
+        assert_eq!(image["config"]["User"], json!("root"));
+    }
+
+    #[test]
+    fn users_are_numeric_and_writable_volumes_are_declared() {
+        let web = spec(
+            "python: '3.11'\napp: .\nuser: {name: web, uid: 20001, gid: 0}\nwritable: [/app/media, {path: /data, volume: true}, {path: /srv/cache, volume: true}]\n",
+        );
+        let with_volume = r#"{"config":{"Volumes":{"/base":{}}}}"#;
+        let image = config(
+            &base(with_volume.as_bytes()),
+            &web,
+            &BTreeMap::new(),
+            &amd64(),
+            &[],
+            None,
+        );
+        assert_eq!(image["config"]["User"], json!("20001:0"));
+        // The base image's volumes stay: a Dockerfile's VOLUME adds to them too.
+        assert_eq!(
+            image["config"]["Volumes"],
+            json!({"/base": {}, "/data": {}, "/srv/cache": {}})
+        );
+        let root = spec("python: '3.11'\napp: .\nuser: '0'\n");
+        let image = config(&base(b"{}"), &root, &BTreeMap::new(), &amd64(), &[], None);
         assert_eq!(image["config"]["User"], json!("root"));
     }
 

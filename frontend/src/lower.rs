@@ -117,9 +117,9 @@ impl Lowering<'_> {
                     path: path.clone(),
                     mode: 0o755,
                     make_parents: true,
-                    owner: owner.as_ref().map(|user| Owner::Name {
-                        user: user.clone(),
-                        group: Some(user.clone()),
+                    owner: owner.map(|o| Owner::Id {
+                        uid: o.uid,
+                        gid: o.gid,
                     }),
                 },
                 meta,

@@ -162,7 +162,7 @@ async fn builds_and_returns_the_image() {
     let config = recorded.config();
     assert_eq!(config["os"], "linux");
     assert!(config.get("rootfs").is_none(), "the exporter writes rootfs");
-    assert_eq!(config["config"]["User"], "app");
+    assert_eq!(config["config"]["User"], "10001:10001");
     assert_eq!(config["config"]["WorkingDir"], "/app");
     assert_eq!(config["config"]["Entrypoint"][0], "gunicorn");
     assert_eq!(config["config"]["Cmd"], serde_json::Value::Null);
@@ -962,7 +962,7 @@ async fn a_failed_step_gets_its_own_advice() {
 
 #[tokio::test]
 async fn a_failed_step_without_advice_is_reported_as_buildkit_said() {
-    let error = failing_at("[slim] create user app").await;
+    let error = failing_at("[slim] create user app (10001:10001)").await;
     assert!(
         error.message.ends_with(support::FAILED_STEP),
         "{}",

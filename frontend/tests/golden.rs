@@ -356,6 +356,46 @@ const CASES: &[Case] = &[
         options: &[],
         shows: &["apt-get install redis-server", r#""--version""#],
     },
+    Case {
+        name: "variant_user_numeric",
+        spec: concat!(base!(), "user: \"20001:20002\"\nworkdir: /srv/app\n"),
+        files: &[],
+        options: &[],
+        shows: &[
+            r#""create-user", "20002", "app", "useradd", "--uid", "20001", "--gid", "20002""#,
+            "mkdir /srv/app mode=755 parents owner=20001:20002",
+            r#""User": "20001:20002""#,
+        ],
+    },
+    Case {
+        name: "variant_user_mapping",
+        spec: concat!(
+            base!(),
+            "user: {name: web, uid: 12345, gid: 0}\nworkdir: /app\n"
+        ),
+        files: &[],
+        options: &[],
+        // Group 0 exists: useradd alone, no shell.
+        shows: &[
+            r#"args=["useradd", "--uid", "12345", "--gid", "0""#,
+            "owner=12345:0",
+            r#""User": "12345:0""#,
+        ],
+    },
+    Case {
+        name: "variant_writable_volume",
+        spec: concat!(
+            base!(),
+            "workdir: /app\nwritable: [/app/media, {path: /data, volume: true}]\n"
+        ),
+        files: &[],
+        options: &[],
+        shows: &[
+            r#"args=["install", "-d", "-m", "0755", "-o", "10001", "-g", "10001", "--", "/app/media", "/data"]"#,
+            r#""/data": {}"#,
+            "pyslim: create writable directories /app/media /data",
+        ],
+    },
 ];
 
 /// Each variant built like the examples, so a refactor can show that no graph changed.

@@ -25,6 +25,8 @@ pub struct Spec {
     pub workdir: Option<Spanned<AbsolutePath>>,
     /// Who the container runs as; `app` unless the spec says otherwise.
     pub user: Defaulted<User>,
+    /// Directories the app writes, made in the image and owned by `user`, in the order given.
+    pub writable: Vec<Writable>,
     pub expose: Vec<Spanned<Port>>,
     pub labels: BTreeMap<String, String>,
     pub base: Bases,
@@ -264,26 +266,98 @@ impl Installer {
 /// Who the container runs as.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum User {
+    /// The base image's root, uid 0.
     Root,
-    /// A non-root user that pyslim creates in the image.
-    Named(String),
+    /// A non-root user that pyslim creates in the image, with the ids it is given.
+    Created(Account),
+}
+
+/// A user pyslim creates: its name, which is also the name of its primary group (unless that
+/// group is 0, root's, which exists already), and its ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
 }
 
 impl User {
     pub const DEFAULT: &'static str = "app";
+    /// The uid and gid of a user the spec names without ids. Fixed, because useradd would
+    /// otherwise take the next free id of whatever base image the build runs on, and the
+    /// image's files and config would change with it. Above 10000 because distributions hand
+    /// out ids from 1000 to the people of a machine: a container writing to a bind mount then
+    /// never does so as a person of the host (the same reason Kubesec and others ask for a
+    /// `runAsUser` above 10000).
+    pub const DEFAULT_ID: u32 = 10001;
+    /// The largest uid or gid a spec may give. Ids from 2^31 read as negative numbers wherever
+    /// ids are kept signed; the largest signed value is left out as well, as shadow leaves out
+    /// the largest unsigned one, `(uid_t) -1`, which means "no id" to chown.
+    pub const MAX_ID: u32 = (1 << 31) - 2;
 
     pub fn name(&self) -> &str {
         match self {
             User::Root => "root",
-            User::Named(name) => name,
+            User::Created(account) => &account.name,
+        }
+    }
+
+    /// The image config's `User`. Numeric for a created user: Kubernetes' `runAsNonRoot` cannot
+    /// look a name up in the image, so it refuses to start an image whose user is a name
+    /// ("image has non-numeric user (app), cannot verify user is non-root").
+    pub fn config(&self) -> String {
+        match self {
+            User::Root => "root".to_string(),
+            User::Created(account) => format!("{}:{}", account.uid, account.gid),
+        }
+    }
+
+    /// The created user, if it is not root.
+    pub fn account(&self) -> Option<&Account> {
+        match self {
+            User::Root => None,
+            User::Created(account) => Some(account),
         }
     }
 }
 
 impl Default for User {
     fn default() -> User {
-        User::Named(User::DEFAULT.to_string())
+        User::Created(Account {
+            name: User::DEFAULT.to_string(),
+            uid: User::DEFAULT_ID,
+            gid: User::DEFAULT_ID,
+        })
     }
+}
+
+/// `writable:` — a directory the app writes (uploads, an instance folder, a cache), made in the
+/// image and owned by its user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Writable {
+    /// Normalised: no `.`, no empty component, no trailing `/`.
+    pub path: Spanned<AbsolutePath>,
+    /// Also a `VOLUME` of the image: a volume a container gets there starts as a copy of the
+    /// directory, owner included, so the user can write it too.
+    pub volume: bool,
+}
+
+/// Where no `writable:` directory may be: under a mount point of pyslim's own steps, which
+/// would hide it while they run and leave a stub of ours in the image, or where the container
+/// runtime mounts its own filesystems. The reason, for the message, when `path` is one.
+pub fn reserved_path(path: &str) -> Option<&'static str> {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    Some(match first {
+        "wheels" => "pyslim mounts the dependency wheels at `/wheels` while it installs them",
+        "tmp" => {
+            "pyslim's steps mount scratch space at `/tmp`, and every user may write there already"
+        }
+        "proc" | "sys" | "dev" => "the container runtime mounts its own filesystem there",
+        _ if first == "pyslim" || first.starts_with("pyslim-") => {
+            "pyslim mounts its own tools and files at `/pyslim-…` while it builds"
+        }
+        _ => return None,
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

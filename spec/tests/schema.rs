@@ -131,6 +131,9 @@ fn examples_validate_and_mistakes_do_not() {
         "target_unknown_key",
         "index_credentials",
         "network_bridge",
+        "user_unknown_key",
+        "writable_relative",
+        "writable_volume",
     ] {
         let path = root.join(format!("tests/fixtures/invalid/{fixture}.yaml"));
         assert!(

@@ -113,7 +113,7 @@ fn a_target_adds_to_the_default_image() {
         test.cmd.as_ref().map(|c| c.value.clone()),
         Some(vec!["pytest".to_string()])
     );
-    assert_eq!(test.user.value, User::Named("app".into()));
+    assert_eq!(test.user.value, User::default());
     assert_eq!(test.target.as_deref(), Some("test"));
     let names: Vec<_> = test
         .targets

@@ -4,10 +4,10 @@
 //! The graph is small and fixed in shape:
 //!
 //! ```text
-//! compile base ─┬─ [apt: system] ─┬─ [wheels: requirements] ──────────────┐ (ro bind /wheels)
-//!               │                 └─ [wheel: app] ───────────────────────┐│ (ro bind /pyslim-app)
-//!               └─ [uv] ────────────────────────────────────────────────┐││ (ro bind /pyslim-uv)
-//! runtime base ─ [apt: runtime] ─ [user] ─ [workdir] ─ [install deps] ─ [install app] = image
+//! compile base ─┬─ [apt: system] ─┬─ [wheels: requirements] ───────────────────────────┐ (ro bind /wheels)
+//!               │                 └─ [wheel: app] ────────────────────────────────────┐│ (ro bind /pyslim-app)
+//!               └─ [uv] ─────────────────────────────────────────────────────────────┐││ (ro bind /pyslim-uv)
+//! runtime base ─ [apt: runtime] ─ [user] ─ [workdir] ─ [writable] ─ [install deps] ─ [install app] = image
 //! ```
 //! The dependency wheels see only the requirements files, so editing the app rebuilds nothing
 //! but the app's wheel and its one layer.

@@ -3,6 +3,7 @@ use pyslim_spec::{SourceFile, load};
 use super::apt::APT_INSTALL;
 use super::install::UV_OR_PIP;
 use super::layout::{CONTEXT, UV_PREFIX, WHEEL_CACHE, WHEELS};
+use super::runtime::slim::WITH_GROUP;
 use super::*;
 use crate::sources::Dependencies;
 
@@ -144,7 +145,7 @@ fn hostile_strings_stay_single_arguments() {
     // each, and no shell line may be built from them.
     let hostile = "r e$(touch /pwned)`id`;'\"x\".txt";
     let yaml = format!(
-        "python: '3.11'\nrequirements: [{hostile:?}]\napp: \"a b;$(id)\"\nruntime: [libpq5, libssl3]\n"
+        "python: '3.11'\nrequirements: [{hostile:?}]\napp: \"a b;$(id)\"\nruntime: [libpq5, libssl3]\nwritable: [\"/data/a b;$(id)\"]\n"
     );
     let plan = plan_of(&yaml, &Settings::default());
     let wheels = run(&plan.steps[0]);
@@ -158,11 +159,16 @@ fn hostile_strings_stay_single_arguments() {
     let apt = named(&plan, "[slim] apt-get install libpq5 libssl3");
     assert_eq!(run(apt).args[..4], ["sh", "-c", APT_INSTALL, "apt-install"]);
     assert_eq!(run(apt).args[4..], ["libpq5", "libssl3"]);
+    let writable = named(&plan, "[slim] create writable directories /data/a b;$(id)");
+    assert_eq!(
+        run(writable).args.last(),
+        Some(&"/data/a b;$(id)".to_string())
+    );
     for step in &plan.steps {
         if let Action::Run(run) = &step.action
             && run.args.first().is_some_and(|a| a == "sh")
         {
-            assert!([APT_INSTALL, UV_OR_PIP].contains(&run.args[2].as_str()));
+            assert!([APT_INSTALL, UV_OR_PIP, WITH_GROUP].contains(&run.args[2].as_str()));
         }
     }
 }
@@ -227,7 +233,7 @@ fn an_image_of_system_packages_only_has_just_the_slim_steps() {
         names,
         [
             "[slim] apt-get install redis-server",
-            "[slim] create user app",
+            "[slim] create user app (10001:10001)",
             "[slim] create workdir /data",
         ]
     );
@@ -315,7 +321,7 @@ fn no_cache_marks_the_named_stages() {
 #[test]
 fn root_gets_no_user_and_no_owner() {
     let plan = plan_of(
-        "python: '3.11'\napp: .\nuser: root\nworkdir: /srv\n",
+        "python: '3.11'\napp: .\nuser: root\nworkdir: /srv\nwritable: [/data]\n",
         &Settings::default(),
     );
     assert!(plan.steps.iter().all(|s| !s.name.contains("create user")));
@@ -327,6 +333,156 @@ fn root_gets_no_user_and_no_owner() {
             owner: None
         }
     );
+    let writable = named(&plan, "[slim] create writable directories /data");
+    assert_eq!(
+        run(writable).args,
+        ["install", "-d", "-m", "0755", "--", "/data"]
+    );
+}
+
+#[test]
+fn the_user_is_made_with_its_ids_and_owns_by_id() {
+    let plan = plan_of(FULL, &Settings::default());
+    let user = named(&plan, "[slim] create user app (10001:10001)");
+    assert_eq!(
+        run(user).args,
+        [
+            "sh",
+            "-c",
+            WITH_GROUP,
+            "create-user",
+            "10001",
+            "app",
+            "useradd",
+            "--uid",
+            "10001",
+            "--gid",
+            "10001",
+            "--no-log-init",
+            "--create-home",
+            "--shell",
+            "/bin/sh",
+            "app"
+        ]
+    );
+    assert_eq!(
+        user.history.as_deref(),
+        Some("pyslim: create user app (10001:10001)")
+    );
+    let owner = Some(Owner {
+        uid: 10001,
+        gid: 10001,
+    });
+    assert_eq!(
+        named(&plan, "[slim] create workdir /srv").action,
+        Action::Mkdir {
+            path: "/srv".into(),
+            owner
+        }
+    );
+    // Group 0 is root's and exists: no groupadd, and no shell at all.
+    let plan = plan_of(
+        "python: '3.11'\napp: .\nuser: {name: web, uid: 20001, gid: 0}\nworkdir: /app\n",
+        &Settings::default(),
+    );
+    let user = run(named(&plan, "[slim] create user web (20001:0)"));
+    assert_eq!(user.args[..5], ["useradd", "--uid", "20001", "--gid", "0"]);
+    assert_eq!(user.args.last().map(String::as_str), Some("web"));
+    assert_eq!(
+        named(&plan, "[slim] create workdir /app").action,
+        Action::Mkdir {
+            path: "/app".into(),
+            owner: Some(Owner { uid: 20001, gid: 0 })
+        }
+    );
+}
+
+#[test]
+fn writable_directories_are_one_layer_after_the_workdir_owned_by_the_user() {
+    let yaml = "python: '3.11'\nrequirements: r.txt\napp: .\nuser: '20001:20002'\nworkdir: /app\nwritable: [/app/media, {path: /data, volume: true}]\ntargets:\n  worker:\n    writable: [/data, /var/cache/worker]\n";
+    let plan = plan_of(yaml, &Settings::default());
+    let writable = named(&plan, "[slim] create writable directories /app/media /data");
+    assert_eq!(
+        run(writable).args,
+        [
+            "install",
+            "-d",
+            "-m",
+            "0755",
+            "-o",
+            "20001",
+            "-g",
+            "20002",
+            "--",
+            "/app/media",
+            "/data"
+        ]
+    );
+    let workdir = named(&plan, "[slim] create workdir /app");
+    let position = |step: &Step| plan.steps.iter().position(|s| s == step).expect("step");
+    assert_eq!(writable.on, Fs::Step(StepId(position(workdir))));
+    assert_eq!(
+        named(&plan, "[slim] install dependencies with uv").on,
+        Fs::Step(StepId(position(writable)))
+    );
+    assert_eq!(writable.origin.map(|s| s.line), Some(6));
+    // A target adds its directories; one the default image has is made once.
+    let options = pyslim_spec::LoadOptions {
+        target: Some("worker".into()),
+        ..Default::default()
+    };
+    let spec =
+        pyslim_spec::load_with(SourceFile::new("pyslim.yaml", yaml), &options).expect("valid spec");
+    let worker = super::plan(
+        &spec,
+        &Dependencies::of(&spec),
+        bases(),
+        &Settings::default(),
+    );
+    let writable = named(
+        &worker,
+        "[slim] create writable directories /app/media /data /var/cache/worker",
+    );
+    assert_eq!(
+        run(writable).args[9..],
+        ["/app/media", "/data", "/var/cache/worker"]
+    );
+}
+
+#[test]
+fn no_writable_directory_can_be_under_a_mount_of_the_steps_after_it() {
+    // Were one there, the step's mount would hide it, and the directory we made for the mount
+    // would be left in the image.
+    let plan = plan_of(&format!("{FULL}writable: [/data]\n"), &Settings::default());
+    let writable = plan
+        .steps
+        .iter()
+        .position(|s| s.name.starts_with("[slim] create writable"))
+        .expect("writable step");
+    let mut seen = 0;
+    for step in &plan.steps[writable + 1..] {
+        if let (Stage::Slim, Action::Run(run)) = (step.stage, &step.action) {
+            for mount in &run.mounts {
+                let dest = match mount {
+                    StepMount::Context { dest, .. }
+                    | StepMount::Output { dest, .. }
+                    | StepMount::Tmpfs { dest }
+                    | StepMount::WheelsContext { dest, .. }
+                    | StepMount::Ssh { dest, .. }
+                    | StepMount::Secret { dest, .. }
+                    | StepMount::Files { dest, .. }
+                    | StepMount::Cache { dest, .. } => dest,
+                };
+                assert!(
+                    pyslim_spec::reserved_path(dest).is_some(),
+                    "{}: {dest} may be made writable",
+                    step.name
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 4, "the installs' mounts were checked: {seen}");
 }
 
 #[test]

@@ -101,11 +101,18 @@ pub enum Action {
         src: String,
         dest: String,
     },
-    /// Create a directory owned by a user of the image.
+    /// Create a directory owned by a user of the image (root when `owner` is `None`).
     Mkdir {
         path: String,
-        owner: Option<String>,
+        owner: Option<Owner>,
     },
+}
+
+/// Who owns what a step makes, by id: no name to look up in the image's passwd file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub uid: u32,
+    pub gid: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

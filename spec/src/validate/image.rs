@@ -1,5 +1,6 @@
 //! The readers of the keys that describe the image: its python and base images, apt packages,
-//! entrypoint and command, environment, working directory, user, ports and labels.
+//! entrypoint and command, environment, working directory, ports and labels (the user and the
+//! writable directories have files of their own).
 
 use std::collections::BTreeMap;
 
@@ -8,9 +9,7 @@ use marked_yaml::Node;
 use super::keys::{BASE_KEYS, sub_key_names};
 use super::{Validator, names};
 use crate::diagnostic::Diagnostic;
-use crate::model::{
-    AbsolutePath, AptPackage, EnvName, ImageRef, Port, Protocol, PythonVersion, User,
-};
+use crate::model::{AbsolutePath, AptPackage, EnvName, ImageRef, Port, Protocol, PythonVersion};
 use crate::source::Spanned;
 
 /// `base:` as written: either image may be left to its default.
@@ -151,21 +150,6 @@ impl Validator<'_> {
             return None;
         }
         Some(text.map(AbsolutePath))
-    }
-
-    pub(super) fn user(&mut self, node: &Node, key: &str) -> Option<Spanned<User>> {
-        let text = self.text(node, key, "app")?;
-        if *text == "root" {
-            return Some(text.map(|_| User::Root));
-        }
-        if !names::is_user_name(&text) {
-            self.report(
-                Diagnostic::new(text.span, format!("`{}` is not a user name pyslim can create", *text))
-                    .with_hint("use up to 32 lower-case letters, digits, `_` or `-`, starting with a letter (or `root`)"),
-            );
-            return None;
-        }
-        Some(text.map(User::Named))
     }
 
     pub(super) fn expose(&mut self, node: &Node, key: &str) -> Vec<Spanned<Port>> {

@@ -14,7 +14,7 @@ use super::declare::{declare_keys, sub_properties};
 use super::image::BaseFields;
 use crate::model::{
     AbsolutePath, App, AptPackage, Arg, ContextPath, EnvName, Extra, Index, Installer, Port,
-    PythonVersion, Ssh, TargetInfo, User,
+    PythonVersion, Ssh, TargetInfo, User, Writable,
 };
 use crate::schema::properties;
 use crate::source::{Span, Spanned};
@@ -135,12 +135,31 @@ declare_keys! {
     }
     user: Option<Spanned<User>> {
         name: "user",
-        type: "name",
+        type: "name, `UID[:GID]` or `{name, uid, gid}`",
         targets: Replace,
         read: user,
         spec: defaulted,
-        meaning: "the user the container runs as. Default `app`, a non-root user created in the image; `root` allowed.",
-        schema: json!({"type": "string", "pattern": "^(root|[a-z_][a-z0-9_-]{0,31})$"}),
+        meaning: "the user the container runs as, made in the image with fixed ids: a name (`web`, ids 10001), `UID[:GID]` (`20001:20001`, named `app`; `20001:0` puts it in group root, as OpenShift expects) or `{name, uid, gid}`. Default `app`, 10001:10001. The image's `User` is numeric (`10001:10001`), so Kubernetes' `runAsNonRoot` can check it. Ids run from 1000 to 2147483646; names and ids the Debian base has (`daemon`, `nobody`, 1–999) are refused. `root` (or `0`) runs as root.",
+        schema: json!({"anyOf": [
+            {"type": "string", "pattern": "^(root|[a-z_][a-z0-9_-]{0,31}|[0-9]+(:[0-9]+)?)$"},
+            {"type": "integer", "minimum": 0, "maximum": User::MAX_ID},
+            {"type": "object", "properties": sub_properties(USER_KEYS), "additionalProperties": false}
+        ]}),
+    }
+    writable: Vec<Writable> {
+        name: "writable",
+        type: "list of absolute paths or `{path, volume}`",
+        targets: Add,
+        read: writable,
+        spec: direct,
+        meaning: "directories the app writes (uploads, Django's `MEDIA_ROOT`, Flask's instance folder, a cache), made in one layer after `workdir` and owned by `user`, mode 0755; one the base image has already is handed to `user` as well. `{path: /data, volume: true}` also declares a VOLUME, which a container then gets as a copy of the directory, owner included. Not `/`, nor inside `/tmp`, `/wheels`, `/pyslim-…`, `/proc`, `/sys` or `/dev`.",
+        schema: json!({"anyOf": [
+            {"type": "string", "pattern": "^/"},
+            {"type": "array", "items": {"anyOf": [
+                {"type": "string", "pattern": "^/"},
+                {"type": "object", "properties": sub_properties(WRITABLE_KEYS), "required": ["path"], "additionalProperties": false}
+            ]}}
+        ]}),
     }
     expose: Vec<Spanned<Port>> {
         name: "expose",
@@ -336,6 +355,53 @@ pub const SSH_KEYS: &[SubKey] = &[
     },
 ];
 
+/// The keys of `user:` written as a mapping.
+pub const USER_KEYS: &[SubKey] = &[
+    SubKey {
+        name: "name",
+        schema: || {
+            json!({
+                "description": "The user's name, and its group's (default `app`); `root` runs as root.",
+                "type": "string",
+                "pattern": "^(root|[a-z_][a-z0-9_-]{0,31})$"
+            })
+        },
+    },
+    SubKey {
+        name: "uid",
+        schema: || described("The user's id (default 10001; 0 only for root).", id()),
+    },
+    SubKey {
+        name: "gid",
+        schema: || {
+            described(
+                "The id of the user's primary group (default the uid); 0 puts the user in group root.",
+                id(),
+            )
+        },
+    },
+];
+
+/// The keys of a `writable:` item written as a mapping.
+pub const WRITABLE_KEYS: &[SubKey] = &[
+    SubKey {
+        name: "path",
+        schema: || json!({"description": "The directory, an absolute path.", "type": "string", "pattern": "^/"}),
+    },
+    SubKey {
+        name: "volume",
+        schema: || json!({"description": "Also declare it a VOLUME of the image.", "type": "boolean"}),
+    },
+];
+
+/// A uid or gid, as a number or as text.
+fn id() -> Value {
+    json!({"anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": User::MAX_ID},
+        {"type": "string", "pattern": "^[0-9]+$"}
+    ]})
+}
+
 /// Secret and SSH agent ids, as `names::is_id` takes them.
 const ID_PATTERN: &str = "^[A-Za-z0-9._-]+$";
 
@@ -364,19 +430,24 @@ mod tests {
     use super::*;
     use crate::source::SourceFile;
 
-    /// The readers of `base`, `index` and `ssh` match on these names: every one must be read.
+    /// The readers of `base`, `index`, `ssh`, `user` and `writable` items match on these names:
+    /// every one must be read.
     #[test]
     fn every_sub_key_is_read() {
         let spec = "python: \"3.11\"\nrequirements: r.txt\n\
             base: {compile: \"python:3.11\", runtime: \"python:3.11-slim\"}\n\
             index: {url: \"https://pypi.example.com/simple\", extra: \"https://x.example.com/simple\", secret: netrc}\n\
-            ssh: {id: default, known-hosts: [\"github.com ssh-ed25519 AAAA\"]}\n";
+            ssh: {id: default, known-hosts: [\"github.com ssh-ed25519 AAAA\"]}\n\
+            user: {name: web, uid: 20001, gid: 20002}\n\
+            writable: [{path: /data, volume: true}]\n";
         let loaded = crate::load(SourceFile::new("pyslim.yaml", spec));
         assert!(loaded.is_ok(), "{}", loaded.expect_err("not loaded"));
         for (key, sub_keys) in [
             ("base", BASE_KEYS),
             ("index", INDEX_KEYS),
             ("ssh", SSH_KEYS),
+            ("user", USER_KEYS),
+            ("writable", WRITABLE_KEYS),
         ] {
             for sub_key in sub_keys {
                 assert!(

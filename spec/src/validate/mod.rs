@@ -13,6 +13,8 @@ pub mod keys;
 mod names;
 mod shape;
 mod targets;
+mod user;
+mod writable;
 mod yaml;
 
 use std::collections::BTreeMap;

@@ -38,6 +38,22 @@ pub(super) fn is_user_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
+/// The users of Debian's base-passwd (`/usr/share/base-passwd/passwd.master`), which every
+/// Debian-based python image has: useradd refuses a name that is taken. `gnats` is bullseye's.
+pub(super) const SYSTEM_USERS: &[&str] = &[
+    "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+    "www-data", "backup", "list", "irc", "gnats", "_apt", "nobody",
+];
+
+/// Its groups (`group.master`): pyslim creates a group named like the user, and groupadd
+/// refuses a name that is taken.
+pub(super) const SYSTEM_GROUPS: &[&str] = &[
+    "root", "daemon", "bin", "sys", "adm", "tty", "disk", "lp", "mail", "news", "uucp", "man",
+    "proxy", "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape", "sudo", "audio", "dip",
+    "www-data", "backup", "operator", "list", "irc", "src", "gnats", "shadow", "utmp", "video",
+    "sasl", "plugdev", "staff", "games", "users", "nogroup",
+];
+
 /// A Debian package name, optionally with `:arch` and `=version`.
 pub(super) fn is_apt_package(text: &str) -> bool {
     let (rest, version) = match text.split_once('=') {
@@ -86,6 +102,16 @@ mod tests {
         assert!(is_name("py3.12") && is_name("dev_tools") && !is_name("-x") && !is_name("a/b"));
         assert!(is_user_name("app") && is_user_name("_svc-1") && !is_user_name("App"));
         assert!(!is_user_name(&"a".repeat(33)));
+    }
+
+    /// The names a base image has must be ones a spec could otherwise write, or the check
+    /// against them would never fire.
+    #[test]
+    fn system_names_are_user_names() {
+        for name in SYSTEM_USERS.iter().chain(SYSTEM_GROUPS) {
+            assert!(is_user_name(name), "{name}");
+        }
+        assert!(SYSTEM_USERS.contains(&"nobody") && SYSTEM_GROUPS.contains(&"nogroup"));
     }
 
     #[test]

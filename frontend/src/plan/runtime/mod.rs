@@ -3,7 +3,7 @@
 //! made. A strategy owns every step of its stage, so one with no shell, no apt and no useradd
 //! is as welcome as the slim one.
 
-mod slim;
+pub(super) mod slim;
 
 use pyslim_spec::{Span, Spec};
 

@@ -1,8 +1,8 @@
 //! The slim runtime: `python:X-slim`, then `runtime:` packages, the user, the workdir, the
-//! dependencies and the app — each a layer, each install reading the compile stage's wheels
-//! through a read-only mount, so no wheel is ever copied into a layer.
+//! writable directories, the dependencies and the app — each a layer, each install reading the
+//! compile stage's wheels through a read-only mount, so no wheel is ever copied into a layer.
 
-use pyslim_spec::{Deploy, Spec, User};
+use pyslim_spec::{Account, Deploy, Span, Spec};
 
 use crate::plan::advice::Advice;
 use crate::plan::apt;
@@ -11,39 +11,31 @@ use crate::plan::fetch::Fetch;
 use crate::plan::install::Install;
 use crate::plan::layout::{APP_WHEEL, WHEELS, include_app, strings, wheels};
 use crate::plan::runtime::Parts;
-use crate::plan::types::{Action, CopyFrom, Fs, Stage, Step, StepMount};
+use crate::plan::types::{Action, CopyFrom, Fs, Owner, Stage, Step, StepMount};
+use crate::sources::FoundApp;
+
+/// Makes the group, then runs the rest of its arguments: useradd, which cannot give the group it
+/// would make a gid of our choosing. The gid and name reach groupadd as positional arguments,
+/// never pasted into this line.
+pub const WITH_GROUP: &str = "groupadd --gid \"$1\" \"$2\" && shift 2 && exec \"$@\"";
 
 pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> Fs {
-    let compiled = parts.compiled;
     let mut slim = Fs::Base(Stage::Slim);
     if let Some(first) = spec.runtime.first() {
         let packages: Vec<String> = spec.runtime.iter().map(|p| p.to_string()).collect();
         slim = apt::install(b, Stage::Slim, slim, &packages, first.span);
     }
-    if let User::Named(name) = &spec.user.value {
-        slim = b.run(
-            Stage::Slim,
-            slim,
-            format!("create user {name}"),
-            // --no-log-init: a large uid would otherwise make /var/log/lastlog a huge sparse file.
-            strings(&[
-                "useradd",
-                "--create-home",
-                "--user-group",
-                "--no-log-init",
-                "--shell",
-                "/bin/sh",
-                name,
-            ]),
-            Vec::new(),
-            spec.user.written(),
-        );
+    let account = spec.user.account();
+    if let Some(account) = account {
+        slim = create_user(b, slim, account, spec.user.written());
     }
+    // Ids, not names, wherever the user owns something: the owner is then the same whatever
+    // the image's passwd file says, and BuildKit need not read it.
+    let owner = account.map(|a| Owner {
+        uid: a.uid,
+        gid: a.gid,
+    });
     if let Some(workdir) = parts.workdir {
-        let owner = match &spec.user.value {
-            User::Named(name) => Some(name.clone()),
-            User::Root => None,
-        };
         slim = Fs::Step(b.push(Step {
             stage: Stage::Slim,
             name: format!("create workdir {}", workdir.path),
@@ -58,25 +50,40 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
             advice: None,
         }));
     }
-    // An image of system packages only: no installer to fetch, nothing to download.
-    if compiled.dependencies.is_none() && compiled.app.is_none() {
-        return slim;
+    if let Some(first) = spec.writable.first() {
+        slim = writable(b, slim, spec, owner, first.path.span);
     }
-    // Installing exactly the wheels the compile stage built (rather than re-reading the
-    // requirements) keeps hashes, markers and extras a matter of the compile stage alone.
+    slim = install(b, spec, fetch, parts, slim);
+    if let (Some(app), Some(workdir)) = (parts.app, parts.workdir)
+        && app.deploy == Deploy::Source
+    {
+        slim = copy_source(b, spec, app, &workdir.path, slim);
+    }
+    slim
+}
+
+/// The dependencies, then the app's wheel, each a layer. Installing exactly the wheels the
+/// compile stage built (rather than re-reading the requirements) keeps hashes, markers and
+/// extras a matter of the compile stage alone.
+fn install(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>, mut on: Fs) -> Fs {
+    let compiled = parts.compiled;
+    // Nothing built (system packages, or source, only): no installer to fetch.
+    if compiled.dependencies.is_none() && compiled.app.is_none() {
+        return on;
+    }
     let install = Install::new(b, spec, fetch);
     if let Some(deps) = compiled.dependencies {
         let mut mounts = install.mounts.clone();
         mounts.push(wheels(deps));
-        slim = b.run(
+        on = b.run(
             Stage::Slim,
-            slim,
+            on,
             format!("install dependencies with {}", install.name()),
             install.args(&["--no-deps", WHEELS]),
             mounts,
             spec.requirements.first().map(|r| r.span),
         );
-        slim = b.advise(slim, Advice::Install);
+        on = b.advise(on, Advice::Install);
     }
     if let Some(app) = compiled.app {
         let mut mounts = install.mounts.clone();
@@ -91,41 +98,104 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
         } else {
             &[APP_WHEEL]
         };
-        slim = b.run(
+        on = b.run(
             Stage::Slim,
-            slim,
+            on,
             format!("install app with {}", install.name()),
             install.args(from),
             mounts,
             spec.app.as_ref().map(|a| a.path.span),
         );
-        slim = b.advise(slim, Advice::Install);
+        on = b.advise(on, Advice::Install);
     }
-    if let (Some(app), Some(workdir)) = (parts.app, parts.workdir)
-        && app.deploy == Deploy::Source
-    {
-        // After the dependencies: an edit to the code rebuilds this layer alone.
-        let src = if app.path == "." {
-            "/".to_string()
-        } else {
-            format!("/{}", app.path)
-        };
-        slim = Fs::Step(b.push(Step {
-            stage: Stage::Slim,
-            name: format!("copy app {} to {}", app.path, workdir.path),
-            on: slim,
-            action: Action::Copy {
-                from: CopyFrom::Context {
-                    include: include_app(&app.path),
-                },
-                src,
-                dest: workdir.path.clone(),
+    on
+}
+
+/// A source app copied into the workdir, after the dependencies: an edit to the code rebuilds
+/// this layer alone.
+fn copy_source(b: &mut Builder, spec: &Spec, app: &FoundApp, workdir: &str, on: Fs) -> Fs {
+    let src = if app.path == "." {
+        "/".to_string()
+    } else {
+        format!("/{}", app.path)
+    };
+    Fs::Step(b.push(Step {
+        stage: Stage::Slim,
+        name: format!("copy app {} to {workdir}", app.path),
+        on,
+        action: Action::Copy {
+            from: CopyFrom::Context {
+                include: include_app(&app.path),
             },
-            origin: spec.app.as_ref().map(|a| a.path.span),
-            history: Some(format!("pyslim: copy app {} to {}", app.path, workdir.path)),
-            ignore_cache: false,
-            advice: None,
-        }));
+            src,
+            dest: workdir.to_string(),
+        },
+        origin: spec.app.as_ref().map(|a| a.path.span),
+        history: Some(format!("pyslim: copy app {} to {workdir}", app.path)),
+        ignore_cache: false,
+        advice: None,
+    }))
+}
+
+/// The user and its group, with the spec's ids; one layer.
+fn create_user(b: &mut Builder, on: Fs, account: &Account, origin: Option<Span>) -> Fs {
+    let Account { name, uid, gid } = account;
+    let (uid, gid) = (uid.to_string(), gid.to_string());
+    // --no-log-init: a large uid would otherwise make /var/log/lastlog a huge sparse file.
+    // The home directory and the passwd entry are what `getpass`, pip and `~` expansion need.
+    let useradd = [
+        "useradd",
+        "--uid",
+        &uid,
+        "--gid",
+        &gid,
+        "--no-log-init",
+        "--create-home",
+        "--shell",
+        "/bin/sh",
+        name,
+    ];
+    let mut args = if account.gid == 0 {
+        // Group 0 is root's, which every base has: only the user is made (OpenShift runs
+        // images as an arbitrary uid in group 0, so files for it are often group root's).
+        Vec::new()
+    } else {
+        strings(&["sh", "-c", WITH_GROUP, "create-user", &gid, name])
+    };
+    args.extend(strings(&useradd));
+    b.run(
+        Stage::Slim,
+        on,
+        format!("create user {name} ({uid}:{gid})"),
+        args,
+        Vec::new(),
+        origin,
+    )
+}
+
+/// `writable:` in one layer. `install -d` rather than BuildKit's mkdir, which leaves a
+/// directory that exists already (`/srv`, `/var/cache`) to root: install hands it over as well.
+/// Missing parents stay root's; only the directories named become the user's.
+fn writable(b: &mut Builder, on: Fs, spec: &Spec, owner: Option<Owner>, origin: Span) -> Fs {
+    // A target may add a directory the default image has; each is made once.
+    let mut paths: Vec<String> = Vec::new();
+    for dir in &spec.writable {
+        if !paths.iter().any(|p| p == dir.path.as_str()) {
+            paths.push(dir.path.to_string());
+        }
     }
-    slim
+    let mut args = strings(&["install", "-d", "-m", "0755"]);
+    if let Some(Owner { uid, gid }) = owner {
+        args.extend(["-o".into(), uid.to_string(), "-g".into(), gid.to_string()]);
+    }
+    args.push("--".into());
+    args.extend(paths.iter().cloned());
+    b.run(
+        Stage::Slim,
+        on,
+        format!("create writable directories {}", paths.join(" ")),
+        args,
+        Vec::new(),
+        Some(origin),
+    )
 }
