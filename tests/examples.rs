@@ -132,6 +132,51 @@ fn a_uv_build_package_brings_its_own_dependencies_and_console_script() {
 }
 
 #[test]
+fn a_django_project_collects_static_at_build_time_and_writes_media_as_a_numeric_user() {
+    let image = build("django");
+    let (response, logs) = serve(&image);
+    assert!(
+        response.contains("Hello from Django: media writable, static collected: True"),
+        "unexpected answer: {response}\nlogs: {logs}"
+    );
+    // Kubernetes' runAsNonRoot can check a numeric user.
+    assert_runs_as(&image, "app", "10001:10001");
+    // collectstatic ran in the build, as the image's user, into the directory it owns: the app's
+    // own static files and Django admin's.
+    let check = run(docker().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "sh",
+        &image,
+        "-c",
+        "stat -c '%u %n' static/mysite/site.css static/admin/css/base.css media manage.py",
+    ]));
+    assert_eq!(
+        check.lines().collect::<Vec<_>>(),
+        [
+            "10001 static/mysite/site.css",
+            "10001 static/admin/css/base.css",
+            "10001 media",
+            "0 manage.py"
+        ],
+        "{check}"
+    );
+    let history = run(docker().args([
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.CreatedBy}}",
+        &image,
+    ]));
+    assert!(
+        history.contains("pyslim: run python manage.py collectstatic --noinput"),
+        "{history}"
+    );
+    assert_clean(&image);
+}
+
+#[test]
 fn ldap_runs_with_runtime_libraries_only() {
     let image = build("ldap");
     let out = run(docker().args(["run", "--rm", &image]));

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::context::{json_list, local};
 use crate::llb::{self, CacheSharing, Exec, MountSource, OpMeta, Owner, State};
 use crate::options::{Network, Sessions, WheelsContext};
-use crate::plan::{Action, CopyFrom, Fs, Plan, Stage, Step, StepId, StepMount};
+use crate::plan::{Action, CopyFrom, Fs, Plan, Stage, Step, StepId, StepMount, StepNetwork};
 use crate::platform::Platform;
 
 /// Where the build runs and whose files it reads: what the plan leaves to the build.
@@ -100,12 +100,13 @@ impl Lowering<'_> {
                     args: run.args.clone(),
                     env,
                     cwd: run.cwd.clone(),
-                    user: String::new(),
-                    network: match (self.site.network, run.host_network) {
+                    user: run.user.clone().unwrap_or_default(),
+                    network: match (self.site.network, run.network) {
                         (Some(Network::None), _) => llb::Network::None,
                         (Some(Network::Host), _) => llb::Network::Host,
-                        (None, true) => llb::Network::Host,
-                        (None, false) => llb::Network::Sandbox,
+                        (None, StepNetwork::Host) => llb::Network::Host,
+                        (None, StepNetwork::Sandbox) => llb::Network::Sandbox,
+                        (None, StepNetwork::None) => llb::Network::None,
                     },
                     mounts: run.mounts.iter().map(|m| self.mount(m)).collect(),
                     proxy: self.site.proxy.clone(),

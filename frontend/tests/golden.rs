@@ -349,6 +349,22 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "variant_build_commands",
+        spec: concat!(
+            base!(),
+            "env: {DJANGO_SETTINGS_MODULE: site.settings}\nworkdir: /srv\nwritable: [/srv/static]\nbuild-commands:\n  - [python, manage.py, collectstatic, --noinput]\n  - {run: [python, -m, nltk.downloader, punkt], network: true, user: root}\n"
+        ),
+        files: &[],
+        options: &[],
+        shows: &[
+            r#""[slim] run python manage.py collectstatic --noinput" exec args=["python", "manage.py", "collectstatic", "--noinput"] cwd=/srv"#,
+            "DJANGO_SETTINGS_MODULE=site.settings",
+            "user=10001:10001",
+            "network=2",
+            r#""created_by": "pyslim: run python -m nltk.downloader punkt""#,
+        ],
+    },
+    Case {
         name: "variant_runtime_only",
         // A helper image: apt packages and nothing from an index (no uv, no compile stage).
         spec: "python: \"3.11\"\nruntime: [redis-server]\nentrypoint: [redis-server, --version]\n",

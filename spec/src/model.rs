@@ -27,6 +27,8 @@ pub struct Spec {
     pub user: Defaulted<User>,
     /// Directories the app writes, made in the image and owned by `user`, in the order given.
     pub writable: Vec<Writable>,
+    /// Commands run in the finished image at build time, in order.
+    pub build_commands: Vec<BuildCommand>,
     pub expose: Vec<Spanned<Port>>,
     pub labels: BTreeMap<String, String>,
     pub base: Bases,
@@ -329,6 +331,19 @@ impl Default for User {
             gid: User::DEFAULT_ID,
         })
     }
+}
+
+/// `build-commands:` — a command run in the finished image at build time (collectstatic,
+/// compileall, fetching data a library needs), leaving a layer of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildCommand {
+    /// Always an argv: no shell reads it.
+    pub argv: Spanned<Vec<String>>,
+    /// `network: true`: the sandbox's network; without it, none, so the build does not
+    /// depend on what a command might fetch.
+    pub network: bool,
+    /// `user: root`; otherwise the image's user runs it, as the container will.
+    pub root: bool,
 }
 
 /// `writable:` — a directory the app writes (uploads, an instance folder, a cache), made in the

@@ -14,6 +14,7 @@ pub enum Advice {
     App,
     Uv,
     Install,
+    BuildCommand,
 }
 
 const APT: &str = "apt-get could not install one of these packages. Check each name \
@@ -28,6 +29,11 @@ const INSTALL: &str = "a built wheel did not install into the runtime image. The
      bases must have the same Python and a compatible C library: keep `base:` pairs matched \
      (python:X and python:X-slim).";
 
+const BUILD_COMMAND: &str = "a build command failed; its output is above. It runs in the \
+     finished image as the container would: as `user`, in `workdir`, with `env:`, and with no \
+     network unless the item says `network: true`. A directory it writes must be in \
+     `writable:` (or the command `user: root`).";
+
 impl fmt::Display for Advice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -36,6 +42,7 @@ impl fmt::Display for Advice {
             Advice::App => f.write_str(APP),
             Advice::Uv => f.write_str(UV),
             Advice::Install => f.write_str(INSTALL),
+            Advice::BuildCommand => f.write_str(BUILD_COMMAND),
         }
     }
 }

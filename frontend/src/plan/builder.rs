@@ -4,7 +4,7 @@
 use pyslim_spec::Span;
 
 use super::advice::Advice;
-use super::types::{Action, Fs, Run, Settings, Stage, Step, StepId, StepMount};
+use super::types::{Action, Fs, Run, Settings, Stage, Step, StepId, StepMount, StepNetwork};
 
 pub struct Builder<'a> {
     pub steps: Vec<Step>,
@@ -26,19 +26,39 @@ impl<'a> Builder<'a> {
         StepId(self.steps.len() - 1)
     }
 
-    /// A command whose output is the next layer of its stage.
+    /// A command whose output is the next layer of its stage, run as root in `/`.
     pub fn run(
         &mut self,
         stage: Stage,
         on: Fs,
         name: String,
         args: Vec<String>,
-        mut mounts: Vec<StepMount>,
+        mounts: Vec<StepMount>,
+        origin: Option<Span>,
+    ) -> Fs {
+        let run = Run {
+            args,
+            env: Vec::new(),
+            cwd: "/".into(),
+            mounts,
+            network: StepNetwork::Sandbox,
+            user: None,
+        };
+        self.layer(stage, on, name, run, origin)
+    }
+
+    /// `run` as the next layer of its stage.
+    pub fn layer(
+        &mut self,
+        stage: Stage,
+        on: Fs,
+        name: String,
+        mut run: Run,
         origin: Option<Span>,
     ) -> Fs {
         let history = (stage == Stage::Slim).then(|| format!("pyslim: {name}"));
         if stage == Stage::Slim {
-            mounts.push(StepMount::Tmpfs {
+            run.mounts.push(StepMount::Tmpfs {
                 dest: "/tmp".into(),
             });
         }
@@ -46,13 +66,7 @@ impl<'a> Builder<'a> {
             stage,
             name,
             on,
-            action: Action::Run(Run {
-                args,
-                env: Vec::new(),
-                cwd: "/".into(),
-                mounts,
-                host_network: false,
-            }),
+            action: Action::Run(run),
             origin,
             history,
             ignore_cache: false,

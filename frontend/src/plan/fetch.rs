@@ -6,7 +6,7 @@ use pyslim_spec::Spec;
 use super::layout::{
     CONTEXT, SSH_AGENT, SSH_CONFIG, WHEEL_CACHE, WHEELS_CONTEXT, context, pip_cache,
 };
-use super::types::{Settings, StepMount};
+use super::types::{Settings, StepMount, StepNetwork};
 
 /// What every downloading step adds to its command, environment and mounts.
 pub struct Fetch {
@@ -15,7 +15,7 @@ pub struct Fetch {
     pub mounts: Vec<StepMount>,
     /// Context directories the downloading steps must see (`find-links`).
     pub context: Vec<String>,
-    pub host_network: bool,
+    pub network: StepNetwork,
     /// Where downloaded wheels are kept by file name (see `fetch_wheels.py`).
     pub wheel_cache: StepMount,
     /// `index: none`: nothing can be downloaded.
@@ -106,7 +106,11 @@ impl Fetch {
             env,
             mounts,
             context: spec.find_links.iter().map(|d| d.to_string()).collect(),
-            host_network: spec.host_network.is_some(),
+            network: if spec.host_network.is_some() {
+                StepNetwork::Host
+            } else {
+                StepNetwork::Sandbox
+            },
             wheel_cache: StepMount::Cache {
                 dest: WHEEL_CACHE.into(),
                 id: format!("pyslim-wheels-{:016x}", fnv1a(indexes.as_bytes())),

@@ -194,7 +194,7 @@ fn index_secret_find_links_and_network_reach_both_downloading_steps() {
             run.env
                 .contains(&("NETRC".into(), "/run/secrets/pypi-netrc".into()))
         );
-        assert!(run.host_network, "{name}");
+        assert_eq!(run.network, StepNetwork::Host, "{name}");
         let sees_wheelhouse = run.mounts.iter().any(|m| matches!(m, StepMount::Context { include, .. } if include.contains(&"wheelhouse".to_string())));
         assert!(sees_wheelhouse, "{name}: {:?}", run.mounts);
     }
@@ -202,7 +202,7 @@ fn index_secret_find_links_and_network_reach_both_downloading_steps() {
     for step in plan.steps.iter().filter(|s| s.stage == Stage::Slim) {
         if let Action::Run(run) = &step.action {
             assert!(
-                !run.host_network
+                run.network != StepNetwork::Host
                     && !run
                         .mounts
                         .iter()

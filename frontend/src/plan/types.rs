@@ -123,8 +123,9 @@ pub struct Run {
     pub env: Vec<(String, String)>,
     pub cwd: String,
     pub mounts: Vec<StepMount>,
-    /// Download through the host's network (`network: host`) instead of the build sandbox's.
-    pub host_network: bool,
+    pub network: StepNetwork,
+    /// `UID:GID` to run as; `None` for root, as the image's other steps run.
+    pub user: Option<String>,
 }
 
 /// Where a copy takes its files from.
@@ -135,6 +136,18 @@ pub enum CopyFrom {
     /// The build context, narrowed to `include` (all of it when empty). What comes from the
     /// client is owned by root in the image, whoever owns it on the client.
     Context { include: Vec<String> },
+}
+
+/// The network a step runs with (unless `--network` forces one on every step).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StepNetwork {
+    /// The build sandbox's.
+    #[default]
+    Sandbox,
+    /// The host's (`network: host`): an index on the host's loopback or VPN.
+    Host,
+    /// None: a build command that must not depend on what it could fetch.
+    None,
 }
 
 /// What a step sees at `dest` while it runs, besides the filesystem it runs on.

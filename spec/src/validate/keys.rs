@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::declare::{declare_keys, sub_properties};
 use super::image::BaseFields;
 use crate::model::{
-    AbsolutePath, App, AptPackage, Arg, ContextPath, EnvName, Extra, Index, Installer, Port,
-    PythonVersion, Ssh, TargetInfo, User, Writable,
+    AbsolutePath, App, AptPackage, Arg, BuildCommand, ContextPath, EnvName, Extra, Index,
+    Installer, Port, PythonVersion, Ssh, TargetInfo, User, Writable,
 };
 use crate::schema::properties;
 use crate::source::{Span, Spanned};
@@ -160,6 +160,18 @@ declare_keys! {
                 {"type": "object", "properties": sub_properties(WRITABLE_KEYS), "required": ["path"], "additionalProperties": false}
             ]}}
         ]}),
+    }
+    build_commands: Vec<BuildCommand> {
+        name: "build-commands",
+        type: "list of argv lists or `{run, network, user}`",
+        targets: Add,
+        read: build_commands,
+        spec: direct,
+        meaning: "commands run in the finished image at build time, in order, each leaving a layer of its own: `[python, manage.py, collectstatic, --noinput]`, `[python, -m, compileall, -q, .]`. They run in `workdir` with `env:`, as `user` (the directories they write belong in `writable:`) and with no network; `{run: [...], network: true, user: root}` allows either. A failing command fails the build at its line, with its output.",
+        schema: json!({"type": "array", "items": {"anyOf": [
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            {"type": "object", "properties": sub_properties(BUILD_COMMAND_KEYS), "required": ["run"], "additionalProperties": false}
+        ]}}),
     }
     expose: Vec<Spanned<Port>> {
         name: "expose",
@@ -379,6 +391,22 @@ pub const USER_KEYS: &[SubKey] = &[
                 id(),
             )
         },
+    },
+];
+
+/// The keys of a `build-commands:` item written as a mapping.
+pub const BUILD_COMMAND_KEYS: &[SubKey] = &[
+    SubKey {
+        name: "run",
+        schema: || json!({"description": "The command, as a list of arguments.", "type": "array", "items": {"type": "string"}, "minItems": 1}),
+    },
+    SubKey {
+        name: "network",
+        schema: || json!({"description": "Let the command reach the network (the build sandbox's).", "type": "boolean"}),
+    },
+    SubKey {
+        name: "user",
+        schema: || json!({"description": "`root` to run it as root rather than the image's user.", "enum": ["root"]}),
     },
 ];
 

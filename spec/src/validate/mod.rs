@@ -5,6 +5,7 @@
 //! build arguments first, then the keys, then the target the build asked for on top.
 
 mod args;
+mod commands;
 mod declare;
 mod dependencies;
 mod download;

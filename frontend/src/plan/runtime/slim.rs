@@ -2,7 +2,7 @@
 //! writable directories, the dependencies and the app — each a layer, each install reading the
 //! compile stage's wheels through a read-only mount, so no wheel is ever copied into a layer.
 
-use pyslim_spec::{Account, Deploy, Span, Spec};
+use pyslim_spec::{Account, BuildCommand, Deploy, Span, Spec};
 
 use crate::plan::advice::Advice;
 use crate::plan::apt;
@@ -11,7 +11,7 @@ use crate::plan::fetch::Fetch;
 use crate::plan::install::Install;
 use crate::plan::layout::{APP_WHEEL, WHEELS, include_app, strings, wheels};
 use crate::plan::runtime::Parts;
-use crate::plan::types::{Action, CopyFrom, Fs, Owner, Stage, Step, StepMount};
+use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, Step, StepMount, StepNetwork};
 use crate::sources::FoundApp;
 
 /// Makes the group, then runs the rest of its arguments: useradd, which cannot give the group it
@@ -59,7 +59,44 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
     {
         slim = copy_source(b, spec, app, &workdir.path, slim);
     }
+    let cwd = parts.workdir.map_or("/", |w| w.path.as_str());
+    for command in &spec.build_commands {
+        slim = build_command(b, spec, command, owner, cwd, slim);
+    }
     slim
+}
+
+/// One of `build-commands:`, in the finished image: its own layer, run as the container runs
+/// (the image's user, workdir and environment) and with no network unless it says so.
+fn build_command(
+    b: &mut Builder,
+    spec: &Spec,
+    command: &BuildCommand,
+    owner: Option<Owner>,
+    cwd: &str,
+    on: Fs,
+) -> Fs {
+    let run = Run {
+        args: command.argv.value.clone(),
+        env: spec
+            .env
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect(),
+        cwd: cwd.to_string(),
+        mounts: Vec::new(),
+        network: if command.network {
+            StepNetwork::Sandbox
+        } else {
+            StepNetwork::None
+        },
+        user: owner
+            .filter(|_| !command.root)
+            .map(|Owner { uid, gid }| format!("{uid}:{gid}")),
+    };
+    let name = format!("run {}", command.argv.join(" "));
+    let fs = b.layer(Stage::Slim, on, name, run, Some(command.argv.span));
+    b.advise(fs, Advice::BuildCommand)
 }
 
 /// The dependencies, then the app's wheel, each a layer. Installing exactly the wheels the
