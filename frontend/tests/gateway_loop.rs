@@ -1025,3 +1025,51 @@ async fn an_app_must_be_there_and_be_a_project_to_be_a_package() {
     );
     assert!(!names.iter().any(|n| n.contains("app wheel")), "{names:?}");
 }
+
+#[tokio::test]
+async fn a_script_the_image_starts_must_be_in_it() {
+    let context = vec![
+        ("requirements.txt", b"six==1.16.0\n".as_slice()),
+        ("site/main.py", b"print('hi')\n".as_slice()),
+    ];
+    let build = |rest: &str| {
+        let spec = format!(
+            "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\n{rest}"
+        );
+        let context = context.clone();
+        async move {
+            let (result, recorded) =
+                support::build(&spec, &context, &[("filename", "pyslim.yaml")]).await;
+            (result.is_ok(), recorded)
+        }
+    };
+    // Without an app, nothing puts main.py anywhere: the image would die at start.
+    let (ok, recorded) = build("entrypoint: [python, main.py]\n").await;
+    assert!(!ok);
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("pyslim.yaml:4:14: error: `main.py` is not in the image: the command runs it from /, and nothing puts it there"),
+        "{message}"
+    );
+    assert!(message.contains("add `app: .`"), "{message}");
+    // A source app without that file: named in the message.
+    let (ok, recorded) = build("app: site\ncmd: [python, -u, serve.py]\n").await;
+    assert!(!ok);
+    let message = &recorded.error().message;
+    assert!(
+        message.contains(
+            "`serve.py` is not in the image: the app's directory `site` has no `serve.py`"
+        ),
+        "{message}"
+    );
+    // Present, or not a script of ours: the build goes on.
+    for rest in [
+        "app: site\nentrypoint: [python, main.py]\n",
+        "app: site\nentrypoint: [python, /app/main.py]\n",
+        "entrypoint: [python, -m, six]\n",
+        "entrypoint: [python, /usr/local/lib/tool.py]\n",
+    ] {
+        let (ok, recorded) = build(rest).await;
+        assert!(ok, "{rest}: {:?}", recorded.returned);
+    }
+}

@@ -27,15 +27,12 @@ mod runtime;
 mod types;
 
 pub use advice::Advice;
-pub use runtime::{Runtime, Workdir};
+pub use runtime::Runtime;
 pub use types::*;
 
-use pyslim_spec::{Deploy, Spec, WHEELS_TARGET};
+use pyslim_spec::{Spec, WHEELS_TARGET};
 
-use crate::sources::Dependencies;
-
-/// Where a source app goes when the spec names no workdir.
-pub const SOURCE_APP_DIR: &str = "/app";
+use crate::sources::{self, Dependencies};
 
 pub fn plan(
     spec: &Spec,
@@ -46,7 +43,7 @@ pub fn plan(
     let mut b = builder::Builder::new(settings);
     let fetch = fetch::Fetch::of(spec, settings);
     let compiled = compile::stage(&mut b, spec, dependencies, &fetch, &bases.compile);
-    let workdir = workdir(spec, dependencies);
+    let workdir = sources::app::workdir(spec, dependencies.app.as_ref());
     let result = match compiled.dependencies {
         Some(deps) if spec.target.as_deref() == Some(WHEELS_TARGET) => {
             compile::collect_wheels(&mut b, spec, deps)
@@ -66,24 +63,6 @@ pub fn plan(
         steps: b.steps,
         result,
     }
-}
-
-/// The spec's workdir, or [`SOURCE_APP_DIR`] for a source app.
-fn workdir(spec: &Spec, dependencies: &Dependencies) -> Option<Workdir> {
-    if let Some(workdir) = &spec.workdir {
-        return Some(Workdir {
-            path: workdir.to_string(),
-            origin: workdir.span,
-            written: true,
-        });
-    }
-    let app = spec.app.as_ref()?;
-    let found = dependencies.app.as_ref()?;
-    (found.deploy == Deploy::Source).then(|| Workdir {
-        path: SOURCE_APP_DIR.into(),
-        origin: app.path.span,
-        written: false,
-    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The app: how it is deployed — a package built to a wheel, or source copied as it is — what
 //! building it needs, and the dependencies its static metadata declares.
 
-use pyslim_spec::{App, Deploy, Diagnostic, SourceFile, SourceKind};
+use pyslim_spec::{App, Deploy, Diagnostic, SourceFile, SourceKind, Span, Spec};
 
 use super::{Problems, pyproject, setup_cfg};
 use crate::context::Context;
@@ -20,6 +20,31 @@ pub struct FoundApp {
     pub dependencies: Vec<String>,
     /// The metadata file they were read from, if any.
     pub metadata: Option<String>,
+}
+
+/// Where a source app goes when the spec names no workdir.
+pub const SOURCE_APP_DIR: &str = "/app";
+
+/// The image's working directory, and the spec line that asked for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workdir {
+    pub path: String,
+    pub origin: Span,
+}
+
+/// The spec's workdir, or [`SOURCE_APP_DIR`] for a source app.
+pub fn workdir(spec: &Spec, app: Option<&FoundApp>) -> Option<Workdir> {
+    if let Some(workdir) = &spec.workdir {
+        return Some(Workdir {
+            path: workdir.to_string(),
+            origin: workdir.span,
+        });
+    }
+    let written = spec.app.as_ref()?;
+    (app?.deploy == Deploy::Source).then(|| Workdir {
+        path: SOURCE_APP_DIR.into(),
+        origin: written.path.span,
+    })
 }
 
 /// Reads the app's project files. A project that cannot be what the spec asks for is a problem

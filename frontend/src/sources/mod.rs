@@ -11,12 +11,13 @@ pub mod app;
 pub mod pyproject;
 pub mod requirements;
 pub mod setup_cfg;
+pub mod start;
 
 use std::collections::BTreeSet;
 
 use pyslim_spec::{DependencyKind, Deploy, Diagnostic, SourceFile, Span, Spec};
 
-pub use app::FoundApp;
+pub use app::{FoundApp, Workdir};
 
 use crate::context::{Context, is_dir};
 use crate::gateway::GatewayError;
@@ -191,6 +192,15 @@ pub async fn read(
         }
         round = next;
     }
+    let workdir = app::workdir(spec, dependencies.app.as_ref());
+    start::check(
+        context,
+        spec,
+        dependencies.app.as_ref(),
+        workdir.as_ref().map(|w| w.path.as_str()),
+        &mut problems,
+    )
+    .await?;
     if let Some(app) = &dependencies.app
         && !app.dependencies.is_empty()
         // `requirements: pyproject.toml` with `app: .` names the same list once already.

@@ -88,18 +88,12 @@ impl Validator<'_> {
             };
             match name.as_str() {
                 "run" => argv = self.command_argv(value, "run"),
-                "network" => match self.text(value, "network", "true") {
-                    Some(v) if *v == "true" => command.network = true,
-                    Some(v) if *v == "false" => command.network = false,
-                    Some(v) => self.report(
-                        Diagnostic::new(
-                            v.span,
-                            format!("`network` is true or false, not `{}`", *v),
-                        )
-                        .with_hint("write `network: true` to let this command reach the network"),
-                    ),
-                    None => {}
-                },
+                "network" => {
+                    let hint = "write `network: true` to let this command reach the network";
+                    if let Some(v) = self.boolean(value, "network", hint) {
+                        command.network = v;
+                    }
+                }
                 "user" => match self.text(value, "user", "root") {
                     Some(v) if *v == "root" => command.root = true,
                     Some(v) => self.report(

@@ -111,6 +111,25 @@ impl Validator<'_> {
     }
 
     /// A program and its arguments, exec form: never a shell line.
+    /// `true` or `false`; anything else is reported with `hint`.
+    pub(super) fn boolean(&mut self, node: &Node, key: &str, hint: &str) -> Option<bool> {
+        let text = self.text(node, key, "true")?;
+        match text.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            other => {
+                self.report(
+                    Diagnostic::new(
+                        text.span,
+                        format!("`{key}` is true or false, not `{other}`"),
+                    )
+                    .with_hint(hint),
+                );
+                None
+            }
+        }
+    }
+
     pub(super) fn argv(&mut self, node: &Node, key: &str) -> Option<Spanned<Vec<String>>> {
         match node {
             Node::Sequence(items) => {

@@ -81,16 +81,18 @@ impl Validator<'_> {
                         .text(value, "path", "/data")
                         .and_then(|p| self.writable_path(p, key));
                 }
-                "volume" => match self.text(value, "volume", "true") {
-                    Some(v) if *v == "true" => volume = true,
-                    Some(v) if *v == "false" => volume = false,
-                    Some(v) => self.report(
-                        Diagnostic::new(v.span, format!("`volume` is true or false, not `{}`", *v))
-                            .with_hint("write `volume: true` to declare the directory a VOLUME of the image"),
-                    ),
-                    None => {}
-                },
-                _ => self.unknown_key(name, &sub_key_names(WRITABLE_KEYS), &format!("a key of a `{key}` item")),
+                "volume" => {
+                    let hint =
+                        "write `volume: true` to declare the directory a VOLUME of the image";
+                    if let Some(v) = self.boolean(value, "volume", hint) {
+                        volume = v;
+                    }
+                }
+                _ => self.unknown_key(
+                    name,
+                    &sub_key_names(WRITABLE_KEYS),
+                    &format!("a key of a `{key}` item"),
+                ),
             }
         }
         if path.is_none() && self.problems.len() == before {

@@ -5,13 +5,13 @@
 
 pub(super) mod slim;
 
-use pyslim_spec::{Span, Spec};
+use pyslim_spec::Spec;
 
 use super::builder::Builder;
 use super::compile::Compiled;
 use super::fetch::Fetch;
 use super::types::Fs;
-use crate::sources::FoundApp;
+use crate::sources::{FoundApp, Workdir};
 
 /// What a runtime stage puts into the image: the compile stage's outputs, the app as found, and
 /// the working directory.
@@ -19,15 +19,6 @@ pub struct Parts<'a> {
     pub compiled: Compiled,
     pub app: Option<&'a FoundApp>,
     pub workdir: Option<&'a Workdir>,
-}
-
-/// The image's working directory, and the spec line that asked for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Workdir {
-    pub path: String,
-    pub origin: Span,
-    /// `workdir:` itself rather than where a source app goes by default.
-    pub written: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
