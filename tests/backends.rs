@@ -1,0 +1,75 @@
+//! The build backends people use, each on a tiny package of its own shape, built to a wheel by
+//! the real frontend and run through its console script: hatchling, flit_core, pdm-backend,
+//! poetry-core (uv_build has its example). No requirements file anywhere: each package's
+//! dependency comes from its own metadata.
+
+use std::fs;
+
+use pyslim_e2e::*;
+
+struct Backend {
+    name: &'static str,
+    pyproject: &'static str,
+    files: &'static [(&'static str, &'static str)],
+}
+
+const MODULE: &str = "import six\n\n\ndef main():\n    print(f\"built by {__name__.split('_')[0]} with six {six.__version__}\")\n";
+
+const BACKENDS: &[Backend] = &[
+    Backend {
+        name: "hatchling",
+        pyproject: "[project]\nname = \"hatchling-app\"\nversion = \"0.1.0\"\ndependencies = [\"six==1.16.0\"]\n[project.scripts]\nhello = \"hatchling_app:main\"\n[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n",
+        files: &[("src/hatchling_app/__init__.py", MODULE)],
+    },
+    Backend {
+        name: "flit",
+        pyproject: "[project]\nname = \"flit_app\"\nversion = \"0.1.0\"\ndescription = \"a flit package\"\ndependencies = [\"six==1.16.0\"]\n[project.scripts]\nhello = \"flit_app:main\"\n[build-system]\nrequires = [\"flit_core>=3.4,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n",
+        files: &[("flit_app/__init__.py", MODULE)],
+    },
+    Backend {
+        name: "pdm",
+        pyproject: "[project]\nname = \"pdm-app\"\nversion = \"0.1.0\"\ndependencies = [\"six==1.16.0\"]\n[project.scripts]\nhello = \"pdm_app:main\"\n[build-system]\nrequires = [\"pdm-backend\"]\nbuild-backend = \"pdm.backend\"\n",
+        files: &[("src/pdm_app/__init__.py", MODULE)],
+    },
+    Backend {
+        name: "poetry",
+        // Poetry 2 reads PEP 621 [project] tables; the dependency is there for pyslim too.
+        pyproject: "[project]\nname = \"poetry-app\"\nversion = \"0.1.0\"\ndependencies = [\"six==1.16.0\"]\n[project.scripts]\nhello = \"poetry_app:main\"\n[tool.poetry]\npackages = [{include = \"poetry_app\"}]\n[build-system]\nrequires = [\"poetry-core>=2.0\"]\nbuild-backend = \"poetry.core.masonry.api\"\n",
+        files: &[("poetry_app/__init__.py", MODULE)],
+    },
+];
+
+#[test]
+fn every_common_build_backend_builds_its_package_with_its_dependencies() {
+    require_engine();
+    let mut failures = Vec::new();
+    for backend in BACKENDS {
+        let dir = scratch(&format!("backend-{}", backend.name));
+        let mut files = vec![
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\napp: .\nentrypoint: [hello]\n",
+            ),
+            ("pyproject.toml", backend.pyproject),
+        ];
+        files.extend(backend.files.iter().copied());
+        write_files(&dir, &files);
+        let tag = format!("pyslim-e2e/backend-{}", backend.name);
+        let out = build_dir(&dir, &tag, &[]);
+        if !out.status.success() {
+            failures.push(format!(
+                "{}: the build failed:\n{}",
+                backend.name,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        let said = run(docker().args(["run", "--rm", &tag]));
+        let expected = format!("built by {} with six 1.16.0", backend.name);
+        if said.trim() != expected {
+            failures.push(format!("{}: said {said:?}, not {expected:?}", backend.name));
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
