@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use pyslim_spec::{Diagnostic, Diagnostics, LoadOptions, SourceFile, Spanned, Spec, WHEELS_TARGET};
+use pyslim_spec::{
+    Diagnostic, Diagnostics, LoadOptions, Partial, SourceFile, Spanned, Spec, WHEELS_TARGET,
+};
 
 pub use crate::failure::Failure;
 
@@ -18,7 +20,7 @@ use crate::lower::{self, BuildSite};
 use crate::options::Options;
 use crate::plan::{self, BaseImage, Plan, ResolvedBases, Settings};
 use crate::platform::Platform;
-use crate::sources::{self, Found};
+use crate::sources::{self, Found, Problems};
 use crate::subrequest::{self, Request};
 
 /// Builds the image the spec describes and returns it to BuildKit — or, for `--call`, the
@@ -36,7 +38,25 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         build_args: options.build_args.clone(),
         target: options.target.clone(),
     };
-    let spec = pyslim_spec::load_with(source.clone(), &spec_options).map_err(Failure::Spec)?;
+    let spec = match pyslim_spec::load_partial(source.clone(), &spec_options) {
+        Partial::Valid(spec) => spec,
+        Partial::Invalid { diagnostics, spec } => {
+            // What the sound part names in the build context is checked too: every problem in
+            // one round, not the misspellings first and the missing files in the next build.
+            let mut problems = diagnostics.problems;
+            let mut files = Vec::new();
+            if let Some(spec) = spec
+                && let (_, Err(found)) = read_sources(gw, options, &spec).await?
+            {
+                problems.extend(found.problems);
+                files = found.files;
+            }
+            let diagnostics = Diagnostics::new(source.clone(), problems);
+            return Err(Failure::Spec(
+                files.into_iter().fold(diagnostics, Diagnostics::with_file),
+            ));
+        }
+    };
     match options.request {
         Some(Request::Outline) => {
             let answer = subrequest::outline(&spec, &source);
@@ -49,16 +69,8 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         _ => {}
     }
 
-    let session_id = options.sessions.of(&options.context_key);
-    let mut context = Context {
-        gateway: gw,
-        name: &options.context_key,
-        session_id: &session_id,
-        excludes: &[],
-    };
-    let excludes = context.dockerignore().await?;
-    context.excludes = &excludes;
-    let found = sources::read(&mut context, &spec).await?.map_err(|found| {
+    let (excludes, found) = read_sources(gw, options, &spec).await?;
+    let found = found.map_err(|found| {
         let diagnostics = Diagnostics::new(source.clone(), found.problems);
         Failure::Spec(
             found
@@ -94,6 +106,25 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     )]);
     gw.return_result(&built.reference, metadata).await?;
     Ok(())
+}
+
+/// The `.dockerignore` patterns, and what the spec's files say (or what is wrong with them).
+async fn read_sources(
+    gw: &mut Gateway,
+    options: &Options,
+    spec: &Spec,
+) -> Result<(Vec<String>, Result<Found, Problems>), Failure> {
+    let session_id = options.sessions.of(&options.context_key);
+    let mut context = Context {
+        gateway: gw,
+        name: &options.context_key,
+        session_id: &session_id,
+        excludes: &[],
+    };
+    let excludes = context.dockerignore().await?;
+    context.excludes = &excludes;
+    let found = sources::read(&mut context, spec).await?;
+    Ok((excludes, found))
 }
 
 /// What every platform's build reads the same: read once, before any platform is built.

@@ -1073,3 +1073,23 @@ async fn a_script_the_image_starts_must_be_in_it() {
         assert!(ok, "{rest}: {:?}", recorded.returned);
     }
 }
+
+#[tokio::test]
+async fn spec_mistakes_and_missing_files_come_in_one_round() {
+    let spec = "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: [requirements.txt, missing.txt]\nentrypiont: [python]\n";
+    let (result, recorded) =
+        support::build(spec, &context(), &[("filename", "pyslim.yaml")]).await;
+    assert!(result.is_err());
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("pyslim.yaml:3:34: error: the requirements file `missing.txt` is not in the build context"),
+        "{message}"
+    );
+    assert!(
+        message.contains("pyslim.yaml:4:1: error: `entrypiont` is not a top-level key"),
+        "{message}"
+    );
+    assert!(message.ends_with("2 problems in pyslim.yaml"), "{message}");
+    // Nothing is built from a spec with problems: the solves only viewed the context.
+    assert!(recorded.resolved.is_empty());
+}

@@ -15,4 +15,6 @@ pub mod validate;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::*;
 pub use source::{Defaulted, SourceFile, SourceKind, Span, Spanned};
-pub use validate::{At, InTargets, KEYS, Key, LoadOptions, WHEELS_TARGET, load, load_with};
+pub use validate::{
+    At, InTargets, KEYS, Key, LoadOptions, Partial, WHEELS_TARGET, load, load_partial, load_with,
+};

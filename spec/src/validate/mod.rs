@@ -46,9 +46,35 @@ pub fn load(source: SourceFile) -> Result<Spec, Diagnostics> {
 
 /// Parses and validates a spec for a build. On failure every problem found is returned at once.
 pub fn load_with(source: SourceFile, options: &LoadOptions) -> Result<Spec, Diagnostics> {
+    match load_partial(source, options) {
+        Partial::Valid(spec) => Ok(spec),
+        Partial::Invalid { diagnostics, .. } => Err(diagnostics),
+    }
+}
+
+/// A spec as far as it could be read.
+#[derive(Debug)]
+pub enum Partial {
+    Valid(Spec),
+    /// Every problem; and the spec without the values that have them, when enough of it was
+    /// sound to build one, so a caller can check what it names too (files in the build context)
+    /// and report everything in one round.
+    Invalid {
+        diagnostics: Diagnostics,
+        spec: Option<Box<Spec>>,
+    },
+}
+
+/// Parses and validates a spec, keeping what was sound of an invalid one.
+pub fn load_partial(source: SourceFile, options: &LoadOptions) -> Partial {
     let root = match yaml::parse(&source) {
         Ok(root) => root,
-        Err(problem) => return Err(Diagnostics::new(source, vec![problem])),
+        Err(problem) => {
+            return Partial::Invalid {
+                diagnostics: Diagnostics::new(source, vec![problem]),
+                spec: None,
+            };
+        }
     };
     let mut v = Validator {
         source: &source,
@@ -58,10 +84,13 @@ pub fn load_with(source: SourceFile, options: &LoadOptions) -> Result<Spec, Diag
     };
     let spec = v.spec(&root, options);
     match spec {
-        Some(spec) if v.problems.is_empty() => Ok(spec),
-        _ => {
+        Some(spec) if v.problems.is_empty() => Partial::Valid(spec),
+        spec => {
             let problems = v.problems;
-            Err(Diagnostics::new(source, problems))
+            Partial::Invalid {
+                diagnostics: Diagnostics::new(source, problems),
+                spec: spec.map(Box::new),
+            }
         }
     }
 }
