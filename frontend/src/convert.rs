@@ -39,7 +39,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         target: options.target.clone(),
     };
     let spec = match pyslim_spec::load_partial(source.clone(), &spec_options) {
-        Partial::Valid(spec) => spec,
+        Partial::Valid(spec) => *spec,
         Partial::Invalid { diagnostics, spec } => {
             // What the sound part names in the build context is checked too: every problem in
             // one round, not the misspellings first and the missing files in the next build.

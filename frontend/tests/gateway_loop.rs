@@ -1077,8 +1077,7 @@ async fn a_script_the_image_starts_must_be_in_it() {
 #[tokio::test]
 async fn spec_mistakes_and_missing_files_come_in_one_round() {
     let spec = "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: [requirements.txt, missing.txt]\nentrypiont: [python]\n";
-    let (result, recorded) =
-        support::build(spec, &context(), &[("filename", "pyslim.yaml")]).await;
+    let (result, recorded) = support::build(spec, &context(), &[("filename", "pyslim.yaml")]).await;
     assert!(result.is_err());
     let message = &recorded.error().message;
     assert!(

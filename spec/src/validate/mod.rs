@@ -47,7 +47,7 @@ pub fn load(source: SourceFile) -> Result<Spec, Diagnostics> {
 /// Parses and validates a spec for a build. On failure every problem found is returned at once.
 pub fn load_with(source: SourceFile, options: &LoadOptions) -> Result<Spec, Diagnostics> {
     match load_partial(source, options) {
-        Partial::Valid(spec) => Ok(spec),
+        Partial::Valid(spec) => Ok(*spec),
         Partial::Invalid { diagnostics, .. } => Err(diagnostics),
     }
 }
@@ -55,7 +55,7 @@ pub fn load_with(source: SourceFile, options: &LoadOptions) -> Result<Spec, Diag
 /// A spec as far as it could be read.
 #[derive(Debug)]
 pub enum Partial {
-    Valid(Spec),
+    Valid(Box<Spec>),
     /// Every problem; and the spec without the values that have them, when enough of it was
     /// sound to build one, so a caller can check what it names too (files in the build context)
     /// and report everything in one round.
@@ -84,7 +84,7 @@ pub fn load_partial(source: SourceFile, options: &LoadOptions) -> Partial {
     };
     let spec = v.spec(&root, options);
     match spec {
-        Some(spec) if v.problems.is_empty() => Partial::Valid(spec),
+        Some(spec) if v.problems.is_empty() => Partial::Valid(Box::new(spec)),
         spec => {
             let problems = v.problems;
             Partial::Invalid {
