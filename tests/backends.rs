@@ -73,3 +73,66 @@ fn every_common_build_backend_builds_its_package_with_its_dependencies() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Two shapes besides a PEP 621 package: a setuptools project whose dependencies are in
+/// setup.cfg only (with a setup.py shim), and a poetry project that is not a package, which is
+/// copied as source.
+#[test]
+fn setup_cfg_dependencies_and_a_poetry_app_that_is_not_a_package() {
+    require_engine();
+    let setup_cfg = scratch("shape-setup-cfg");
+    write_files(
+        &setup_cfg,
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\napp: .\nentrypoint: [hello]\n",
+            ),
+            ("setup.py", "from setuptools import setup\n\nsetup()\n"),
+            (
+                "setup.cfg",
+                "[metadata]\nname = cfgapp\nversion = 0.1.0\n\n[options]\npy_modules = cfgapp\ninstall_requires =\n    six==1.16.0\n\n[options.entry_points]\nconsole_scripts =\n    hello = cfgapp:main\n",
+            ),
+            (
+                "cfgapp.py",
+                "import six\n\n\ndef main():\n    print(f\"setup.cfg app with six {six.__version__}\")\n",
+            ),
+        ],
+    );
+    let tag = "pyslim-e2e/shape-setup-cfg";
+    let out = build_dir(&setup_cfg, tag, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = run(docker().args(["run", "--rm", tag]));
+    assert_eq!(said.trim(), "setup.cfg app with six 1.16.0");
+
+    let poetry = scratch("shape-poetry-source");
+    write_files(
+        &poetry,
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\napp: .\nentrypoint: [python, main.py]\n",
+            ),
+            (
+                "pyproject.toml",
+                "[tool.poetry]\nname = \"tool\"\nversion = \"0.1.0\"\npackage-mode = false\n\n[build-system]\nrequires = [\"poetry-core\"]\nbuild-backend = \"poetry.core.masonry.api\"\n",
+            ),
+            ("requirements.txt", "six==1.16.0\n"),
+            (
+                "main.py",
+                "import six\n\nprint(f\"poetry source app with six {six.__version__}\")\n",
+            ),
+        ],
+    );
+    let tag = "pyslim-e2e/shape-poetry-source";
+    let out = build_dir(&poetry, tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    // Not a package: no wheel is built for it, the directory is copied.
+    assert!(!log.contains("build app wheel"), "{log}");
+    assert!(log.contains("[slim] copy app . to /app"), "{log}");
+    let said = run(docker().args(["run", "--rm", tag]));
+    assert_eq!(said.trim(), "poetry source app with six 1.16.0");
+    let _ = std::fs::remove_dir_all(&setup_cfg);
+    let _ = std::fs::remove_dir_all(&poetry);
+}
