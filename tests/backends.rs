@@ -101,7 +101,11 @@ fn setup_cfg_dependencies_and_a_poetry_app_that_is_not_a_package() {
     );
     let tag = "pyslim-e2e/shape-setup-cfg";
     let out = build_dir(&setup_cfg, tag, &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let said = run(docker().args(["run", "--rm", tag]));
     assert_eq!(said.trim(), "setup.cfg app with six 1.16.0");
 
