@@ -39,7 +39,12 @@ fn spec_errors_show_the_spec_lines_in_the_terminal() {
     assert!(log.contains("pyslim.yaml:4:1: error:"), "{log}");
     assert!(log.contains("did you mean `python`?"), "{log}");
     assert!(log.contains("pyslim.yaml:5:10: error:"), "{log}");
-    assert!(log.contains("2 problems in pyslim.yaml"), "{log}");
+    // The file the sound part of the spec names is checked in the same round.
+    assert!(
+        log.contains("pyslim.yaml:3:15: error: the requirements file `requirements.txt` is not in the build context"),
+        "{log}"
+    );
+    assert!(log.contains("3 problems in pyslim.yaml"), "{log}");
     // ...and the CLI's, which it draws only from the errdefs.Source detail we attach.
     assert!(log.contains(">>> pyhton: 3"), "{log}");
     assert!(log.contains(">>> expose: [80000]"), "{log}");
