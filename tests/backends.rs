@@ -140,3 +140,59 @@ fn setup_cfg_dependencies_and_a_poetry_app_that_is_not_a_package() {
     let _ = std::fs::remove_dir_all(&setup_cfg);
     let _ = std::fs::remove_dir_all(&poetry);
 }
+
+/// Whether BuildKit's plain progress says the step named `name` came from the cache.
+fn cached(log: &str, name: &str) -> bool {
+    let ids: Vec<&str> = log
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(id, rest)| id.starts_with('#') && rest.trim_end() == name.trim_end())
+        .map(|(id, _)| id)
+        .collect();
+    !ids.is_empty() && ids.iter().all(|id| log.contains(&format!("{id} CACHED")))
+}
+
+/// A setup.py that computes its dependencies, with no requirements file and no setup.cfg:
+/// its build backend is asked for them, on the project's metadata files only, so a code edit
+/// rebuilds the app's wheel and neither that step nor the dependency wheels.
+#[test]
+fn setup_py_dependencies_come_from_its_build_backend() {
+    let dir = scratch("shape-setup-py-dynamic");
+    let code = |message: &str| {
+        format!(
+            "import six\n\n\ndef main():\n    print(f\"{message} with six {{six.__version__}}\")\n"
+        )
+    };
+    write_files(
+        &dir,
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\napp: .\nentrypoint: [hello]\n",
+            ),
+            (
+                "setup.py",
+                "from setuptools import setup\n\nsetup(\n    name=\"dynapp\",\n    version=\"0.1.0\",\n    packages=[\"dynapp\"],\n    install_requires=[\"six==1.16.0\"],\n    entry_points={\"console_scripts\": [\"hello = dynapp:main\"]},\n)\n",
+            ),
+            ("dynapp/__init__.py", &code("setup.py app")),
+        ],
+    );
+    let tag = "pyslim-e2e/shape-setup-py-dynamic";
+    let out = build_dir(&dir, tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("[compile] read app metadata: ."), "{log}");
+    let said = run(docker().args(["run", "--rm", tag]));
+    assert_eq!(said.trim(), "setup.py app with six 1.16.0");
+
+    write_files(&dir, &[("dynapp/__init__.py", &code("edited app"))]);
+    let out = build_dir(&dir, tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(cached(&log, "[compile] read app metadata: ."), "{log}");
+    assert!(cached(&log, "[compile] build dependency wheels: "), "{log}");
+    assert!(!cached(&log, "[compile] build app wheel: ."), "{log}");
+    let said = run(docker().args(["run", "--rm", tag]));
+    assert_eq!(said.trim(), "edited app with six 1.16.0");
+    let _ = fs::remove_dir_all(&dir);
+}

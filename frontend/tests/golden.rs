@@ -349,6 +349,26 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "variant_app_dynamic_dependencies",
+        spec: "python: \"3.11\"\napp: svc\n",
+        files: &[
+            (
+                "svc/setup.py",
+                "from setuptools import setup\nsetup(name=\"svc\", install_requires=[\"six==1.16.0\"])\n",
+            ),
+            ("svc/svc.py", "import six\n"),
+        ],
+        options: &[],
+        shows: &[
+            "read app metadata: svc",
+            r#""/pyslim-tools/app_metadata.py", "/pyslim-context/svc", "/pyslim-app-metadata"]"#,
+            r#"local.includepattern=["svc/pyproject.toml","svc/setup.py","svc/setup.cfg"]"#,
+            "mount[/pyslim-app-metadata <- #8:/pyslim-app-metadata ro]",
+            "--requirement\", \"/pyslim-app-metadata/requirements.txt",
+            "build app wheel: svc",
+        ],
+    },
+    Case {
         name: "variant_build_commands",
         spec: concat!(
             base!(),

@@ -18,6 +18,7 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parent.parent
 FETCH_WHEELS = SCRIPTS / "fetch_wheels.py"
 INSTALL_WHEELS = SCRIPTS / "install_wheels.py"
+APP_METADATA = SCRIPTS / "app_metadata.py"
 
 
 def project(name):

@@ -12,6 +12,7 @@ pub enum Advice {
     Apt,
     Dependency,
     App,
+    AppMetadata,
     Uv,
     Install,
     BuildCommand,
@@ -23,6 +24,13 @@ const APT: &str = "apt-get could not install one of these packages. Check each n
 const APP: &str = "your project did not build to a wheel. Check that `app:` points at \
      its directory and that `pip wheel --no-deps .` works there; its build requirements come \
      from `index:`.";
+const APP_METADATA: &str = "your project's build backend could not tell its dependencies. \
+     This step sees only the project's pyproject.toml, setup.py and setup.cfg, not its code, so \
+     that a code edit does not rebuild the dependencies: a setup.py that reads another file (a \
+     README, a version file) or imports the package fails here, and the log above names what it \
+     missed. Either list the dependencies in a requirements file under `requirements:` (the \
+     backend is then not asked), or declare them statically: `[project] dependencies` in \
+     pyproject.toml, or `install_requires` in setup.cfg's `[options]`.";
 const UV: &str = "uv could not be installed from the index. Check `index:`, or \
      set `installer: pip`, which needs nothing from the index.";
 const INSTALL: &str = "a built wheel did not install into the runtime image. The two \
@@ -40,6 +48,7 @@ impl fmt::Display for Advice {
             Advice::Apt => f.write_str(APT),
             Advice::Dependency => dependency(f),
             Advice::App => f.write_str(APP),
+            Advice::AppMetadata => f.write_str(APP_METADATA),
             Advice::Uv => f.write_str(UV),
             Advice::Install => f.write_str(INSTALL),
             Advice::BuildCommand => f.write_str(BUILD_COMMAND),

@@ -9,10 +9,13 @@ use super::apt;
 use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{
-    APP_WHEEL, BUILD_BACKEND, CONTEXT, FETCH_WHEELS, GENERATED, TOOLS, WHEEL_CACHE, WHEELS,
-    context, include_app, project_dir, strings, tool,
+    APP_METADATA, APP_METADATA_SCRIPT, APP_WHEEL, BUILD_BACKEND, CONTEXT, FETCH_WHEELS, GENERATED,
+    TOOLS, WHEEL_CACHE, WHEELS, app_metadata_files, context, include_app, project_dir, strings,
+    tool,
 };
-use super::types::{Action, BaseImage, CopyFrom, Fs, Run, Stage, Step, StepId, StepMount};
+use super::types::{
+    Action, BaseImage, CopyFrom, Fs, Run, Stage, Step, StepId, StepMount, StepNetwork,
+};
 use crate::sources::{Dependencies, FoundApp, Input};
 
 /// What the compile stage made, for a runtime stage to install.
@@ -48,30 +51,46 @@ pub fn stage(
         let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
         on = apt::install(b, Stage::Compile, on, &packages, first.span);
     }
+    let package = match (&spec.app, &dependencies.app) {
+        (Some(app), Some(found)) if found.deploy == Deploy::Package => Some((&app.path, found)),
+        _ => None,
+    };
+    // The backend is set up before the dependency wheels only when they need its answer, so
+    // other plans keep their order.
+    let mut backend = None;
+    let mut metadata = None;
+    if let Some((app, found)) = package
+        && dependencies.inputs.contains(&Input::AppMetadata)
+    {
+        let set_up = build_backend(b, app, found, fetch, on, base);
+        metadata = Some(app_metadata(b, app, &set_up));
+        backend = Some(set_up);
+    }
     Compiled {
         dependencies: (!dependencies.inputs.is_empty())
-            .then(|| dependency_wheels(b, spec, dependencies, fetch, on)),
-        app: match (&spec.app, &dependencies.app) {
-            (Some(app), Some(found)) if found.deploy == Deploy::Package => {
-                Some(app_wheel(b, &app.path, found, fetch, on, base))
-            }
-            _ => None,
-        },
+            .then(|| dependency_wheels(b, spec, dependencies, fetch, on, metadata)),
+        app: package.map(|(app, found)| {
+            let backend = backend.unwrap_or_else(|| build_backend(b, app, found, fetch, on, base));
+            app_wheel(b, app, fetch, &backend)
+        }),
     }
 }
 
-/// Every dependency built to a wheel in `/wheels`, by `fetch_wheels.py` (see there).
+/// Every dependency built to a wheel in `/wheels`, by `fetch_wheels.py` (see there); with the
+/// app's backend-reported dependencies, the step `metadata` wrote them.
 fn dependency_wheels(
     b: &mut Builder,
     spec: &Spec,
     dependencies: &Dependencies,
     fetch: &Fetch,
     on: Fs,
+    metadata: Option<StepId>,
 ) -> StepId {
     let script = format!("{TOOLS}/fetch_wheels.py");
     let mut args = strings(&["python", &script, WHEEL_CACHE, WHEELS]);
     args.extend(fetch.args.iter().cloned());
     let mut generated = Vec::new();
+    let mut mounts = fetch.mounts.clone();
     for input in &dependencies.inputs {
         let path = match input {
             Input::File(file) => format!("{CONTEXT}/{file}"),
@@ -79,12 +98,21 @@ fn dependency_wheels(
                 generated.push((name.clone(), text.clone()));
                 format!("{GENERATED}/{name}")
             }
+            Input::AppMetadata => {
+                // Only a package's backend is asked, and the sources name it only for one.
+                let Some(from) = metadata else { continue };
+                mounts.push(StepMount::Output {
+                    dest: APP_METADATA.into(),
+                    from,
+                    path: APP_METADATA.into(),
+                });
+                format!("{APP_METADATA}/requirements.txt")
+            }
         };
         args.extend(["--requirement".to_string(), path]);
     }
     let mut see = dependencies.context.clone();
     see.extend(fetch.context.iter().cloned());
-    let mut mounts = fetch.mounts.clone();
     mounts.push(tool("fetch_wheels.py", FETCH_WHEELS));
     mounts.push(fetch.wheel_cache.clone());
     // Without files to see (a pyproject's list is generated), the step sees no context at
@@ -115,16 +143,23 @@ fn dependency_wheels(
     )
 }
 
-/// The app built to a wheel in `/pyslim-app`, on a build backend set up in a step of its own:
-/// an app-code change rebuilds only the wheel.
-fn app_wheel(
+/// Where the app's build backend runs: the filesystem, and what its steps add to the
+/// environment to find it.
+struct Backend {
+    on: Fs,
+    env: Vec<(String, String)>,
+}
+
+/// The app's build backend, set up in a step of its own that depends only on the build
+/// requirements: an app-code change rebuilds only the wheel.
+fn build_backend(
     b: &mut Builder,
     app: &Spanned<ContextPath>,
     found: &FoundApp,
     fetch: &Fetch,
     on: Fs,
     base: &BaseImage,
-) -> StepId {
+) -> Backend {
     // The build backend in a directory of its own on PYTHONPATH, installed by a step that
     // depends only on the build requirements; offline, the compile image's own setuptools
     // builds the app. (A virtualenv would cost a second or two: seeding pip into it, or pip
@@ -164,6 +199,49 @@ fn app_wheel(
         env.push(("PATH".into(), format!("{BUILD_BACKEND}/bin:{path}")));
         Fs::Step(backend)
     };
+    Backend { on: builder, env }
+}
+
+/// The dependencies the app's backend reports (PEP 517 `prepare_metadata_for_build_wheel`),
+/// in `APP_METADATA/requirements.txt`, by `app_metadata.py` (see there). The step sees the
+/// project's metadata files only, so a code edit neither reruns it nor rebuilds the dependency
+/// wheels; it needs no network, only the backend already set up.
+fn app_metadata(b: &mut Builder, app: &Spanned<ContextPath>, backend: &Backend) -> StepId {
+    let script = format!("{TOOLS}/app_metadata.py");
+    let args = vec![
+        "python".into(),
+        script,
+        project_dir(app.as_str()),
+        APP_METADATA.into(),
+    ];
+    // Backends write scratch files (setuptools' egg-info) into the project; let them.
+    let mounts = vec![
+        tool("app_metadata.py", APP_METADATA_SCRIPT),
+        context(&app_metadata_files(app.as_str()), true),
+    ];
+    b.compile(
+        format!("read app metadata: {app}"),
+        backend.on,
+        Run {
+            args,
+            env: backend.env.clone(),
+            cwd: CONTEXT.into(),
+            mounts,
+            network: StepNetwork::None,
+            user: None,
+        },
+        Some(app.span),
+        Some(Advice::AppMetadata),
+    )
+}
+
+/// The app built to a wheel in `/pyslim-app`, on its build backend.
+fn app_wheel(
+    b: &mut Builder,
+    app: &Spanned<ContextPath>,
+    fetch: &Fetch,
+    backend: &Backend,
+) -> StepId {
     let mut args = strings(&[
         "python",
         "-m",
@@ -185,10 +263,10 @@ fn app_wheel(
     mounts.push(context(&see, true));
     b.compile(
         format!("build app wheel: {app}"),
-        builder,
+        backend.on,
         Run {
             args,
-            env,
+            env: backend.env.clone(),
             cwd: CONTEXT.into(),
             mounts,
             network: fetch.network,

@@ -26,6 +26,9 @@ pub const WHEELS_CONTEXT: &str = "/pyslim-wheelhouse";
 pub const GENERATED: &str = "/pyslim-requirements";
 /// The app's build backend is installed here, in the compile stage.
 pub const BUILD_BACKEND: &str = "/pyslim-build";
+/// Where the app's backend-reported dependencies are written (compile stage only).
+pub const APP_METADATA: &str = "/pyslim-app-metadata";
+pub const APP_METADATA_SCRIPT: &str = include_str!("../../python/app_metadata.py");
 
 pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
@@ -72,6 +75,21 @@ pub fn project_dir(app: &str) -> String {
     } else {
         format!("{CONTEXT}/{app}")
     }
+}
+
+/// The project's metadata files, and not its code: what its build backend reads for its
+/// metadata. A name that is not there matches nothing.
+pub fn app_metadata_files(app: &str) -> Vec<String> {
+    ["pyproject.toml", "setup.py", "setup.cfg"]
+        .iter()
+        .map(|file| {
+            if app == "." {
+                file.to_string()
+            } else {
+                format!("{app}/{file}")
+            }
+        })
+        .collect()
 }
 
 /// The whole context for `app: .`; otherwise only the project's directory.

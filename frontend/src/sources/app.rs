@@ -1,5 +1,6 @@
 //! The app: how it is deployed — a package built to a wheel, or source copied as it is — what
-//! building it needs, and the dependencies its static metadata declares.
+//! building it needs, and the dependencies its static metadata declares, or that only its build
+//! backend knows.
 
 use pyslim_spec::{App, Deploy, Diagnostic, SourceFile, SourceKind, Span, Spec};
 
@@ -20,6 +21,22 @@ pub struct FoundApp {
     pub dependencies: Vec<String>,
     /// The metadata file they were read from, if any.
     pub metadata: Option<String>,
+    /// A package whose dependencies only its build backend knows: a setup.py with no static
+    /// list beside it, or a pyproject.toml whose `dynamic` names `dependencies`.
+    pub dynamic: bool,
+}
+
+/// Whether a project's dependencies are known only by running its build backend: a static list
+/// (`[project] dependencies`, setup.cfg `install_requires`) is taken as the whole of them, even
+/// beside a setup.py or a pyproject.toml that calls them dynamic; without one, a setup.py may
+/// compute any list. Only a package's backend is run.
+pub fn dynamic_dependencies(
+    deploy: Deploy,
+    declared_dynamic: bool,
+    has_setup_py: bool,
+    has_static_list: bool,
+) -> bool {
+    deploy == Deploy::Package && !has_static_list && (declared_dynamic || has_setup_py)
 }
 
 /// Where a source app goes when the spec names no workdir.
@@ -141,6 +158,8 @@ pub async fn read(
         }
         (Err(_), None) => None,
     };
+    // A [project] table that lists none, without calling them dynamic, declares none.
+    let has_static_list = declared.is_some();
     let (dependencies, metadata) = match (declared, setup_cfg) {
         (Some(list), _) => (list, Some(pyproject_path.clone())),
         (None, Some(text)) => (
@@ -153,6 +172,12 @@ pub async fn read(
         path: dir.to_string(),
         deploy,
         build_requires,
+        dynamic: dynamic_dependencies(
+            deploy,
+            project.dynamic_dependencies,
+            has_setup_py,
+            has_static_list || !dependencies.is_empty(),
+        ),
         dependencies,
         metadata,
     })
@@ -166,4 +191,52 @@ fn report(error: &pyproject::Error, file: &SourceFile, app: &App, problems: &mut
         "fix the project's pyproject.toml; pyslim reads its [build-system], [project] and [tool] tables",
         problems,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The app's detection, on the project files it reads.
+    fn dynamic(deploy: Deploy, pyproject: Option<&str>, setup_py: bool, setup_cfg: &str) -> bool {
+        let project = pyproject.map_or_else(pyproject::Project::default, |text| {
+            pyproject::project(text).expect("TOML")
+        });
+        let declared = project.dependencies.clone().expect("a list");
+        let listed = !setup_cfg::install_requires(setup_cfg).is_empty();
+        dynamic_dependencies(
+            deploy,
+            project.dynamic_dependencies,
+            setup_py,
+            declared.is_some() || listed,
+        )
+    }
+
+    #[test]
+    fn only_the_backend_knows_a_setup_py_or_dynamic_list() {
+        use Deploy::{Package, Source};
+        // setup.py alone, or beside a setup.cfg without install_requires.
+        assert!(dynamic(Package, None, true, ""));
+        assert!(dynamic(Package, None, true, "[metadata]\nname = svc\n"));
+        // A pyproject.toml that says so, and one with no [project] beside a setup.py.
+        let declared = "[project]\nname='a'\ndynamic=['version', 'dependencies']\n";
+        assert!(dynamic(Package, Some(declared), false, ""));
+        let legacy = "[build-system]\nrequires=['setuptools']\n";
+        assert!(dynamic(Package, Some(legacy), true, ""));
+        // A static list is the whole of them, wherever it is.
+        let cfg = "[options]\ninstall_requires = six\n";
+        assert!(!dynamic(Package, None, true, cfg));
+        assert!(!dynamic(Package, Some(declared), true, cfg));
+        let listed = "[project]\nname='a'\ndependencies=['six']\n";
+        assert!(!dynamic(Package, Some(listed), true, ""));
+        // A [project] that lists none, and does not call them dynamic, has none.
+        assert!(!dynamic(Package, Some("[project]\nname='a'\n"), true, ""));
+        // Dynamic only in some other field.
+        let version = "[project]\nname='a'\ndynamic=['version']\ndependencies=[]\n";
+        assert!(!dynamic(Package, Some(version), false, ""));
+        // No backend without setup.py or a pyproject saying so; none run for source.
+        assert!(!dynamic(Package, Some(legacy), false, ""));
+        assert!(!dynamic(Source, None, true, ""));
+        assert!(!dynamic(Source, Some(declared), false, ""));
+    }
 }

@@ -41,6 +41,9 @@ pub enum Input {
     File(String),
     /// A requirements file made by the frontend, e.g. from a pyproject.toml's dependencies.
     Generated { name: String, text: String },
+    /// The dependencies the app's build backend reports, written by a compile step that asks
+    /// it (the app is a package whose dependencies are dynamic).
+    AppMetadata,
 }
 
 impl Dependencies {
@@ -63,6 +66,7 @@ impl Dependencies {
                     },
                     dependencies: Vec::new(),
                     metadata: None,
+                    dynamic: false,
                 }
             }),
         }
@@ -215,6 +219,14 @@ pub async fn read(
             name: "app-dependencies.txt".into(),
             text,
         });
+    }
+    // Requirements files beside a dynamic app are taken to list its dependencies: they are the
+    // way out for a setup.py that cannot run without the app's code (it reads a README).
+    if let Some(app) = &dependencies.app
+        && app.dynamic
+        && spec.requirements.is_empty()
+    {
+        dependencies.inputs.push(Input::AppMetadata);
     }
     Ok(if problems.problems.is_empty() {
         Ok(Found {

@@ -172,6 +172,8 @@ pub struct Project {
     /// Its static `[project] dependencies`; `None` without a [project] table or when they are
     /// dynamic.
     pub dependencies: Result<Option<Vec<String>>, Error>,
+    /// `dynamic` names `dependencies`: only the build backend knows them.
+    pub dynamic_dependencies: bool,
 }
 
 impl Default for Project {
@@ -180,6 +182,7 @@ impl Default for Project {
             build_system: false,
             not_a_package: false,
             dependencies: Ok(None),
+            dynamic_dependencies: false,
         }
     }
 }
@@ -202,8 +205,10 @@ pub fn project(text: &str) -> Result<Project, Error> {
     let uv = tool.and_then(|t| table(get(t, "uv")));
     let not_a_package =
         flag(poetry, "package-mode") == Some(false) || flag(uv, "package") == Some(false);
-    let dependencies = match table(get(&document, "project")) {
-        Some(project) if !is_dynamic(project, "dependencies") => {
+    let project = table(get(&document, "project"));
+    let dynamic_dependencies = project.is_some_and(|p| is_dynamic(p, "dependencies"));
+    let dependencies = match project {
+        Some(project) if !dynamic_dependencies => {
             strings(get(project, "dependencies"), "[project] dependencies").map(Some)
         }
         _ => Ok(None),
@@ -212,6 +217,7 @@ pub fn project(text: &str) -> Result<Project, Error> {
         build_system: get(&document, "build-system").is_some(),
         not_a_package,
         dependencies,
+        dynamic_dependencies,
     })
 }
 
@@ -277,6 +283,7 @@ mod tests {
                 build_system: true,
                 not_a_package: false,
                 dependencies: Ok(Some(vec!["flask>=3".into()])),
+                dynamic_dependencies: false,
             }
         );
         let poetry = super::project(
@@ -293,6 +300,8 @@ mod tests {
         let dynamic =
             super::project("[project]\nname='a'\ndynamic=['dependencies']\n").expect("valid");
         assert_eq!(dynamic.dependencies, Ok(None));
+        assert!(dynamic.dynamic_dependencies);
+        assert!(!poetry.dynamic_dependencies);
         let wrong = super::project("[project]\ndependencies = 'flask'\n").expect("TOML");
         assert!(wrong.dependencies.is_err());
         assert!(super::project("[project").is_err());

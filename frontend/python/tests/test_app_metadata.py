@@ -1,0 +1,134 @@
+"""app_metadata.py, run as the build runs it: on a project directory that holds only its
+metadata files, with this machine's setuptools as the build backend."""
+
+import os
+import sys
+import textwrap
+
+import pytest
+
+from conftest import APP_METADATA, run
+
+
+@pytest.fixture
+def backend_env(env):
+    """The build step's PYTHONPATH holds setuptools and `wheel`, which setuptools before 70.1
+    needs for its metadata: here, the `wheel` scripts/test installs beside pytest."""
+    try:
+        import wheel
+    except ImportError:
+        pytest.fail("wheel is not importable: run the tests through scripts/test")
+    return {**env, "PYTHONPATH": os.path.dirname(os.path.dirname(wheel.__file__))}
+
+
+def project(directory, files):
+    directory.mkdir()
+    for name, text in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return directory
+
+
+def metadata(tmp_path, env, files, check=True):
+    root = project(tmp_path / "project", files)
+    out = tmp_path / "out"
+    result = run([sys.executable, APP_METADATA, root, out], env, check=check)
+    written = out / "requirements.txt"
+    return result, written.read_text().splitlines() if written.exists() else None
+
+
+def test_a_setup_py_without_its_package_directory(tmp_path, backend_env):
+    # The package directory is not there, as it is not in the build step: its files would
+    # make a code edit rerun the step.
+    _, found = metadata(
+        tmp_path,
+        backend_env,
+        {
+            "setup.py": """
+                from setuptools import setup
+                setup(
+                    name="svc",
+                    version="1",
+                    packages=["svc"],
+                    install_requires=["six==1.16.0", 'tomli>=2; python_version < "3.11"'],
+                    extras_require={"dev": ["pytest"]},
+                    entry_points={"console_scripts": ["svc = svc:main"]},
+                )
+            """
+        },
+    )
+    # Markers stay for pip to judge; the extra's requirement is not asked for.
+    assert found == ["six==1.16.0", 'tomli>=2; python_version < "3.11"']
+
+
+def test_a_pyproject_with_dynamic_dependencies(tmp_path, backend_env):
+    _, found = metadata(
+        tmp_path,
+        backend_env,
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["setuptools>=61"]
+                build-backend = "setuptools.build_meta"
+                [project]
+                name = "svc"
+                version = "1"
+                dynamic = ["dependencies"]
+                [tool.setuptools]
+                py-modules = ["svc"]
+            """,
+            "setup.py": """
+                from setuptools import setup
+                setup(install_requires=["click==8.1.7"])
+            """,
+        },
+    )
+    assert found == ["click==8.1.7"]
+
+
+def test_no_dependencies_is_an_empty_file(tmp_path, backend_env):
+    _, found = metadata(
+        tmp_path,
+        backend_env,
+        {"setup.py": "from setuptools import setup\nsetup(name='svc', version='1')\n"},
+    )
+    assert found == []
+
+
+def test_a_setup_py_that_reads_a_file_not_there_fails(tmp_path, backend_env):
+    result, found = metadata(
+        tmp_path,
+        backend_env,
+        {
+            "setup.py": """
+                from setuptools import setup
+                setup(name="svc", version="1", long_description=open("README.md").read())
+            """
+        },
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "README.md" in result.stderr
+    assert found is None
+
+
+def test_a_backend_without_the_metadata_hook_is_named(tmp_path, backend_env):
+    result, found = metadata(
+        tmp_path,
+        backend_env,
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = []
+                build-backend = "only_wheels"
+                backend-path = ["backend"]
+            """,
+            "backend/only_wheels.py": "def build_wheel(directory, settings=None):\n    pass\n",
+        },
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "only_wheels" in result.stderr
+    assert "prepare_metadata_for_build_wheel" in result.stderr
+    assert found is None
