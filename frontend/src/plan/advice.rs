@@ -107,5 +107,15 @@ mod tests {
                 .to_string()
                 .starts_with("apt-get could not install")
         );
+        // The way out must be one that skips the step: a requirements file, or a static list.
+        let metadata = Advice::AppMetadata.to_string();
+        assert!(
+            metadata.contains("`requirements:` (the backend is then not asked)"),
+            "{metadata}"
+        );
+        assert!(
+            metadata.contains("`install_requires` in setup.cfg"),
+            "{metadata}"
+        );
     }
 }
