@@ -126,7 +126,11 @@ fn dependency_wheels(
             files: generated,
         });
     }
-    let names: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+    // What the wheels are for: the spec's files, or else the app's own dependency list.
+    let mut names: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
+    if names.is_empty() {
+        names.push("the app's dependencies".into());
+    }
     b.compile(
         format!("build dependency wheels: {}", names.join(" ")),
         on,
