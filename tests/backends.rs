@@ -185,7 +185,15 @@ fn setup_py_dependencies_come_from_its_build_backend() {
     let said = run(docker().args(["run", "--rm", tag]));
     assert_eq!(said.trim(), "setup.py app with six 1.16.0");
 
-    write_files(&dir, &[("dynapp/__init__.py", &code("edited app"))]);
+    // An edit no earlier run made: the engine keeps its cache between runs, and a change it
+    // has seen before would come from that cache, app wheel and all.
+    let edit = format!(
+        "edited app {}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    write_files(&dir, &[("dynapp/__init__.py", &code(&edit))]);
     let out = build_dir(&dir, tag, &[]);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
@@ -199,6 +207,6 @@ fn setup_py_dependencies_come_from_its_build_backend() {
     );
     assert!(!cached(&log, "[compile] build app wheel: ."), "{log}");
     let said = run(docker().args(["run", "--rm", tag]));
-    assert_eq!(said.trim(), "edited app with six 1.16.0");
+    assert_eq!(said.trim(), format!("{edit} with six 1.16.0"));
     let _ = fs::remove_dir_all(&dir);
 }
