@@ -385,6 +385,22 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "variant_app_setuptools_dependency_files",
+        spec: "python: \"3.11\"\napp: svc\n",
+        files: &[
+            (
+                "svc/pyproject.toml",
+                "[project]\nname = \"svc\"\nversion = \"1\"\ndynamic = [\"dependencies\"]\n[tool.setuptools.dynamic]\ndependencies = {file = [\"requirements.in\"]}\n[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+            ),
+            ("svc/requirements.in", "six==1.16.0\n"),
+        ],
+        options: &[],
+        shows: &[
+            r#""--requirement", "/pyslim-context/svc/requirements.in""#,
+            "build dependency wheels: the app's dependencies",
+        ],
+    },
+    Case {
         name: "variant_runtime_only",
         // A helper image: apt packages and nothing from an index (no uv, no compile stage).
         spec: "python: \"3.11\"\nruntime: [redis-server]\nentrypoint: [redis-server, --version]\n",

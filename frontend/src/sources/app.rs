@@ -24,6 +24,10 @@ pub struct FoundApp {
     /// A package whose dependencies only its build backend knows: a setup.py with no static
     /// list beside it, or a pyproject.toml whose `dynamic` names `dependencies`.
     pub dynamic: bool,
+    /// Requirements files that hold its dependencies (setuptools'
+    /// `[tool.setuptools.dynamic] dependencies = {file = ...}`), as context paths: read like
+    /// the spec's own, so the backend need not be asked.
+    pub requirement_files: Vec<String>,
 }
 
 /// Whether a project's dependencies are known only by running its build backend: a static list
@@ -176,8 +180,12 @@ pub async fn read(
             deploy,
             project.dynamic_dependencies,
             has_setup_py,
-            has_static_list || !dependencies.is_empty(),
+            has_static_list || !dependencies.is_empty() || !project.dependency_files.is_empty(),
         ),
+        requirement_files: match deploy {
+            Deploy::Package => project.dependency_files.iter().map(|f| path(f)).collect(),
+            Deploy::Source => Vec::new(),
+        },
         dependencies,
         metadata,
     })

@@ -67,6 +67,7 @@ impl Dependencies {
                     dependencies: Vec::new(),
                     metadata: None,
                     dynamic: false,
+                    requirement_files: Vec::new(),
                 }
             }),
         }
@@ -123,6 +124,17 @@ pub async fn read(
             from: None,
         })
         .collect();
+    // The requirements files a package's pyproject.toml names for its dependencies, at the
+    // spec's `app:` line.
+    if let (Some(found), Some(app)) = (&dependencies.app, &spec.app) {
+        round.extend(found.requirement_files.iter().map(|path| Pending {
+            path: path.clone(),
+            kind: DependencyKind::Requirements,
+            include: None,
+            span: app.path.span,
+            from: None,
+        }));
+    }
     let mut generated = 0;
     loop {
         // A file named twice (or an include cycle) is read once; an empty view would be the

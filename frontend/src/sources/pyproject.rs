@@ -174,6 +174,9 @@ pub struct Project {
     pub dependencies: Result<Option<Vec<String>>, Error>,
     /// `dynamic` names `dependencies`: only the build backend knows them.
     pub dynamic_dependencies: bool,
+    /// The requirements files setuptools reads them from
+    /// (`[tool.setuptools.dynamic] dependencies = {file = [...]}`), relative to the project.
+    pub dependency_files: Vec<String>,
 }
 
 impl Default for Project {
@@ -183,6 +186,7 @@ impl Default for Project {
             not_a_package: false,
             dependencies: Ok(None),
             dynamic_dependencies: false,
+            dependency_files: Vec::new(),
         }
     }
 }
@@ -218,7 +222,26 @@ pub fn project(text: &str) -> Result<Project, Error> {
         not_a_package,
         dependencies,
         dynamic_dependencies,
+        dependency_files: dependency_files(tool),
     })
+}
+
+/// `[tool.setuptools.dynamic] dependencies = {file = "a.txt"}` or `{file = ["a.txt", ...]}`:
+/// requirements files, which pyslim reads as it reads any.
+fn dependency_files(tool: Option<&DeTable<'_>>) -> Vec<String> {
+    let file = tool
+        .and_then(|t| table(get(t, "setuptools")))
+        .and_then(|t| table(get(t, "dynamic")))
+        .and_then(|t| table(get(t, "dependencies")))
+        .and_then(|t| get(t, "file"));
+    match file.map(|f| f.get_ref()) {
+        Some(DeValue::String(one)) => vec![one.to_string()],
+        Some(DeValue::Array(many)) => many
+            .iter()
+            .filter_map(|f| f.get_ref().as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn is_dynamic(project: &DeTable<'_>, field: &str) -> bool {
@@ -284,8 +307,23 @@ mod tests {
                 not_a_package: false,
                 dependencies: Ok(Some(vec!["flask>=3".into()])),
                 dynamic_dependencies: false,
+                dependency_files: Vec::new(),
             }
         );
+        let from_files = super::project(
+            "[project]\nname='a'\ndynamic=['dependencies']\n[tool.setuptools.dynamic]\ndependencies = {file = ['requirements.in', 'extra.txt']}\n",
+        )
+        .expect("valid");
+        assert!(from_files.dynamic_dependencies);
+        assert_eq!(
+            from_files.dependency_files,
+            ["requirements.in", "extra.txt"]
+        );
+        let one = super::project(
+            "[tool.setuptools.dynamic]\ndependencies = {file = 'requirements.txt'}\n",
+        )
+        .expect("valid");
+        assert_eq!(one.dependency_files, ["requirements.txt"]);
         let poetry = super::project(
             "[tool.poetry]\npackage-mode = false\n[build-system]\nrequires=['poetry-core']\n",
         )

@@ -71,7 +71,7 @@ declare_keys! {
         targets: No,
         read: app,
         spec: direct,
-        meaning: "the app, a directory of the build context. A project with a build system (`[build-system]` in pyproject.toml, or setup.py) is built to a wheel in its own step and installed in its own layer after the dependencies; its dependencies (`[project] dependencies`, setup.cfg `install_requires`, or, when only its build backend knows them, what the backend reports) are installed without being listed again. A directory without one (`main.py`, a Django project) is copied as it is into `workdir` (default `/app`), owned by root, in its own layer after the dependencies. `{path: ., as: source}` copies a project that has a build system; `as: package` builds a wheel. Poetry's `package-mode = false` and uv's `[tool.uv] package = false` mean `as: source`.",
+        meaning: "the app, a directory of the build context. A project with a build system (`[build-system]` in pyproject.toml, or setup.py) is built to a wheel in its own step and installed in its own layer after the dependencies; its dependencies (`[project] dependencies`, setup.cfg `install_requires`, the files `[tool.setuptools.dynamic]` names, or, when only its build backend knows them, what the backend reports) are installed without being listed again. A directory without one (`main.py`, a Django project) is copied as it is into `workdir` (default `/app`), owned by root, in its own layer after the dependencies. `{path: ., as: source}` copies a project that has a build system; `as: package` builds a wheel. Poetry's `package-mode = false` and uv's `[tool.uv] package = false` mean `as: source`.",
         schema: json!({
             "anyOf": [
                 {"type": "string"},
