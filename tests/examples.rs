@@ -45,7 +45,7 @@ fn build_with(name: &str, tag: &str, extra: &[&str]) -> String {
         inspect(&tag, "{{index .Config.Labels \"org.pyslim.e2e\"}}"),
         "yes"
     );
-    let history = run(docker().args(["history", "--no-trunc", "--format", "{{.CreatedBy}}", &tag]));
+    let history = history(&tag);
     assert!(
         history.contains("pyslim: install dependencies"),
         "{history}"
@@ -84,17 +84,12 @@ fn a_directory_of_code_is_copied_and_runs_from_the_workdir() {
     assert_eq!(inspect(&image, "{{.Config.WorkingDir}}"), "/app");
     assert_runs_as(&image, "app", "10001:10001");
     // The code is root's, readable by the app's user, not writable by it; .dockerignore holds.
-    let check = run(docker().args([
-        "run",
-        "--rm",
-        "--entrypoint",
-        "sh",
+    let check = sh(
         &image,
-        "-c",
         "stat -c '%U %n' main.py templates/index.txt; test -r main.py && echo readable; \
          touch main.py 2>/dev/null || echo read-only; test -e notes.txt || echo ignored; \
          python -c 'import main; print(main.app.name)'",
-    ]));
+    );
     assert_eq!(
         check.lines().collect::<Vec<_>>(),
         [
@@ -107,13 +102,7 @@ fn a_directory_of_code_is_copied_and_runs_from_the_workdir() {
         ],
         "{check}"
     );
-    let history = run(docker().args([
-        "history",
-        "--no-trunc",
-        "--format",
-        "{{.CreatedBy}}",
-        &image,
-    ]));
+    let history = history(&image);
     assert!(history.contains("pyslim: copy app . to /app"), "{history}");
     assert_clean(&image);
 }
@@ -143,15 +132,10 @@ fn a_django_project_collects_static_at_build_time_and_writes_media_as_a_numeric_
     assert_runs_as(&image, "app", "10001:10001");
     // collectstatic ran in the build, as the image's user, into the directory it owns: the app's
     // own static files and Django admin's.
-    let check = run(docker().args([
-        "run",
-        "--rm",
-        "--entrypoint",
-        "sh",
+    let check = sh(
         &image,
-        "-c",
         "stat -c '%u %n' static/mysite/site.css static/admin/css/base.css media manage.py",
-    ]));
+    );
     assert_eq!(
         check.lines().collect::<Vec<_>>(),
         [
@@ -162,13 +146,7 @@ fn a_django_project_collects_static_at_build_time_and_writes_media_as_a_numeric_
         ],
         "{check}"
     );
-    let history = run(docker().args([
-        "history",
-        "--no-trunc",
-        "--format",
-        "{{.CreatedBy}}",
-        &image,
-    ]));
+    let history = history(&image);
     assert!(
         history.contains("pyslim: run python manage.py collectstatic --noinput"),
         "{history}"
@@ -185,15 +163,10 @@ fn ldap_runs_with_runtime_libraries_only() {
         "unexpected output: {out}"
     );
     // The runtime library came from `runtime:`, the headers stayed in the compile stage.
-    let libs = run(docker().args([
-        "run",
-        "--rm",
-        "--entrypoint",
-        "sh",
+    let libs = sh(
         &image,
-        "-c",
         "ls /usr/lib/*/libldap* ; ls /usr/include/ldap.h 2>&1 || true",
-    ]));
+    );
     assert!(libs.contains("libldap-2.5.so.0"), "{libs}");
     // Scanners still see the runtime packages: dpkg's status database is in the image.
     let status = run(docker().args([
@@ -270,15 +243,7 @@ fn cli_console_script_runs_from_path() {
 fn uwsgi_compiles_without_leaving_a_compiler_and_serves() {
     let image = build("uwsgi");
     // uWSGI links libxml2, which slim lacks: `runtime:` brought it, and the binary resolves it.
-    let ldd = run(docker().args([
-        "run",
-        "--rm",
-        "--entrypoint",
-        "sh",
-        &image,
-        "-c",
-        "ldd \"$(command -v uwsgi)\"",
-    ]));
+    let ldd = sh(&image, "ldd \"$(command -v uwsgi)\"");
     assert!(!ldd.contains("not found"), "{ldd}");
     assert!(ldd.contains("libxml2"), "{ldd}");
     let (response, _) = serve(&image);

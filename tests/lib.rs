@@ -87,6 +87,16 @@ pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
     }
 }
 
+/// `sh -c SCRIPT` in a container of the image (in its workdir, as its user): the output.
+pub fn sh(image: &str, script: &str) -> String {
+    run(docker().args(["run", "--rm", "--entrypoint", "sh", image, "-c", script]))
+}
+
+/// What made each layer of the image, one history entry per line.
+pub fn history(image: &str) -> String {
+    run(docker().args(["history", "--no-trunc", "--format", "{{.CreatedBy}}", image]))
+}
+
 pub fn inspect(image: &str, format: &str) -> String {
     run(docker().args(["image", "inspect", image, "--format", format]))
         .trim()
@@ -202,19 +212,8 @@ pub fn assert_clean(image: &str) {
             assert!(!bad, "{image}: layer {i} added by pyslim holds {p}");
         }
     }
-    let compilers = output(docker().args([
-        "run",
-        "--rm",
-        "--entrypoint",
-        "sh",
-        image,
-        "-c",
-        "command -v gcc cc c++ clang || true",
-    ]));
-    let found = String::from_utf8_lossy(&compilers.stdout)
-        .trim()
-        .to_string();
-    assert_eq!(found, "", "{image} has a compiler on PATH");
+    let found = sh(image, "command -v gcc cc c++ clang || true");
+    assert_eq!(found.trim(), "", "{image} has a compiler on PATH");
 }
 
 /// The image's config names its user by ids, `UID:GID` (Kubernetes' `runAsNonRoot` cannot check

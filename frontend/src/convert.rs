@@ -43,18 +43,14 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         Partial::Invalid { diagnostics, spec } => {
             // What the sound part names in the build context is checked too: every problem in
             // one round, not the misspellings first and the missing files in the next build.
-            let mut problems = diagnostics.problems;
-            let mut files = Vec::new();
+            let mut found = Problems::default();
             if let Some(spec) = spec
-                && let (_, Err(found)) = read_sources(gw, options, &spec).await?
+                && let (_, Err(problems)) = read_sources(gw, options, &spec).await?
             {
-                problems.extend(found.problems);
-                files = found.files;
+                found = problems;
             }
-            let diagnostics = Diagnostics::new(source.clone(), problems);
-            return Err(Failure::Spec(
-                files.into_iter().fold(diagnostics, Diagnostics::with_file),
-            ));
+            let all = found.into_diagnostics(source.clone(), diagnostics.problems);
+            return Err(Failure::Spec(all));
         }
     };
     match options.request {
@@ -70,15 +66,8 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     }
 
     let (excludes, found) = read_sources(gw, options, &spec).await?;
-    let found = found.map_err(|found| {
-        let diagnostics = Diagnostics::new(source.clone(), found.problems);
-        Failure::Spec(
-            found
-                .files
-                .into_iter()
-                .fold(diagnostics, Diagnostics::with_file),
-        )
-    })?;
+    let found = found
+        .map_err(|problems| Failure::Spec(problems.into_diagnostics(source.clone(), Vec::new())))?;
     if spec.target.as_deref() == Some(WHEELS_TARGET) && found.dependencies.inputs.is_empty() {
         return Err(Failure::NoWheelsToCollect);
     }

@@ -74,6 +74,28 @@ impl<'a> Builder<'a> {
         }))
     }
 
+    /// A file action (a copy, a directory) whose output is a layer with `history`.
+    pub fn file_layer(
+        &mut self,
+        stage: Stage,
+        on: Fs,
+        name: String,
+        action: Action,
+        origin: Option<Span>,
+        history: String,
+    ) -> Fs {
+        Fs::Step(self.push(Step {
+            stage,
+            name,
+            on,
+            action,
+            origin,
+            history: Some(history),
+            ignore_cache: false,
+            advice: None,
+        }))
+    }
+
     /// A compile-stage command: what it makes is mounted into later steps, never a layer.
     pub fn compile(
         &mut self,

@@ -10,12 +10,10 @@ use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{
     APP_METADATA, APP_METADATA_SCRIPT, APP_WHEEL, BUILD_BACKEND, CONTEXT, FETCH_WHEELS, GENERATED,
-    TOOLS, WHEEL_CACHE, WHEELS, app_metadata_files, context, include_app, project_dir, strings,
-    tool,
+    TOOLS, WHEEL_CACHE, WHEELS, context, include_app, project_dir, strings, tool,
 };
-use super::types::{
-    Action, BaseImage, CopyFrom, Fs, Run, Stage, Step, StepId, StepMount, StepNetwork,
-};
+use super::types::{Action, BaseImage, CopyFrom, Fs, Run, Stage, StepId, StepMount, StepNetwork};
+use crate::sources::app::metadata_files;
 use crate::sources::{Dependencies, FoundApp, Input};
 
 /// What the compile stage made, for a runtime stage to install.
@@ -34,13 +32,13 @@ pub fn stage(
     fetch: &Fetch,
     base: &BaseImage,
 ) -> Compiled {
+    let package = match (&spec.app, &dependencies.app) {
+        (Some(app), Some(found)) if found.deploy == Deploy::Package => Some((&app.path, found)),
+        _ => None,
+    };
     // An image of system packages (or source) only compiles nothing: `system:` packages would
     // be installed for no step (the lint says so).
-    let builds_app = dependencies
-        .app
-        .as_ref()
-        .is_some_and(|app| app.deploy == Deploy::Package);
-    if dependencies.inputs.is_empty() && !builds_app {
+    if dependencies.inputs.is_empty() && package.is_none() {
         return Compiled {
             dependencies: None,
             app: None,
@@ -51,10 +49,6 @@ pub fn stage(
         let packages: Vec<String> = spec.system.iter().map(|p| p.to_string()).collect();
         on = apt::install(b, Stage::Compile, on, &packages, first.span);
     }
-    let package = match (&spec.app, &dependencies.app) {
-        (Some(app), Some(found)) if found.deploy == Deploy::Package => Some((&app.path, found)),
-        _ => None,
-    };
     // The backend is set up before the dependency wheels only when they need its answer, so
     // other plans keep their order.
     let mut backend = None;
@@ -86,9 +80,7 @@ fn dependency_wheels(
     on: Fs,
     metadata: Option<StepId>,
 ) -> StepId {
-    let script = format!("{TOOLS}/fetch_wheels.py");
-    let mut args = strings(&["python", &script, WHEEL_CACHE, WHEELS]);
-    args.extend(fetch.args.iter().cloned());
+    let mut requirements = Vec::new();
     let mut generated = Vec::new();
     let mut mounts = fetch.mounts.clone();
     for input in &dependencies.inputs {
@@ -109,7 +101,7 @@ fn dependency_wheels(
                 format!("{APP_METADATA}/requirements.txt")
             }
         };
-        args.extend(["--requirement".to_string(), path]);
+        requirements.extend(["--requirement".to_string(), path]);
     }
     let mut see = dependencies.context.clone();
     see.extend(fetch.context.iter().cloned());
@@ -131,17 +123,18 @@ fn dependency_wheels(
     if names.is_empty() {
         names.push("the app's dependencies".into());
     }
+    let script = format!("{TOOLS}/fetch_wheels.py");
+    let cwd = if see.is_empty() { "/" } else { CONTEXT };
+    let mut run = fetch.run(
+        strings(&["python", &script, WHEEL_CACHE, WHEELS]),
+        cwd,
+        mounts,
+    );
+    run.args.extend(requirements);
     b.compile(
         format!("build dependency wheels: {}", names.join(" ")),
         on,
-        Run {
-            args,
-            env: fetch.env.clone(),
-            cwd: if see.is_empty() { "/" } else { CONTEXT }.into(),
-            mounts,
-            network: fetch.network,
-            user: None,
-        },
+        run,
         spec.requirements.first().map(|r| r.span),
         Some(Advice::Dependency),
     )
@@ -172,23 +165,16 @@ fn build_backend(
     let builder = if fetch.offline {
         on
     } else {
-        let mut args = strings(&["python", "-m", "pip", "install", "--target", BUILD_BACKEND]);
-        args.extend(fetch.args.iter().cloned());
-        args.extend(found.build_requires.iter().cloned());
+        let pip = strings(&["python", "-m", "pip", "install", "--target", BUILD_BACKEND]);
+        let mut run = fetch.run(pip, "/", fetch.mounts.clone());
+        run.args.extend(found.build_requires.iter().cloned());
         let backend = b.compile(
             format!(
                 "install app build backend: {}",
                 found.build_requires.join(" ")
             ),
             on,
-            Run {
-                args,
-                env: fetch.env.clone(),
-                cwd: "/".into(),
-                mounts: fetch.mounts.clone(),
-                network: fetch.network,
-                user: None,
-            },
+            run,
             Some(app.span),
             Some(Advice::App),
         );
@@ -221,7 +207,8 @@ fn app_metadata(b: &mut Builder, app: &Spanned<ContextPath>, backend: &Backend) 
     // Backends write scratch files (setuptools' egg-info) into the project; let them.
     let mounts = vec![
         tool("app_metadata.py", APP_METADATA_SCRIPT),
-        context(&app_metadata_files(app.as_str()), true),
+        // A name that is not there matches nothing.
+        context(&metadata_files(app.as_str()), true),
     ];
     b.compile(
         format!("read app metadata: {app}"),
@@ -246,7 +233,7 @@ fn app_wheel(
     fetch: &Fetch,
     backend: &Backend,
 ) -> StepId {
-    let mut args = strings(&[
+    let pip = strings(&[
         "python",
         "-m",
         "pip",
@@ -256,8 +243,6 @@ fn app_wheel(
         "--wheel-dir",
         APP_WHEEL,
     ]);
-    args.extend(fetch.args.iter().cloned());
-    args.push(project_dir(app.as_str()));
     let mut see = include_app(app.as_str());
     if !see.is_empty() {
         see.extend(fetch.context.iter().cloned());
@@ -265,17 +250,13 @@ fn app_wheel(
     let mut mounts = fetch.mounts.clone();
     // Building in-tree writes build/ and *.egg-info into the project; let it, then discard.
     mounts.push(context(&see, true));
+    let mut run = fetch.run(pip, CONTEXT, mounts);
+    run.args.push(project_dir(app.as_str()));
+    run.env.clone_from(&backend.env);
     b.compile(
         format!("build app wheel: {app}"),
         backend.on,
-        Run {
-            args,
-            env: backend.env.clone(),
-            cwd: CONTEXT.into(),
-            mounts,
-            network: fetch.network,
-            user: None,
-        },
+        run,
         Some(app.span),
         Some(Advice::App),
     )
@@ -283,18 +264,16 @@ fn app_wheel(
 
 /// `--target wheels`: an image of just the dependency wheels, for other builds to reuse.
 pub fn collect_wheels(b: &mut Builder, spec: &Spec, dependencies: StepId) -> Fs {
-    Fs::Step(b.push(Step {
-        stage: Stage::Compile,
-        name: "collect dependency wheels".into(),
-        on: Fs::Empty,
-        action: Action::Copy {
+    b.file_layer(
+        Stage::Compile,
+        Fs::Empty,
+        "collect dependency wheels".into(),
+        Action::Copy {
             from: CopyFrom::Step(dependencies),
             src: WHEELS.into(),
             dest: WHEELS.into(),
         },
-        origin: spec.requirements.first().map(|r| r.span),
-        history: Some(format!("pyslim: dependency wheels in {WHEELS}")),
-        ignore_cache: false,
-        advice: None,
-    }))
+        spec.requirements.first().map(|r| r.span),
+        format!("pyslim: dependency wheels in {WHEELS}"),
+    )
 }

@@ -6,7 +6,7 @@ use pyslim_spec::Spec;
 use super::layout::{
     CONTEXT, SSH_AGENT, SSH_CONFIG, WHEEL_CACHE, WHEELS_CONTEXT, context, pip_cache,
 };
-use super::types::{Settings, StepMount, StepNetwork};
+use super::types::{Run, Settings, StepMount, StepNetwork};
 
 /// What every downloading step adds to its command, environment and mounts.
 pub struct Fetch {
@@ -118,6 +118,20 @@ impl Fetch {
                 locked: true,
             },
             offline: index.offline,
+        }
+    }
+
+    /// A downloading step's command: `args` with this index's options appended, this fetch's
+    /// environment and network, and `mounts` (which should start from [`Fetch::mounts`]).
+    pub fn run(&self, mut args: Vec<String>, cwd: &str, mounts: Vec<StepMount>) -> Run {
+        args.extend(self.args.iter().cloned());
+        Run {
+            args,
+            env: self.env.clone(),
+            cwd: cwd.into(),
+            mounts,
+            network: self.network,
+            user: None,
         }
     }
 

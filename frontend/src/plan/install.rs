@@ -7,7 +7,7 @@ use super::advice::Advice;
 use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{INSTALL_WHEELS, TOOLS, UV_PREFIX, strings, tool};
-use super::types::{Fs, Run, Stage, StepMount};
+use super::types::{Fs, Stage, StepMount};
 
 /// uv, pinned: an installer that changed on its own would change images without a spec change.
 pub const UV_VERSION: &str = "0.13.9";
@@ -54,20 +54,13 @@ impl Install {
             "--target",
             UV_PREFIX,
         ]));
-        args.extend(fetch.args.iter().cloned());
-        args.push(format!("uv=={UV_VERSION}"));
+        let mut run = fetch.run(args, "/", fetch.mounts_with_find_links());
+        run.args.push(format!("uv=={UV_VERSION}"));
         // On the bare compile image: uv does not wait for, or change with, `system:` packages.
         let uv = b.compile(
             format!("install uv {UV_VERSION}"),
             Fs::Base(Stage::Compile),
-            Run {
-                args,
-                env: fetch.env.clone(),
-                cwd: "/".into(),
-                mounts: fetch.mounts_with_find_links(),
-                network: fetch.network,
-                user: None,
-            },
+            run,
             spec.installer.written(),
             asked.then_some(Advice::Uv),
         );

@@ -77,21 +77,6 @@ pub fn project_dir(app: &str) -> String {
     }
 }
 
-/// The project's metadata files, and not its code: what its build backend reads for its
-/// metadata. A name that is not there matches nothing.
-pub fn app_metadata_files(app: &str) -> Vec<String> {
-    ["pyproject.toml", "setup.py", "setup.cfg"]
-        .iter()
-        .map(|file| {
-            if app == "." {
-                file.to_string()
-            } else {
-                format!("{app}/{file}")
-            }
-        })
-        .collect()
-}
-
 /// The whole context for `app: .`; otherwise only the project's directory.
 pub fn include_app(app: &str) -> Vec<String> {
     if app == "." {

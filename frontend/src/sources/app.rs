@@ -43,6 +43,21 @@ pub fn dynamic_dependencies(
     deploy == Deploy::Package && !has_static_list && (declared_dynamic || has_setup_py)
 }
 
+/// `file` of the app's directory `dir`, as a context path.
+pub fn in_app(dir: &str, file: &str) -> String {
+    if dir == "." {
+        file.to_string()
+    } else {
+        format!("{dir}/{file}")
+    }
+}
+
+/// The project's metadata files, and not its code: what pyslim and its build backend read for
+/// its metadata (pyproject.toml, setup.py, setup.cfg), as context paths.
+pub fn metadata_files(dir: &str) -> [String; 3] {
+    ["pyproject.toml", "setup.py", "setup.cfg"].map(|file| in_app(dir, file))
+}
+
 /// Where a source app goes when the spec names no workdir.
 pub const SOURCE_APP_DIR: &str = "/app";
 
@@ -76,14 +91,7 @@ pub async fn read(
     problems: &mut Problems,
 ) -> Result<FoundApp, GatewayError> {
     let dir = app.path.as_str();
-    let path = |file: &str| {
-        if dir == "." {
-            file.to_string()
-        } else {
-            format!("{dir}/{file}")
-        }
-    };
-    let names = [path("pyproject.toml"), path("setup.py"), path("setup.cfg")];
+    let names = metadata_files(dir);
     let view = context.view(&names, true).await?;
     let [pyproject_path, setup_py, setup_cfg_path] = &names;
     let pyproject = match context.stat(&view, pyproject_path).await? {
@@ -183,7 +191,11 @@ pub async fn read(
             has_static_list || !dependencies.is_empty() || !project.dependency_files.is_empty(),
         ),
         requirement_files: match deploy {
-            Deploy::Package => project.dependency_files.iter().map(|f| path(f)).collect(),
+            Deploy::Package => project
+                .dependency_files
+                .iter()
+                .map(|f| in_app(dir, f))
+                .collect(),
             Deploy::Source => Vec::new(),
         },
         dependencies,

@@ -15,7 +15,7 @@ pub mod start;
 
 use std::collections::BTreeSet;
 
-use pyslim_spec::{DependencyKind, Deploy, Diagnostic, SourceFile, Span, Spec};
+use pyslim_spec::{DependencyKind, Deploy, Diagnostic, Diagnostics, SourceFile, Span, Spec};
 
 pub use app::{FoundApp, Workdir};
 
@@ -44,6 +44,15 @@ pub enum Input {
     /// The dependencies the app's build backend reports, written by a compile step that asks
     /// it (the app is a package whose dependencies are dynamic).
     AppMetadata,
+}
+
+impl Input {
+    /// A requirements file of `requirements`, one per line.
+    fn generated(name: String, requirements: &[String]) -> Input {
+        let mut text = requirements.join("\n");
+        text.push('\n');
+        Input::Generated { name, text }
+    }
 }
 
 impl Dependencies {
@@ -89,6 +98,16 @@ pub struct Problems {
 }
 
 impl Problems {
+    /// Every problem, after the spec's own, with the files they point into.
+    pub fn into_diagnostics(self, spec: SourceFile, before: Vec<Diagnostic>) -> Diagnostics {
+        let mut problems = before;
+        problems.extend(self.problems);
+        let diagnostics = Diagnostics::new(spec, problems);
+        self.files
+            .into_iter()
+            .fold(diagnostics, Diagnostics::with_file)
+    }
+
     /// A problem at its span in `file` (whose text is kept, to show the line).
     pub fn in_file(&mut self, file: &SourceFile, problem: Diagnostic) {
         self.problems.push(problem.in_file(&file.name));
@@ -165,12 +184,8 @@ pub async fn read(
                 match pyproject::dependencies(&file.text, &extras) {
                     Ok(list) => {
                         generated += 1;
-                        let mut text = list.join("\n");
-                        text.push('\n');
-                        dependencies.inputs.push(Input::Generated {
-                            name: format!("pyproject-{generated}.txt"),
-                            text,
-                        });
+                        let name = format!("pyproject-{generated}.txt");
+                        dependencies.inputs.push(Input::generated(name, &list));
                     }
                     Err(error) => pyproject::report(
                         &error,
@@ -225,12 +240,8 @@ pub async fn read(
             .iter()
             .any(|r| Some(r.as_str()) == app.metadata.as_deref())
     {
-        let mut text = app.dependencies.join("\n");
-        text.push('\n');
-        dependencies.inputs.push(Input::Generated {
-            name: "app-dependencies.txt".into(),
-            text,
-        });
+        let input = Input::generated("app-dependencies.txt".into(), &app.dependencies);
+        dependencies.inputs.push(input);
     }
     // Requirements files beside a dynamic app are taken to list its dependencies: they are the
     // way out for a setup.py that cannot run without the app's code (it reads a README).

@@ -77,11 +77,7 @@ pub async fn check(
         );
         return Ok(());
     };
-    let path = if app.path == "." {
-        relative.to_string()
-    } else {
-        format!("{}/{relative}", app.path)
-    };
+    let path = super::app::in_app(&app.path, relative);
     let view = context.view(std::slice::from_ref(&path), true).await?;
     if context.stat(&view, &path).await?.is_none() {
         problems.problems.push(

@@ -11,7 +11,7 @@ use crate::plan::fetch::Fetch;
 use crate::plan::install::Install;
 use crate::plan::layout::{APP_WHEEL, WHEELS, include_app, strings, wheels};
 use crate::plan::runtime::Parts;
-use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, Step, StepMount, StepNetwork};
+use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, StepMount, StepNetwork};
 use crate::sources::FoundApp;
 
 /// Makes the group, then runs the rest of its arguments: useradd, which cannot give the group it
@@ -36,19 +36,17 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
         gid: a.gid,
     });
     if let Some(workdir) = parts.workdir {
-        slim = Fs::Step(b.push(Step {
-            stage: Stage::Slim,
-            name: format!("create workdir {}", workdir.path),
-            on: slim,
-            action: Action::Mkdir {
+        slim = b.file_layer(
+            Stage::Slim,
+            slim,
+            format!("create workdir {}", workdir.path),
+            Action::Mkdir {
                 path: workdir.path.clone(),
                 owner,
             },
-            origin: Some(workdir.origin),
-            history: Some(format!("WORKDIR {}", workdir.path)),
-            ignore_cache: false,
-            advice: None,
-        }));
+            Some(workdir.origin),
+            format!("WORKDIR {}", workdir.path),
+        );
     }
     if let Some(first) = spec.writable.first() {
         slim = writable(b, slim, spec, owner, first.path.span);
@@ -156,22 +154,20 @@ fn copy_source(b: &mut Builder, spec: &Spec, app: &FoundApp, workdir: &str, on: 
     } else {
         format!("/{}", app.path)
     };
-    Fs::Step(b.push(Step {
-        stage: Stage::Slim,
-        name: format!("copy app {} to {workdir}", app.path),
+    b.file_layer(
+        Stage::Slim,
         on,
-        action: Action::Copy {
+        format!("copy app {} to {workdir}", app.path),
+        Action::Copy {
             from: CopyFrom::Context {
                 include: include_app(&app.path),
             },
             src,
             dest: workdir.to_string(),
         },
-        origin: spec.app.as_ref().map(|a| a.path.span),
-        history: Some(format!("pyslim: copy app {} to {workdir}", app.path)),
-        ignore_cache: false,
-        advice: None,
-    }))
+        spec.app.as_ref().map(|a| a.path.span),
+        format!("pyslim: copy app {} to {workdir}", app.path),
+    )
 }
 
 /// The user and its group, with the spec's ids; one layer.
