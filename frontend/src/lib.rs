@@ -10,6 +10,7 @@ pub mod image;
 pub mod known;
 pub mod lint;
 pub mod llb;
+pub mod lock;
 pub mod lower;
 pub mod options;
 pub mod plan;
