@@ -108,6 +108,8 @@ pub struct Lock {
     /// Dependency groups (PEP 735, poetry groups, pdm dev-groups, Pipfile `develop` as `dev`),
     /// by normalised name.
     pub groups: BTreeMap<String, Vec<Edge>>,
+    /// Groups installed when the spec names none (PEP 751 `default-groups`; uv's `dev`).
+    pub default_groups: Vec<String>,
     pub packages: Vec<Package>,
 }
 

@@ -57,14 +57,15 @@ impl Environment {
 pub type Selected<'a> = Vec<&'a Package>;
 
 /// The packages to install for `env` with `extras` and `groups` (normalised names the lock
-/// has: the caller checks them against [`Lock::extras`] and [`Lock::groups`] first). The
-/// project itself (uv's root) is never among them.
+/// has: the caller checks them against [`Lock::extras`] and [`Lock::groups`] first; `None`:
+/// the lock's default groups). The project itself (uv's root) is never among them.
 pub fn select<'a>(
     lock: &'a Lock,
     env: &Environment,
     extras: &[String],
-    groups: &[String],
+    groups: Option<&[String]>,
 ) -> Result<Selected<'a>, Problem> {
+    let groups = groups.unwrap_or(&lock.default_groups);
     let mut active: Vec<ExtraName> = Vec::new();
     for extra in extras {
         active.extend(ExtraName::new(extra.clone()).ok());

@@ -68,7 +68,7 @@ fn the_walk_follows_only_edges_whose_marker_holds() {
         ..Lock::default()
     };
     let names = |e: &Environment| -> Vec<String> {
-        select::select(&lock, e, &[], &[])
+        select::select(&lock, e, &[], None)
             .expect("a selection")
             .iter()
             .map(|p| p.name.clone())
@@ -99,7 +99,8 @@ fn groups_and_extras_add_their_edges() {
     lock.groups.insert("test".into(), vec![Edge::to("pytest")]);
     lock.extras.insert("pg".into(), vec![Edge::to("psycopg")]);
     let e = env("3.11", "linux/amd64");
-    let picked = select::select(&lock, &e, &["pg".into()], &["test".into()]).expect("a selection");
+    let picked =
+        select::select(&lock, &e, &["pg".into()], Some(&["test".into()])).expect("a selection");
     let names: Vec<&str> = picked.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["flask", "pytest", "psycopg"]);
 }
@@ -110,7 +111,7 @@ fn an_edge_to_a_package_the_lock_lacks_is_a_problem() {
         main: vec![Edge::to("ghost")],
         ..Lock::default()
     };
-    let error = select::select(&lock, &env("3.11", "linux/amd64"), &[], &[]).expect_err("ghost");
+    let error = select::select(&lock, &env("3.11", "linux/amd64"), &[], None).expect_err("ghost");
     assert!(error.message.contains("ghost"), "{error}");
 }
 
