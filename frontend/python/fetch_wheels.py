@@ -2,6 +2,10 @@
 
 Usage: python fetch_wheels.py CACHE OUT PIP-WHEEL-ARGUMENTS...
 
+`--unhashed-requirement FILE` among the arguments (a lock's git and directory sources, which pip
+cannot hash) is built by a second pip run with the same options and only that file: pip checks
+the hashes of every requirement of a run or of none.
+
 pip resolves against the index as always, and skips the download of a file its wheel directory
 already holds under the same name (a file on an index never changes under its name). So CACHE,
 as pip's wheel directory, is a download cache that works without HTTP cache headers, which many
@@ -41,8 +45,36 @@ def pip(args):
     return 0
 
 
+def split_unhashed(args):
+    """The arguments without `--unhashed-requirement FILE` pairs, and those FILEs."""
+    rest, unhashed = [], []
+    pairs = iter(args)
+    for arg in pairs:
+        if arg == "--unhashed-requirement":
+            unhashed.append(next(pairs))
+        else:
+            rest.append(arg)
+    return rest, unhashed
+
+
+def without_requirements(args):
+    """The options of a pip run, without its `--requirement FILE` pairs."""
+    out = []
+    pairs = iter(args)
+    for arg in pairs:
+        if arg in ("--requirement", "-r"):
+            next(pairs)
+        else:
+            out.append(arg)
+    return out
+
+
 def main():
-    cache, out, pip_args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    cache, out, all_args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    pip_args, unhashed = split_unhashed(all_args)
+    runs = [pip_args] + [
+        [*without_requirements(pip_args), "--requirement", path] for path in unhashed
+    ]
     try:
         from pip._internal.operations.prepare import RequirementPreparer
 
@@ -52,7 +84,11 @@ def main():
             "pyslim: this pip does not say which wheels it chose: the wheel cache is not used",
             file=sys.stderr,
         )
-        sys.exit(pip(["wheel", "--wheel-dir", out, *pip_args]))
+        for args in runs:
+            status = pip(["wheel", "--wheel-dir", out, *args])
+            if status:
+                sys.exit(status)
+        sys.exit(0)
 
     for option, value in zip(pip_args, pip_args[1:]):
         if option in ("--find-links", "-f") and os.path.isdir(value):
@@ -87,7 +123,11 @@ def main():
 
     RequirementPreparer.save_linked_requirement = save_linked_requirement
     sys.addaudithook(record)
-    status = pip(["wheel", "--wheel-dir", cache, *pip_args])
+    status = 0
+    for args in runs:
+        status = pip(["wheel", "--wheel-dir", cache, *args])
+        if status:
+            break
 
     wheels = sorted(written.union(chosen))
     if not status:

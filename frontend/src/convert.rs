@@ -16,6 +16,7 @@ use crate::gateway::{Gateway, SolvedRef};
 use crate::image;
 use crate::lint::{self, Warning};
 use crate::llb;
+use crate::lock;
 use crate::lower::{self, BuildSite};
 use crate::options::Options;
 use crate::plan::{self, BaseImage, Plan, ResolvedBases, Settings};
@@ -153,12 +154,8 @@ pub async fn build_platform(
             env: image::env(&runtime.config),
         },
     };
-    let plan = plan::plan(
-        spec,
-        &shared.found.dependencies,
-        bases,
-        &Settings::of(options),
-    );
+    let dependencies = for_target(shared, &bases.compile, platform)?;
+    let plan = plan::plan(spec, &dependencies, bases, &Settings::of(options));
     let site = BuildSite {
         platform: platform.clone(),
         proxy: options.proxy.clone(),
@@ -178,6 +175,40 @@ pub async fn build_platform(
     };
     let config = config(&plan, spec, options, platform, &runtime);
     Ok(Built { reference, config })
+}
+
+/// What `platform` installs: a lock's packages chosen for the compile image's Python there.
+fn for_target(
+    shared: &Shared<'_>,
+    compile: &BaseImage,
+    platform: &Platform,
+) -> Result<sources::Dependencies, Failure> {
+    let dependencies = &shared.found.dependencies;
+    if dependencies.lock().is_none() {
+        return Ok(dependencies.clone());
+    }
+    // The official images say their exact version; one that does not is taken at the spec's
+    // `X.Y` (a marker on a patch release then reads it as X.Y.0).
+    let python = compile
+        .env
+        .iter()
+        .find_map(|e| e.strip_prefix("PYTHON_VERSION="))
+        .map_or_else(|| shared.spec.python.to_string(), String::from);
+    let env = lock::Environment::new(&python, platform).map_err(|why| {
+        Failure::Spec(Diagnostics::new(
+            shared.source.clone(),
+            vec![Diagnostic::new(
+                shared.spec.python.span,
+                format!("cannot evaluate the lock's markers for Python `{python}`: {why}"),
+            )],
+        ))
+    })?;
+    let extras: Vec<String> = shared.spec.extras.iter().map(|e| e.to_string()).collect();
+    dependencies
+        .for_target(&env, &extras, None, plan::CONTEXT)
+        .map_err(|problems| {
+            Failure::Spec(problems.into_diagnostics(shared.source.clone(), Vec::new()))
+        })
 }
 
 fn config(

@@ -199,6 +199,9 @@ pub enum DependencyKind {
     Requirements,
     /// A PEP 621 `pyproject.toml`: its `[project] dependencies` and the chosen extras.
     Pyproject,
+    /// A lock file (`uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`, `pylock.toml`,
+    /// `pylock.NAME.toml`): installed exactly, never read as requirements.
+    Lock,
 }
 
 impl DependencyKind {
@@ -207,6 +210,7 @@ impl DependencyKind {
         match self {
             DependencyKind::Requirements => crate::source::SourceKind::Requirements,
             DependencyKind::Pyproject => crate::source::SourceKind::Pyproject,
+            DependencyKind::Lock => crate::source::SourceKind::LockToml,
         }
     }
 }
@@ -215,6 +219,12 @@ impl ContextPath {
     pub fn dependency_kind(&self) -> DependencyKind {
         match self.0.rsplit('/').next() {
             Some("pyproject.toml") => DependencyKind::Pyproject,
+            Some("uv.lock" | "poetry.lock" | "pdm.lock" | "Pipfile.lock" | "pylock.toml") => {
+                DependencyKind::Lock
+            }
+            Some(name) if name.starts_with("pylock.") && name.ends_with(".toml") => {
+                DependencyKind::Lock
+            }
             _ => DependencyKind::Requirements,
         }
     }

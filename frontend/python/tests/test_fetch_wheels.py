@@ -211,3 +211,42 @@ def test_a_pip_without_the_hook_builds_without_the_cache(index, builds):
     assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl"]
     assert wheels(builds.cache) == ["beta-1.0-py3-none-any.whl"]
     assert "cache is not used" in result.stderr
+
+
+def sha256(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_lock_installs_exactly_its_pins_and_its_unhashed_sources(tmp_path, index, builds):
+    # A lock's set: pinned with hashes, no resolution (alpha's dependency is not in it, and is
+    # not fetched), and a directory of the project built in a second run without hashes.
+    published = index.publish("alpha", "1.0", requires=["beta"])
+    index.publish("beta", "1.0")
+    project = local_project(tmp_path / "gamma", "gamma", "1.0", builds=True)
+    unhashed = tmp_path / "unhashed.txt"
+    unhashed.write_text(f"gamma @ file://{project}\n")
+    line = f"alpha==1.0 --hash=sha256:{sha256(published)}"
+    out, result = builds.run(
+        [line],
+        "--index-url",
+        index.url,
+        "--no-deps",
+        "--unhashed-requirement",
+        unhashed,
+    )
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "gamma-1.0-py3-none-any.whl"]
+    assert "2 wheels" in result.stderr
+
+
+def test_a_file_whose_hash_differs_fails_naming_both_hashes(index, builds):
+    index.publish("alpha", "1.0")
+    wrong = "0" * 64
+    _, result = builds.run(
+        [f"alpha==1.0 --hash=sha256:{wrong}"], "--index-url", index.url, "--no-deps", check=False
+    )
+    assert result.returncode != 0
+    said = result.stdout + result.stderr
+    assert "alpha" in said and wrong in said and "Got" in said, said
+    assert wheels(builds.cache) == [], "a file that failed its check stays out of the cache"

@@ -95,7 +95,7 @@ impl Format {
 }
 
 /// A lock, parsed: what it pins and the edges an install follows.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lock {
     pub format: Option<Format>,
     /// `requires-python` (or Pipfile's `python_version`), as written.
@@ -114,7 +114,7 @@ pub struct Lock {
 }
 
 /// One pinned package.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Package {
     /// PEP 503-normalised.
     pub name: String,
@@ -158,7 +158,7 @@ pub struct Dist {
 }
 
 /// "Install this package, when this marker holds": an edge of the lock's graph.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edge {
     /// PEP 503-normalised.
     pub name: String,

@@ -1,10 +1,656 @@
-//! `uv.lock` (reader to come).
+//! `uv.lock` (version 1): a graph lock. The project is a package of the lock (source
+//! `editable` or `virtual` at `.`); what it installs is found by walking from its
+//! dependencies. Stale when the project's requirements differ from those the lock recorded
+//! for it (`[package.metadata] requires-dist` and `requires-dev`), as `uv lock --check` sees it.
 
-use super::{Input, Lock, Problem};
+use std::collections::BTreeMap;
+use std::str::FromStr;
 
-pub fn parse(_input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
-    Err(vec![Problem::at(
-        None,
-        "pyslim cannot read this lock format yet",
-    )])
+use pep508_rs::{MarkerTree, Requirement};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Dist, Edge, Input, Lock, Package, Problem, Source, marker, normalise, sha256};
+
+#[derive(Deserialize)]
+struct UvLock {
+    version: Spanned<i64>,
+    #[serde(rename = "requires-python")]
+    requires_python: Option<String>,
+    #[serde(default)]
+    package: Vec<Spanned<UvPackage>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct UvPackage {
+    name: String,
+    version: Option<String>,
+    #[serde(default)]
+    source: BTreeMap<String, String>,
+    #[serde(default)]
+    dependencies: Vec<UvDependency>,
+    #[serde(default)]
+    optional_dependencies: BTreeMap<String, Vec<UvDependency>>,
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, Vec<UvDependency>>,
+    sdist: Option<UvFile>,
+    #[serde(default)]
+    wheels: Vec<UvFile>,
+    metadata: Option<Spanned<UvMetadata>>,
+}
+
+#[derive(Deserialize)]
+struct UvDependency {
+    name: String,
+    version: Option<String>,
+    marker: Option<String>,
+    #[serde(default)]
+    extra: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct UvFile {
+    url: Option<String>,
+    path: Option<String>,
+    filename: Option<String>,
+    hash: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+struct UvMetadata {
+    #[serde(default)]
+    requires_dist: Vec<UvRequirement>,
+    #[serde(default)]
+    requires_dev: BTreeMap<String, Vec<UvRequirement>>,
+}
+
+/// A requirement as uv recorded it from the project.
+#[derive(Deserialize)]
+struct UvRequirement {
+    name: String,
+    specifier: Option<String>,
+    marker: Option<String>,
+    #[serde(default)]
+    extras: Vec<String>,
+    /// `git`, `path`, `editable`, `url`, `index`: from `[tool.uv.sources]`.
+    #[serde(flatten)]
+    source: BTreeMap<String, toml::Value>,
+}
+
+pub fn parse(input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
+    let lock: UvLock = toml::from_str(input.lock).map_err(|error| {
+        vec![
+            Problem::at(
+                error.span(),
+                format!("is not a uv.lock pyslim can read: {}", error.message()),
+            )
+            .with_hint("write it again with `uv lock`"),
+        ]
+    })?;
+    if *lock.version.get_ref() != 1 {
+        return Err(vec![
+            Problem::at(
+                Some(lock.version.span()),
+                format!(
+                    "is uv.lock version {}; pyslim reads version 1",
+                    lock.version.get_ref()
+                ),
+            )
+            .with_hint("write it with a uv that writes version 1 (uv 0.4 to 0.13)"),
+        ]);
+    }
+    let mut problems = Vec::new();
+    let mut out = Lock {
+        requires_python: lock.requires_python.clone(),
+        ..Lock::default()
+    };
+    let mut root = None;
+    for spanned in &lock.package {
+        let span = Some(spanned.span());
+        let package = spanned.get_ref();
+        let source = match source(&package.source) {
+            Ok(source) => source,
+            Err(message) => {
+                problems.push(
+                    Problem::at(
+                        span.clone(),
+                        format!("pins `{}` from {message}", package.name),
+                    )
+                    .with_hint("write it again with `uv lock`"),
+                );
+                continue;
+            }
+        };
+        if source == (Source::Project { path: ".".into() }) {
+            root = Some(spanned);
+        }
+        let mut files = Vec::new();
+        for file in package.sdist.iter().chain(&package.wheels) {
+            match file.hash.as_deref().and_then(sha256) {
+                Some(hex) => files.push(Dist {
+                    name: file.filename.clone().or_else(|| file_name(file)),
+                    url: file.url.clone().or_else(|| file.path.clone()),
+                    sha256: hex,
+                }),
+                None => problems.push(
+                    Problem::at(
+                        span.clone(),
+                        format!(
+                            "records no sha256 for `{}` of `{}`",
+                            file_name(file).unwrap_or_default(),
+                            package.name
+                        ),
+                    )
+                    .with_hint("write it again with `uv lock`"),
+                ),
+            }
+        }
+        let edges = |deps: &[UvDependency], problems: &mut Vec<Problem>| -> Vec<Edge> {
+            deps.iter()
+                .filter_map(|d| match edge(d, span.clone()) {
+                    Ok(e) => Some(e),
+                    Err(p) => {
+                        problems.push(p);
+                        None
+                    }
+                })
+                .collect()
+        };
+        let dependencies = edges(&package.dependencies, &mut problems);
+        let extras = package
+            .optional_dependencies
+            .iter()
+            .map(|(name, deps)| (normalise(name), edges(deps, &mut problems)))
+            .collect();
+        out.packages.push(Package {
+            name: normalise(&package.name),
+            version: package.version.clone(),
+            source,
+            files,
+            dependencies,
+            extras,
+            span,
+        });
+    }
+    match root {
+        Some(root) => {
+            let name = normalise(&root.get_ref().name);
+            out.main.push(Edge::to(&name));
+            for extra in root.get_ref().optional_dependencies.keys() {
+                let extra = normalise(extra);
+                let edge = Edge {
+                    extras: vec![extra.clone()],
+                    ..Edge::to(&name)
+                };
+                out.extras.insert(extra, vec![edge]);
+            }
+            for (group, deps) in &root.get_ref().dev_dependencies {
+                let group_edges = deps
+                    .iter()
+                    .filter_map(|d| edge(d, Some(root.span())).map_err(|p| problems.push(p)).ok())
+                    .collect();
+                out.groups.insert(normalise(group), group_edges);
+            }
+            if let Some(project) = input.project {
+                problems.extend(stale(root, project));
+            }
+        }
+        None => problems.push(
+            Problem::at(None, "has no package for the project at its own directory (`source = { editable = \".\" }` or `{ virtual = \".\" }`)")
+                .with_hint("pyslim installs a uv.lock from the project directory it was written in; write it there with `uv lock`"),
+        ),
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A package's `source = { … }`.
+fn source(table: &BTreeMap<String, String>) -> Result<Source, String> {
+    let (kind, value) = table.iter().next().ok_or_else(|| "no source".to_string())?;
+    Ok(match kind.as_str() {
+        "registry" => Source::Registry {
+            url: Some(value.clone()),
+        },
+        "editable" | "virtual" if value == "." => Source::Project { path: ".".into() },
+        // Workspace members and path dependencies are built from their directory.
+        "editable" | "virtual" | "directory" | "path" => Source::Path {
+            path: value.clone(),
+        },
+        "url" => Source::Url { url: value.clone() },
+        "git" => git(value).ok_or_else(|| format!("a git source without a commit: `{value}`"))?,
+        other => return Err(format!("a source pyslim does not know: `{other}`")),
+    })
+}
+
+/// `https://host/repo?rev=v1&subdirectory=pkg#COMMIT`: the repository, at the commit.
+fn git(value: &str) -> Option<Source> {
+    let (location, commit) = value.rsplit_once('#')?;
+    let (url, query) = location.split_once('?').unwrap_or((location, ""));
+    let subdirectory = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("subdirectory="));
+    let commit = match subdirectory {
+        Some(dir) => format!("{commit}#subdirectory={dir}"),
+        None => commit.to_string(),
+    };
+    Some(Source::Git {
+        url: url.to_string(),
+        commit,
+    })
+}
+
+fn file_name(file: &UvFile) -> Option<String> {
+    let location = file.url.as_deref().or(file.path.as_deref())?;
+    location.rsplit('/').next().map(String::from)
+}
+
+fn edge(dependency: &UvDependency, span: Option<std::ops::Range<usize>>) -> Result<Edge, Problem> {
+    Ok(Edge {
+        name: normalise(&dependency.name),
+        version: dependency.version.clone(),
+        marker: marker(dependency.marker.as_deref().unwrap_or(""), span)?,
+        extras: dependency.extra.iter().map(|e| normalise(e)).collect(),
+    })
+}
+
+/// Problems when the project's requirements are not the ones the lock was written for.
+fn stale(root: &Spanned<UvPackage>, project: &str) -> Vec<Problem> {
+    let Ok(document) = toml::from_str::<toml::Table>(project) else {
+        // The project's own reader reports a broken pyproject.toml.
+        return Vec::new();
+    };
+    let table = document.get("project").and_then(|p| p.as_table());
+    let dynamic = table
+        .and_then(|p| p.get("dynamic"))
+        .and_then(|d| d.as_array())
+        .is_some_and(|d| d.iter().any(|v| v.as_str() == Some("dependencies")));
+    let metadata = root.get_ref().metadata.as_ref();
+    let span = metadata.map_or(root.span(), |m| m.span());
+    let recorded = metadata.map(|m| m.get_ref());
+    let mut changed = Vec::new();
+    if !dynamic {
+        let mut wanted: Vec<String> = strings(table.and_then(|p| p.get("dependencies")));
+        if let Some(optional) = table
+            .and_then(|p| p.get("optional-dependencies"))
+            .and_then(|o| o.as_table())
+        {
+            for (extra, list) in optional {
+                for requirement in strings(Some(list)) {
+                    wanted.push(with_extra_marker(&requirement, extra));
+                }
+            }
+        }
+        let had: Vec<&UvRequirement> =
+            recorded.map_or(Vec::new(), |m| m.requires_dist.iter().collect());
+        changed.extend(differences("dependencies", &wanted, &had));
+    }
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Some(declared) = document.get("dependency-groups").and_then(|g| g.as_table()) {
+        for (name, list) in declared {
+            // `{include-group = "…"}` entries are tables, not requirements: left to uv.
+            groups.insert(normalise(name), strings(Some(list)));
+        }
+    }
+    if let Some(dev) = document
+        .get("tool")
+        .and_then(|t| t.get("uv"))
+        .and_then(|u| u.get("dev-dependencies"))
+    {
+        groups
+            .entry("dev".into())
+            .or_default()
+            .extend(strings(Some(dev)));
+    }
+    let recorded_groups: BTreeMap<String, &Vec<UvRequirement>> = recorded
+        .map(|m| {
+            m.requires_dev
+                .iter()
+                .map(|(k, v)| (normalise(k), v))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (name, wanted) in &groups {
+        let had: Vec<&UvRequirement> = recorded_groups
+            .get(name)
+            .map_or(Vec::new(), |v| v.iter().collect());
+        changed.extend(differences(&format!("group `{name}`"), wanted, &had));
+    }
+    for name in recorded_groups.keys() {
+        if !groups.contains_key(name) {
+            changed.push(format!("group `{name}` is no longer in pyproject.toml"));
+        }
+    }
+    if changed.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        Problem::at(
+            Some(span),
+            format!("is out of date with pyproject.toml: {}", changed.join("; ")),
+        )
+        .with_hint("run `uv lock` and commit uv.lock; pyslim installs a lock exactly and never re-resolves it"),
+    ]
+}
+
+fn strings(value: Option<&toml::Value>) -> Vec<String> {
+    value
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect()
+}
+
+/// An optional dependency as the package's metadata says it: with `extra == '…'` added.
+fn with_extra_marker(requirement: &str, extra: &str) -> String {
+    let extra = normalise(extra);
+    match requirement.split_once(';') {
+        Some((head, marker)) => format!("{head} ; ({marker}) and extra == '{extra}'"),
+        None => format!("{requirement} ; extra == '{extra}'"),
+    }
+}
+
+/// One requirement, compared by meaning: name, extras, version specifiers and marker.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    name: String,
+    extras: Vec<String>,
+    specifier: Option<String>,
+    marker: Option<String>,
+}
+
+fn differences(what: &str, wanted: &[String], had: &[&UvRequirement]) -> Vec<String> {
+    let mut wanted_keys = Vec::new();
+    for text in wanted {
+        match Requirement::<pep508_rs::VerbatimUrl>::from_str(text) {
+            Ok(requirement) => wanted_keys.push((text.clone(), key_of_requirement(&requirement))),
+            // An unreadable requirement is for the project's own reader to report.
+            Err(_) => return Vec::new(),
+        }
+    }
+    let had_keys: Vec<Key> = had.iter().map(|r| key_of_recorded(r)).collect();
+    let mut out = Vec::new();
+    for (text, key) in &wanted_keys {
+        if !had_keys.iter().any(|h| same(h, key)) {
+            out.push(format!(
+                "{what} has `{}`, which the lock does not",
+                text.trim()
+            ));
+        }
+    }
+    for (recorded, key) in had.iter().zip(&had_keys) {
+        if !wanted_keys.iter().any(|(_, w)| same(key, w)) {
+            out.push(format!("{what} no longer has `{}`", recorded.name));
+        }
+    }
+    out
+}
+
+/// A requirement uv took from `[tool.uv.sources]` has no specifier in the lock: the name and
+/// marker decide.
+fn same(recorded: &Key, wanted: &Key) -> bool {
+    recorded.name == wanted.name
+        && recorded.extras == wanted.extras
+        && recorded.marker == wanted.marker
+        && (recorded.specifier.is_none() && wanted.specifier.is_none()
+            || recorded.specifier == wanted.specifier
+            || recorded.specifier.is_none())
+}
+
+fn key_of_requirement(requirement: &Requirement<pep508_rs::VerbatimUrl>) -> Key {
+    let specifier = match &requirement.version_or_url {
+        Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) if !specifiers.is_empty() => {
+            Some(canonical_specifiers(&specifiers.to_string()))
+        }
+        _ => None,
+    };
+    let mut extras: Vec<String> = requirement
+        .extras
+        .iter()
+        .map(|e| normalise(e.as_ref()))
+        .collect();
+    extras.sort();
+    let marker = canonical_marker(&requirement.marker);
+    Key {
+        name: normalise(requirement.name.as_ref()),
+        extras,
+        specifier,
+        marker,
+    }
+}
+
+fn key_of_recorded(recorded: &UvRequirement) -> Key {
+    let mut extras: Vec<String> = recorded.extras.iter().map(|e| normalise(e)).collect();
+    extras.sort();
+    let marker = recorded
+        .marker
+        .as_deref()
+        .and_then(|m| MarkerTree::from_str(m).ok())
+        .and_then(|m| canonical_marker(&m));
+    let sourced = ["git", "path", "editable", "url", "directory"]
+        .iter()
+        .any(|k| recorded.source.contains_key(*k));
+    Key {
+        name: normalise(&recorded.name),
+        extras,
+        specifier: if sourced {
+            None
+        } else {
+            recorded.specifier.as_deref().map(canonical_specifiers)
+        },
+        marker,
+    }
+}
+
+fn canonical_marker(marker: &MarkerTree) -> Option<String> {
+    marker.contents().map(|c| c.to_string())
+}
+
+/// Specifiers as a sorted list without spaces: `>=1.0, <2` and `<2,>=1.0` are the same.
+fn canonical_specifiers(text: &str) -> String {
+    let mut parts: Vec<String> = text
+        .split(',')
+        .map(|p| p.chars().filter(|c| !c.is_whitespace()).collect())
+        .filter(|p: &String| !p.is_empty())
+        .collect();
+    parts.sort();
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Environment, select::select};
+    use super::*;
+    use crate::platform::Platform;
+
+    const LOCK: &str = include_str!("../../../examples/uv-lock/uv.lock");
+    const PROJECT: &str = include_str!("../../../examples/uv-lock/pyproject.toml");
+
+    fn versions(
+        lock: &Lock,
+        python: &str,
+        platform: &str,
+        groups: Option<&[String]>,
+    ) -> Vec<String> {
+        let platform = Platform::parse(platform).expect("a platform");
+        let env = Environment::new(python, &platform).expect("an environment");
+        select(lock, &env, &[], groups)
+            .expect("a selection")
+            .iter()
+            .map(|p| format!("{}=={}", p.name, p.version.as_deref().unwrap_or("?")))
+            .collect()
+    }
+
+    #[test]
+    fn the_example_installs_its_locked_set_for_each_target() {
+        let input = Input {
+            lock: LOCK,
+            project: Some(PROJECT),
+        };
+        let lock = parse(&input).expect("the example's lock");
+        assert_eq!(lock.requires_python.as_deref(), Some(">=3.11"));
+        let plain = versions(&lock, "3.11.2", "linux/amd64", None);
+        assert_eq!(
+            plain,
+            [
+                "blinker==1.9.0",
+                "click==8.5.1",
+                "flask==3.1.3",
+                "gunicorn==27.0.1",
+                "itsdangerous==2.2.0",
+                "jinja2==3.1.6",
+                "markupsafe==3.0.4",
+                "werkzeug==3.1.9"
+            ]
+        );
+        // Nothing here depends on the platform or the Python.
+        assert_eq!(versions(&lock, "3.13.5", "linux/arm64", None), plain);
+        // A group: pytest and its own dependencies, but not its Windows-only colorama.
+        let with_dev = versions(&lock, "3.11.2", "linux/amd64", Some(&["dev".to_string()]));
+        for added in [
+            "pytest==9.2.0",
+            "pluggy==1.7.0",
+            "iniconfig==2.3.1",
+            "pygments==2.21.0",
+        ] {
+            assert!(
+                with_dev.contains(&added.to_string()),
+                "{added} in {with_dev:?}"
+            );
+        }
+        assert!(
+            !with_dev.iter().any(|p| p.starts_with("colorama==")),
+            "{with_dev:?}"
+        );
+        assert!(lock.extras.contains_key("dotenv"));
+    }
+
+    #[test]
+    fn every_file_keeps_its_sha256() {
+        let lock = parse(&Input {
+            lock: LOCK,
+            project: None,
+        })
+        .expect("the example's lock");
+        let flask = lock
+            .packages
+            .iter()
+            .find(|p| p.name == "flask")
+            .expect("flask");
+        assert_eq!(flask.files.len(), 2, "sdist and wheel");
+        assert!(flask.files.iter().all(|f| f.sha256.len() == 64));
+        assert!(
+            flask
+                .files
+                .iter()
+                .any(|f| f.name.as_deref() == Some("flask-3.1.3-py3-none-any.whl"))
+        );
+    }
+
+    #[test]
+    fn a_changed_dependency_makes_the_lock_stale() {
+        let changed = PROJECT.replace("\"flask>=3.0\"", "\"flask>=3.1\"");
+        let problems = parse(&Input {
+            lock: LOCK,
+            project: Some(&changed),
+        })
+        .expect_err("stale");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("out of date"),
+            "{}",
+            problems[0].message
+        );
+        assert!(
+            problems[0].message.contains("`flask>=3.1`"),
+            "{}",
+            problems[0].message
+        );
+        assert!(
+            problems[0]
+                .hint
+                .as_deref()
+                .unwrap_or("")
+                .contains("uv lock")
+        );
+        let span = problems[0].span.clone().expect("a span");
+        assert_eq!(&LOCK[span], "[package.metadata]");
+
+        let new_group = format!("{PROJECT}\n[dependency-groups.test]\n");
+        let new_group = new_group.replace("[dependency-groups.test]", "");
+        let new_group = new_group.replace(
+            "dev = [\"pytest>=8\"]",
+            "dev = [\"pytest>=8\"]\ntest = [\"pytest\"]",
+        );
+        let problems = parse(&Input {
+            lock: LOCK,
+            project: Some(&new_group),
+        })
+        .expect_err("stale");
+        assert!(
+            problems[0].message.contains("group `test`"),
+            "{}",
+            problems[0].message
+        );
+    }
+
+    #[test]
+    fn the_same_requirements_written_otherwise_are_not_stale() {
+        let respelled = PROJECT.replace(
+            "fastapi[standard]>=0.112.2",
+            "FastAPI [standard] >= 0.112.2",
+        );
+        parse(&Input {
+            lock: LOCK,
+            project: Some(&respelled),
+        })
+        .expect("fresh");
+    }
+
+    #[test]
+    fn a_broken_lock_is_a_problem_at_its_place() {
+        let broken = LOCK.replacen("version = \"1.9.0\"", "version = 1.9.0", 1);
+        let problems = parse(&Input {
+            lock: &broken,
+            project: None,
+        })
+        .expect_err("broken");
+        let span = problems[0].span.clone().expect("a span");
+        assert!(
+            broken[span.start.saturating_sub(12)..span.end + 4].contains("1.9.0"),
+            "{:?}",
+            problems[0]
+        );
+        let future = LOCK.replacen("version = 1", "version = 2", 1);
+        let problems = parse(&Input {
+            lock: &future,
+            project: None,
+        })
+        .expect_err("version 2");
+        assert!(problems[0].message.contains("version 2"));
+    }
+
+    #[test]
+    fn git_sources_keep_their_commit() {
+        assert_eq!(
+            git("https://github.com/encode/httpx?tag=0.27.0#3c9a5a6b"),
+            Some(Source::Git {
+                url: "https://github.com/encode/httpx".into(),
+                commit: "3c9a5a6b".into()
+            })
+        );
+        assert_eq!(
+            git("https://example.com/mono.git?rev=main&subdirectory=libs/a#abc"),
+            Some(Source::Git {
+                url: "https://example.com/mono.git".into(),
+                commit: "abc#subdirectory=libs/a".into()
+            })
+        );
+        assert_eq!(git("https://example.com/x.git"), None);
+    }
 }

@@ -83,8 +83,40 @@ fn dependency_wheels(
     let mut requirements = Vec::new();
     let mut generated = Vec::new();
     let mut mounts = fetch.mounts.clone();
+    let mut locked = None;
     for input in &dependencies.inputs {
         let path = match input {
+            Input::Pinned {
+                lock,
+                hashed,
+                unhashed,
+            } => {
+                // Exactly the lock's set: no resolution, so no dependency of a package can
+                // bring in anything else.
+                requirements.push("--no-deps".into());
+                let mut files = Vec::new();
+                for (name, lines) in [("locked.txt", hashed), ("locked-unhashed.txt", unhashed)] {
+                    if !lines.is_empty() {
+                        generated.push((name.to_string(), lines_text(lines)));
+                        files.push(format!("{GENERATED}/{name}"));
+                    }
+                }
+                // pip checks hashes for all of a run or none: what has none goes in a second.
+                if let [hashed, unhashed] = files.as_slice() {
+                    requirements.extend(["--unhashed-requirement".to_string(), unhashed.clone()]);
+                    requirements.extend(["--requirement".to_string(), hashed.clone()]);
+                } else if let [one] = files.as_slice() {
+                    requirements.extend(["--requirement".to_string(), one.clone()]);
+                }
+                locked = Some(format!(
+                    "{lock}, {} packages pinned with their hashes",
+                    hashed.len() + unhashed.len()
+                ));
+                continue;
+            }
+            // Planned only through `Dependencies::for_target`, which pins a lock for the
+            // target; there is nothing to install without one.
+            Input::Lock(_) => continue,
             Input::File(file) => format!("{CONTEXT}/{file}"),
             Input::Generated { name, text } => {
                 generated.push((name.clone(), text.clone()));
@@ -120,7 +152,9 @@ fn dependency_wheels(
     }
     // What the wheels are for: the spec's files, or else the app's own dependency list.
     let mut names: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
-    if names.is_empty() {
+    if let Some(locked) = locked {
+        names = vec![locked];
+    } else if names.is_empty() {
         names.push("the app's dependencies".into());
     }
     let script = format!("{TOOLS}/fetch_wheels.py");
@@ -138,6 +172,13 @@ fn dependency_wheels(
         spec.requirements.first().map(|r| r.span),
         Some(Advice::Dependency),
     )
+}
+
+/// Requirement lines as a file.
+fn lines_text(lines: &[String]) -> String {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
 }
 
 /// Where the app's build backend runs: the filesystem, and what its steps add to the

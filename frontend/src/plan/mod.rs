@@ -27,6 +27,7 @@ mod runtime;
 mod types;
 
 pub use advice::Advice;
+pub use layout::CONTEXT;
 pub use runtime::Runtime;
 pub use types::*;
 

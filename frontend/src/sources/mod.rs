@@ -8,6 +8,7 @@
 //! minutes later.
 
 pub mod app;
+pub mod lock;
 pub mod pyproject;
 pub mod requirements;
 pub mod setup_cfg;
@@ -18,6 +19,7 @@ use std::collections::BTreeSet;
 use pyslim_spec::{DependencyKind, Deploy, Diagnostic, Diagnostics, SourceFile, Span, Spec};
 
 pub use app::{FoundApp, Workdir};
+pub use lock::FoundLock;
 
 use crate::context::{Context, is_dir};
 use crate::gateway::GatewayError;
@@ -44,6 +46,18 @@ pub enum Input {
     /// The dependencies the app's build backend reports, written by a compile step that asks
     /// it (the app is a package whose dependencies are dynamic).
     AppMetadata,
+    /// A lock, honoured exactly: the whole set. Which of its packages a target installs is
+    /// chosen per platform ([`Dependencies::for_target`]), which makes it [`Input::Pinned`].
+    Lock(Box<FoundLock>),
+    /// A lock's packages for one target: every line pinned, installed without resolution.
+    Pinned {
+        /// The lock, as the build log names it.
+        lock: String,
+        /// Lines with every file's sha256, installed in pip's hash-checking mode.
+        hashed: Vec<String>,
+        /// Lines pip cannot hash (a git commit, a directory of the project).
+        unhashed: Vec<String>,
+    },
 }
 
 impl Input {
@@ -56,6 +70,45 @@ impl Input {
 }
 
 impl Dependencies {
+    /// The lock this build honours, if any.
+    pub fn lock(&self) -> Option<&FoundLock> {
+        self.inputs.iter().find_map(|input| match input {
+            Input::Lock(found) => Some(found.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// What `env` installs: a lock's packages chosen for it, with `extras` and `groups`;
+    /// anything else as it is.
+    pub fn for_target(
+        &self,
+        env: &crate::lock::Environment,
+        extras: &[String],
+        groups: Option<&[String]>,
+        context_root: &str,
+    ) -> Result<Dependencies, Problems> {
+        let mut out = self.clone();
+        for input in &mut out.inputs {
+            let Input::Lock(found) = input else { continue };
+            match found.pinned(env, extras, groups, context_root) {
+                Ok(pinned) => {
+                    out.context.extend(pinned.context);
+                    *input = Input::Pinned {
+                        lock: found.describe(),
+                        hashed: pinned.hashed,
+                        unhashed: pinned.unhashed,
+                    };
+                }
+                Err(problem) => {
+                    let mut problems = Problems::default();
+                    lock::report(&found.file, found.origin, &problem, &mut problems);
+                    return Err(problems);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The spec's requirements files as they are, with nothing found inside them, and the app
     /// a package unless the spec says otherwise: for planning without a build context (tests,
     /// the spec-to-LLB example).
@@ -132,9 +185,24 @@ pub async fn read(
     let extras: Vec<&str> = spec.extras.iter().map(|e| e.as_str()).collect();
     let mut files = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut honoured = None;
+    for written in &spec.requirements {
+        if written.dependency_kind() == DependencyKind::Lock
+            && let Some(found) =
+                lock::read(context, written.as_str(), written.span, &mut problems).await?
+        {
+            honoured.get_or_insert(found);
+        }
+    }
+    if honoured.is_none()
+        && let (Some(app), Some(found)) = (&spec.app, &dependencies.app)
+    {
+        honoured = lock::beside_app(context, &found.path, app.path.span, &mut problems).await?;
+    }
     let mut round: Vec<Pending> = spec
         .requirements
         .iter()
+        .filter(|r| r.dependency_kind() != DependencyKind::Lock)
         .map(|r| Pending {
             path: r.to_string(),
             kind: r.dependency_kind(),
@@ -197,6 +265,14 @@ pub async fn read(
                 }
                 continue;
             }
+            if let Some(span) = not_requirements(&file.text) {
+                problems.in_file(
+                    &file,
+                    Diagnostic::new(file.span_at(span), format!("`{}` is not a requirements file: it reads like TOML or JSON, as a lock file does", item.path))
+                        .with_hint("pyslim reads locks by their names: uv.lock, poetry.lock, pdm.lock, Pipfile.lock, pylock.toml or pylock.NAME.toml; name the lock so, or export it to requirements (`uv export`, `poetry export`)"),
+                );
+                continue;
+            }
             let (found, bad) = requirements::includes(&item.path, &file.text);
             for problem in bad {
                 problems.in_file(
@@ -232,7 +308,21 @@ pub async fn read(
         &mut problems,
     )
     .await?;
-    if let Some(app) = &dependencies.app
+    let from_pyproject = spec
+        .requirements
+        .iter()
+        .any(|r| r.dependency_kind() == DependencyKind::Pyproject);
+    if let (None, false, Some(extra)) = (&honoured, from_pyproject, spec.extras.first()) {
+        problems.problems.push(
+            Diagnostic::new(extra.span, "`extras` choose optional dependencies of a lock or of `requirements: pyproject.toml`, and this build has neither")
+                .with_hint("add `requirements: pyproject.toml` for the app's optional dependencies, or lock the project (`uv lock`, `poetry lock`, …)"),
+        );
+    }
+    if let Some(found) = honoured {
+        check_lock(spec, &found, &dependencies, &mut problems);
+        // A lock is the whole set: the app's own list is in it.
+        dependencies.inputs = vec![Input::Lock(Box::new(found))];
+    } else if let Some(app) = &dependencies.app
         && !app.dependencies.is_empty()
         // `requirements: pyproject.toml` with `app: .` names the same list once already.
         && !spec
@@ -246,6 +336,7 @@ pub async fn read(
     // Requirements files beside a dynamic app are taken to list its dependencies: they are the
     // way out for a setup.py that cannot run without the app's code (it reads a README).
     if let Some(app) = &dependencies.app
+        && dependencies.lock().is_none()
         && app.dynamic
         && spec.requirements.is_empty()
     {
@@ -259,6 +350,115 @@ pub async fn read(
     } else {
         Err(problems)
     })
+}
+
+/// The first line of a file that cannot be a requirements file: a TOML table header or a JSON
+/// object, as locks in other formats begin (pip would fail on it with `Invalid requirement`).
+fn not_requirements(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            let starts_like_data =
+                trimmed.starts_with('[') || trimmed.starts_with('{') || toml_assignment(trimmed);
+            let start = at + (line.len() - line.trim_start().len());
+            return starts_like_data.then(|| start..start + trimmed.len());
+        }
+        at += line.len();
+    }
+    None
+}
+
+/// `key = value`: one `=`, after a bare key (`name==1.0` and `name>=1` are requirements).
+fn toml_assignment(line: &str) -> bool {
+    let Some((key, value)) = line.split_once('=') else {
+        return false;
+    };
+    let key = key.trim_end();
+    // Options (`--index-url=…`) start with a dash.
+    key.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && !value.starts_with('=')
+}
+
+#[cfg(test)]
+#[test]
+fn toml_and_json_are_not_requirements() {
+    for data in [
+        "version = 1\n",
+        "# comment\n\n[[package]]\n",
+        "{\"_meta\": {}}",
+        "lock-version = '1.0'",
+    ] {
+        assert!(not_requirements(data).is_some(), "{data}");
+    }
+    for requirements in [
+        "flask==3.0\n",
+        "--index-url=https://x/simple\nflask\n",
+        "a===1\n",
+        "b >= 1\n",
+        "-r other.txt\n",
+        "",
+        "# only\n",
+    ] {
+        assert_eq!(not_requirements(requirements), None, "{requirements}");
+    }
+}
+
+/// A lock is installed on its own, and only with extras it declares.
+fn check_lock(
+    spec: &Spec,
+    found: &FoundLock,
+    dependencies: &Dependencies,
+    problems: &mut Problems,
+) {
+    for input in &dependencies.inputs {
+        let (name, span) = match input {
+            Input::File(path) => (
+                path.clone(),
+                spec.requirements
+                    .iter()
+                    .find(|r| r.as_str() == path)
+                    .map_or(found.origin, |r| r.span),
+            ),
+            Input::Generated { .. } => (
+                "pyproject.toml".to_string(),
+                spec.requirements
+                    .iter()
+                    .find(|r| r.dependency_kind() == DependencyKind::Pyproject)
+                    .map_or(found.origin, |r| r.span),
+            ),
+            _ => continue,
+        };
+        problems.problems.push(
+            Diagnostic::new(span, format!("`{name}` cannot be installed beside the lock `{}`: a lock pins the whole set, and pyslim installs it exactly", found.path))
+                .with_hint(format!("add what `{name}` lists to the project and run `{}`, or leave out the lock", found.format.relock_command())),
+        );
+    }
+    for extra in &spec.extras {
+        if !found.lock.extras.contains_key(extra.as_str()) {
+            let known: Vec<&str> = found.lock.extras.keys().map(String::as_str).collect();
+            let message = if known.is_empty() {
+                format!(
+                    "`{}` locks no extras, so it has no `{}`",
+                    found.path,
+                    extra.as_str()
+                )
+            } else {
+                format!(
+                    "`{}` locks no extra `{}`; it has: {}",
+                    found.path,
+                    extra.as_str(),
+                    known.join(", ")
+                )
+            };
+            problems.problems.push(Diagnostic::new(extra.span, message).with_hint(
+                "extras are the project's [project.optional-dependencies] as locked; add it there and re-lock",
+            ));
+        }
+    }
 }
 
 /// A file to look at in the next round.

@@ -217,14 +217,18 @@ impl Validator<'_> {
 
     fn check_extras(&mut self, fields: &Fields) {
         if let Some(extra) = fields.extras.first() {
-            let from_pyproject = fields
-                .requirements
-                .iter()
-                .any(|r| r.dependency_kind() == DependencyKind::Pyproject);
-            if !from_pyproject {
+            // The app's own project, or its lock, may declare them: the frontend checks.
+            let declared = fields.app.is_some()
+                || fields.requirements.iter().any(|r| {
+                    matches!(
+                        r.dependency_kind(),
+                        DependencyKind::Pyproject | DependencyKind::Lock
+                    )
+                });
+            if !declared {
                 self.report(
-                    Diagnostic::new(extra.span, "`extras` choose optional dependencies of a pyproject.toml, and `requirements` names none")
-                        .with_hint("add `requirements: pyproject.toml`, or list the extra packages in a requirements file"),
+                    Diagnostic::new(extra.span, "`extras` choose optional dependencies of a pyproject.toml or a lock, and `requirements` names neither")
+                        .with_hint("add `requirements: pyproject.toml` (or your lock file, or `app: .`), or list the extra packages in a requirements file"),
                 );
             }
         }

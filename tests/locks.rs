@@ -1,0 +1,157 @@
+//! Lock files honoured exactly: the image holds the lock's versions and no others, a file
+//! whose hash differs fails the build, and a lock out of date with its project is refused.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use pyslim_e2e::*;
+
+/// `name → version` of every package a lock pins (names PEP 503-normalised).
+fn pinned(lock: &str) -> BTreeMap<String, String> {
+    let table: toml::Table = toml::from_str(lock).expect("a TOML lock");
+    table["package"]
+        .as_array()
+        .expect("[[package]]")
+        .iter()
+        .filter_map(|p| {
+            Some((
+                normalise(p.get("name")?.as_str()?),
+                p.get("version")?.as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn normalise(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '.'], "-")
+}
+
+/// `name → version` of every distribution installed in the image.
+fn installed(image: &str) -> BTreeMap<String, String> {
+    let listing = run(docker().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "python",
+        image,
+        "-c",
+        "import importlib.metadata as m\nfor d in m.distributions(): print(d.metadata['Name'], d.version)",
+    ]));
+    listing
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, v)| (normalise(n), v.to_string()))
+        .collect()
+}
+
+/// A copy of `examples/NAME` to change, in a scratch directory of its own named `as_`.
+fn copy_example(name: &str, as_: &str) -> std::path::PathBuf {
+    let dir = scratch(as_);
+    copy(&repo().join("examples").join(name), &dir);
+    dir
+}
+
+fn copy(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).expect("a directory") {
+        let entry = entry.expect("an entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            fs::create_dir_all(&target).expect("mkdir");
+            copy(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn a_uv_lock_is_installed_exactly() {
+    require_engine();
+    let tag = "pyslim-e2e/uv-lock";
+    let out = build_example("uv-lock", tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("build dependency wheels: uv.lock, 8 packages pinned with their hashes"),
+        "the log says which lock it honoured:\n{log}"
+    );
+    let lock =
+        pinned(&fs::read_to_string(repo().join("examples/uv-lock/uv.lock")).expect("uv.lock"));
+    let image = installed(tag);
+    // The base image's own installers are not the lock's business.
+    let ours: BTreeMap<&String, &String> = image
+        .iter()
+        .filter(|(n, _)| !["pip", "setuptools", "wheel"].contains(&n.as_str()))
+        .collect();
+    for (name, version) in &ours {
+        assert_eq!(
+            lock.get(*name),
+            Some(*version),
+            "{name} {version} is not the lock's"
+        );
+    }
+    // 16 pinned: the 8 a plain install needs, and the app itself; not the `dev` group
+    // (pytest and its own), nor the `dotenv` extra.
+    assert_eq!(ours.len(), 9, "{ours:?}");
+    assert_eq!(image.get("flask").map(String::as_str), Some("3.1.3"));
+    assert!(!image.contains_key("pytest") && !image.contains_key("python-dotenv"));
+    // It serves, with the lock's versions.
+    let answer = sh(
+        tag,
+        "python -c 'import hello_lock; print(hello_lock.app.test_client().get(\"/\").json)'",
+    );
+    assert!(
+        answer.contains("'flask': '3.1.3'") && answer.contains("'gunicorn': '27.0.1'"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn a_file_whose_hash_differs_fails_naming_it() {
+    require_engine();
+    let dir = copy_example("uv-lock", "uv-lock-tampered");
+    let lock = fs::read_to_string(dir.join("uv.lock")).expect("uv.lock");
+    // Both of click's files: with one left, pip takes the file whose hash matches, which is
+    // as safe (nothing unchecked is installed).
+    let wheel = "8bb5376d2006950386f8c6427613334a2acadc5f559cb80e638d00b4df957e37";
+    let sdist = "9bbfada76703fd1d784b83eea012e3e8c6a001a876543ef104fa56aaaeb072b4";
+    assert!(
+        lock.contains(wheel) && lock.contains(sdist),
+        "click's hashes"
+    );
+    // Unique per run: a build that got through once would be taken from the cache.
+    let forged = format!("{:064x}", std::process::id());
+    let tampered = lock.replace(wheel, &forged).replace(sdist, &forged);
+    fs::write(dir.join("uv.lock"), tampered).expect("write");
+    let out = build_dir(&dir, "pyslim-e2e/uv-lock-tampered", &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a tampered lock built:\n{log}");
+    assert!(log.contains("click==8.5.1"), "names the package:\n{log}");
+    assert!(
+        log.contains("click-8.5.1-py3-none-any.whl"),
+        "names the file:\n{log}"
+    );
+    assert!(
+        log.contains(&forged) && log.contains(wheel),
+        "names both hashes:\n{log}"
+    );
+}
+
+#[test]
+fn a_lock_out_of_date_with_its_project_is_refused() {
+    require_engine();
+    let dir = copy_example("uv-lock", "uv-lock-stale");
+    let project = fs::read_to_string(dir.join("pyproject.toml")).expect("pyproject.toml");
+    let bumped = project.replace("\"flask>=3.0\"", "\"flask>=3.1\"");
+    fs::write(dir.join("pyproject.toml"), bumped).expect("write");
+    let out = build_dir(&dir, "pyslim-e2e/uv-lock-stale", &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a stale lock built:\n{log}");
+    assert!(
+        log.contains("uv.lock` is out of date with pyproject.toml"),
+        "{log}"
+    );
+    assert!(log.contains("`flask>=3.1`"), "{log}");
+    assert!(log.contains("run `uv lock`"), "{log}");
+}
