@@ -110,6 +110,9 @@ pub struct Lock {
     pub groups: BTreeMap<String, Vec<Edge>>,
     /// Groups installed when the spec names none (PEP 751 `default-groups`; uv's `dev`).
     pub default_groups: Vec<String>,
+    /// The environments the lock is for (PEP 751 `environments`): a target none of them holds
+    /// for is refused rather than given a set resolved for another. Empty: any environment.
+    pub environments: Vec<MarkerTree>,
     pub packages: Vec<Package>,
 }
 

@@ -1,10 +1,1089 @@
-//! `pylock` lock files (reader to come).
+//! PEP 751 `pylock.toml` (and `pylock.NAME.toml`): a flat lock. Each `[[packages]]` entry
+//! carries its own `marker`, which may ask for the extras and dependency groups an install
+//! chose (`'socks' in extras`, `'test' in dependency_groups`); those are rewritten to the
+//! `extra == …` markers pep508_rs evaluates, groups under [`GROUP_EXTRA_PREFIX`].
+//!
+//! `default-groups` name synthetic groups standing for the project's own dependencies (PDM
+//! always writes one, `default`). pyslim always installs those, so markers that ask for them
+//! are read as holding whatever groups the spec names; a spec naming `groups: [test]` still
+//! gets the app's dependencies.
+//!
+//! The PEP records no hash of the project file, so nothing here says the lock is stale.
 
-use super::{Input, Lock, Problem};
+use std::ops::Range;
 
-pub fn parse(_input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
-    Err(vec![Problem::at(
-        None,
-        "pyslim cannot read this lock format yet",
-    )])
+use pep508_rs::{ExtraName, MarkerTree};
+use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
+
+use super::select::GROUP_EXTRA_PREFIX;
+use super::{Dist, Edge, Format, Input, Lock, Package, Problem, Source, normalise, sha256};
+
+/// The `lock-version` major this reader knows; the PEP makes a tool refuse any other.
+const KNOWN_MAJOR: &str = "1";
+
+fn relock() -> String {
+    format!("write it again: {}", Format::Pylock.relock_command())
+}
+
+pub fn parse(input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
+    let document = DeTable::parse(input.lock).map_err(|e| {
+        vec![
+            Problem::at(
+                e.span(),
+                format!("is not valid TOML: {}", e.message().trim_end()),
+            )
+            .with_hint(relock()),
+        ]
+    })?;
+    let document = document.get_ref();
+    let mut problems = Vec::new();
+    let mut lock = Lock::default();
+
+    match get(document, "lock-version") {
+        None => problems.push(
+            Problem::at(None, "has no `lock-version`, so it is not a PEP 751 lock")
+                .with_hint(relock()),
+        ),
+        Some(value) => match value.get_ref().as_str() {
+            Some(version) if version.split('.').next() == Some(KNOWN_MAJOR) => {}
+            Some(version) => problems.push(
+                Problem::at(
+                    Some(value.span()),
+                    format!("is lock-version {version}, which pyslim cannot read (it reads 1.x)"),
+                )
+                .with_hint("write it with a tool that writes `lock-version = \"1.0\"`"),
+            ),
+            None => problems.push(not_a("`lock-version`", "string", value.span())),
+        },
+    }
+    if let Some((text, _)) = string(document, "requires-python", &mut problems) {
+        lock.requires_python = Some(text.to_string());
+    }
+    for (text, span) in strings(document, "environments", &mut problems) {
+        match super::marker(&text, Some(span)) {
+            Ok(Some(marker)) => lock.environments.push(marker),
+            // An empty marker holds everywhere: the lock is for any environment.
+            Ok(None) => lock.environments.push(MarkerTree::TRUE),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    for (name, _) in strings(document, "extras", &mut problems) {
+        lock.extras.insert(normalise(&name), Vec::new());
+    }
+    for (name, _) in strings(document, "dependency-groups", &mut problems) {
+        lock.groups.insert(normalise(&name), Vec::new());
+    }
+    for (name, _) in strings(document, "default-groups", &mut problems) {
+        lock.default_groups.push(normalise(&name));
+    }
+    let project = input.project.and_then(project_name);
+
+    let Some(packages) = get(document, "packages") else {
+        problems.push(
+            Problem::at(None, "has no [[packages]], so it is not a PEP 751 lock")
+                .with_hint(relock()),
+        );
+        return Err(problems);
+    };
+    let Some(entries) = packages.get_ref().as_array() else {
+        problems.push(not_a("`packages`", "array of tables", packages.span()));
+        return Err(problems);
+    };
+    for entry in entries.iter() {
+        let Some(table) = entry.get_ref().as_table() else {
+            problems.push(not_a("[[packages]] entry", "table", entry.span()));
+            continue;
+        };
+        if let Some((package, edge)) = read_package(
+            table,
+            entry.span(),
+            &lock.default_groups,
+            project.as_deref(),
+            &mut problems,
+        ) {
+            lock.main.push(edge);
+            lock.packages.push(package);
+        }
+    }
+    if problems.is_empty() {
+        Ok(lock)
+    } else {
+        Err(problems)
+    }
+}
+
+/// One `[[packages]]` entry: the package, and the root edge that carries its marker.
+fn read_package(
+    table: &DeTable<'_>,
+    entry: Range<usize>,
+    default_groups: &[String],
+    project: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Option<(Package, Edge)> {
+    let before = problems.len();
+    let Some((name, name_span)) = string(table, "name", problems) else {
+        if problems.len() == before {
+            problems.push(
+                Problem::at(Some(entry), "has a [[packages]] entry without a `name`")
+                    .with_hint(relock()),
+            );
+        }
+        return None;
+    };
+    let name = normalise(name);
+    let version = string(table, "version", problems).map(|(v, _)| v.to_string());
+    let marker = match string(table, "marker", problems) {
+        Some((text, span)) => marker(text, Some(span), default_groups)
+            .map_err(|p| problems.push(p))
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let index = string(table, "index", problems).map(|(v, _)| v.to_string());
+    let (source, files) = read_source(table, &name, &name_span, index, project, problems)?;
+    if problems.len() > before {
+        return None;
+    }
+    let edge = Edge {
+        name: name.clone(),
+        version: version.clone(),
+        marker,
+        extras: Vec::new(),
+    };
+    let package = Package {
+        name,
+        version,
+        source,
+        files,
+        dependencies: Vec::new(),
+        extras: Default::default(),
+        span: Some(name_span),
+    };
+    Some((package, edge))
+}
+
+/// Where an entry's files come from: exactly one of `vcs`, `directory`, `archive`, or the
+/// index files (`sdist` and `wheels`).
+fn read_source(
+    table: &DeTable<'_>,
+    name: &str,
+    name_span: &Range<usize>,
+    index: Option<String>,
+    project: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Option<(Source, Vec<Dist>)> {
+    let kinds: Vec<&str> = ["vcs", "directory", "archive", "sdist", "wheels"]
+        .into_iter()
+        .filter(|key| get(table, key).is_some())
+        .collect();
+    let index_files = kinds.iter().all(|k| matches!(*k, "sdist" | "wheels"));
+    if kinds.is_empty() || (kinds.len() > 1 && !index_files) {
+        let message = if kinds.is_empty() {
+            format!("records no source for `{name}` (no vcs, directory, archive, sdist or wheels)")
+        } else {
+            format!(
+                "records more than one source for `{name}` ({}), and an installer must refuse to choose",
+                kinds.join(", ")
+            )
+        };
+        problems.push(Problem::at(Some(name_span.clone()), message).with_hint(relock()));
+        return None;
+    }
+    match kinds[0] {
+        "vcs" => vcs(sub_table(table, "vcs", problems)?, name, problems),
+        "directory" => directory(
+            sub_table(table, "directory", problems)?,
+            name,
+            project,
+            problems,
+        ),
+        "archive" => archive(sub_table(table, "archive", problems)?, name, problems),
+        _ => index_files_source(table, name, name_span, index, problems),
+    }
+}
+
+fn vcs(
+    (vcs, span): (&DeTable<'_>, Range<usize>),
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<(Source, Vec<Dist>)> {
+    let kind = string(vcs, "type", problems);
+    let url = string(vcs, "url", problems);
+    let commit = string(vcs, "commit-id", problems);
+    match kind {
+        Some(("git", _)) => {}
+        Some((other, at)) => {
+            problems.push(
+                Problem::at(
+                    Some(at),
+                    format!("installs `{name}` from a `{other}` repository; pyslim installs only from git"),
+                )
+                .with_hint("publish it to an index, or lock it from a git repository"),
+            );
+            return None;
+        }
+        None => {
+            problems.push(missing("vcs", "type", name, span));
+            return None;
+        }
+    }
+    let Some((url, _)) = url else {
+        let why = if get(vcs, "path").is_some() {
+            format!(
+                "installs `{name}` from a git repository on the locking machine (`path`), which a build cannot reach"
+            )
+        } else {
+            format!("records no `url` for the git repository of `{name}`")
+        };
+        problems.push(
+            Problem::at(Some(span), why).with_hint("lock it from the repository's URL instead"),
+        );
+        return None;
+    };
+    let Some((commit, _)) = commit else {
+        problems.push(missing("vcs", "commit-id", name, span));
+        return None;
+    };
+    if let Some((_, at)) = string(vcs, "subdirectory", problems) {
+        problems.push(subdirectory_unsupported(name, at));
+        return None;
+    }
+    let url = url.strip_prefix("git+").unwrap_or(url).to_string();
+    Some((
+        Source::Git {
+            url,
+            commit: commit.to_string(),
+        },
+        Vec::new(),
+    ))
+}
+
+fn directory(
+    (directory, span): (&DeTable<'_>, Range<usize>),
+    name: &str,
+    project: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Option<(Source, Vec<Dist>)> {
+    let Some((path, at)) = string(directory, "path", problems) else {
+        problems.push(missing("directory", "path", name, span));
+        return None;
+    };
+    let mut path = local_path(path, name, at, problems)?;
+    if let Some((sub, at)) = string(directory, "subdirectory", problems) {
+        let sub = local_path(sub, name, at, problems)?;
+        path = if path == "." {
+            sub
+        } else {
+            format!("{path}/{sub}")
+        };
+    }
+    // The project itself (uv writes it as `directory = { path = "." }`): pyslim builds it as
+    // the app instead of installing it as a dependency.
+    if path == "." || project == Some(name) {
+        return Some((Source::Project { path }, Vec::new()));
+    }
+    Some((Source::Path { path }, Vec::new()))
+}
+
+fn archive(
+    (archive, span): (&DeTable<'_>, Range<usize>),
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<(Source, Vec<Dist>)> {
+    let file = read_file(archive, span, name, problems)?;
+    let subdirectory = string(archive, "subdirectory", problems);
+    match file.location {
+        Location::Url(url) => {
+            // pip reads a subdirectory of an archive from the URL's fragment.
+            let url = match subdirectory {
+                Some((sub, _)) => format!("{url}#subdirectory={sub}"),
+                None => url,
+            };
+            let dist = Dist {
+                name: file.name,
+                url: Some(url.clone()),
+                sha256: file.sha256,
+            };
+            Some((Source::Url { url }, vec![dist]))
+        }
+        Location::Path(path) => {
+            if let Some((_, at)) = subdirectory {
+                problems.push(subdirectory_unsupported(name, at));
+                return None;
+            }
+            Some((Source::Path { path }, Vec::new()))
+        }
+    }
+}
+
+/// `sdist` and `wheels`: files of an index (each hash-checked), or files beside the lock.
+fn index_files_source(
+    table: &DeTable<'_>,
+    name: &str,
+    name_span: &Range<usize>,
+    index: Option<String>,
+    problems: &mut Vec<Problem>,
+) -> Option<(Source, Vec<Dist>)> {
+    let before = problems.len();
+    let mut files = Vec::new();
+    if let Some((sdist, span)) = sub_table(table, "sdist", problems) {
+        files.extend(read_file(sdist, span, name, problems));
+    }
+    if let Some(wheels) = get(table, "wheels") {
+        match wheels.get_ref().as_array() {
+            Some(items) => {
+                for item in items.iter() {
+                    match item.get_ref().as_table() {
+                        Some(wheel) => files.extend(read_file(wheel, item.span(), name, problems)),
+                        None => problems.push(not_a("wheel", "table", item.span())),
+                    }
+                }
+            }
+            None => problems.push(not_a("`wheels`", "array of tables", wheels.span())),
+        }
+    }
+    if problems.len() > before {
+        return None;
+    }
+    let local: Vec<&String> = files
+        .iter()
+        .filter_map(|f| match &f.location {
+            Location::Path(path) => Some(path),
+            Location::Url(_) => None,
+        })
+        .collect();
+    match (local.as_slice(), files.len()) {
+        ([], _) => {}
+        ([path], 1) => {
+            return Some((
+                Source::Path {
+                    path: path.to_string(),
+                },
+                Vec::new(),
+            ));
+        }
+        _ => {
+            problems.push(
+                Problem::at(
+                    Some(name_span.clone()),
+                    format!("records several files of `{name}` on the locking machine's disk, and pyslim cannot choose the one for the target"),
+                )
+                .with_hint("lock it from an index, or point the lock at one file or directory"),
+            );
+            return None;
+        }
+    }
+    let dists = files
+        .into_iter()
+        .map(|f| Dist {
+            name: f.name,
+            url: match f.location {
+                Location::Url(url) => Some(url),
+                Location::Path(_) => None,
+            },
+            sha256: f.sha256,
+        })
+        .collect();
+    Some((Source::Registry { url: index }, dists))
+}
+
+enum Location {
+    Url(String),
+    /// Relative to the lock's directory.
+    Path(String),
+}
+
+/// A file entry (`archive`, `sdist`, a wheel): where it is and its sha256.
+struct File {
+    name: Option<String>,
+    location: Location,
+    sha256: String,
+}
+
+fn read_file(
+    table: &DeTable<'_>,
+    span: Range<usize>,
+    package: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<File> {
+    let before = problems.len();
+    let url = string(table, "url", problems);
+    let path = string(table, "path", problems);
+    let written_name = string(table, "name", problems).map(|(n, _)| n.to_string());
+    if problems.len() > before {
+        return None;
+    }
+    let (location, last) = match (url, path) {
+        (Some((url, _)), _) => (Location::Url(url.to_string()), file_name(url)),
+        (None, Some((path, at))) => {
+            let local = local_path(path, package, at, problems)?;
+            (Location::Path(local), file_name(path))
+        }
+        (None, None) => {
+            problems.push(
+                Problem::at(
+                    Some(span),
+                    format!("records a file of `{package}` with neither `url` nor `path`"),
+                )
+                .with_hint(relock()),
+            );
+            return None;
+        }
+    };
+    let name = written_name.or(last);
+    let label = name.as_deref().unwrap_or(package).to_string();
+    let sha256 = file_sha256(table, span, &label, package, problems)?;
+    Some(File {
+        name,
+        location,
+        sha256,
+    })
+}
+
+/// The sha256 of a file's `hashes`: pip checks every file it installs against it, and no
+/// other algorithm the PEP allows is one pip takes.
+fn file_sha256(
+    table: &DeTable<'_>,
+    span: Range<usize>,
+    label: &str,
+    package: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let hint = "pyslim installs every file hash-checked by sha256; write the lock again with sha256 hashes";
+    let Some(hashes) = get(table, "hashes") else {
+        problems.push(
+            Problem::at(
+                Some(span),
+                format!("records no hashes for `{label}` of `{package}`, so it cannot be checked"),
+            )
+            .with_hint(hint),
+        );
+        return None;
+    };
+    let Some(hashes_table) = hashes.get_ref().as_table() else {
+        problems.push(not_a("`hashes`", "table", hashes.span()));
+        return None;
+    };
+    let found = hashes_table
+        .iter()
+        .find(|(k, _)| k.get_ref().eq_ignore_ascii_case("sha256"));
+    let Some((_, value)) = found else {
+        let algorithms: Vec<&str> = hashes_table
+            .iter()
+            .map(|(k, _)| k.get_ref().as_ref())
+            .collect();
+        let message = if algorithms.is_empty() {
+            format!("records no hashes for `{label}` of `{package}`, so it cannot be checked")
+        } else {
+            format!(
+                "records only {} for `{label}` of `{package}`, no sha256, so pip cannot check it",
+                algorithms.join(", ")
+            )
+        };
+        problems.push(Problem::at(Some(hashes.span()), message).with_hint(hint));
+        return None;
+    };
+    let digest = value
+        .get_ref()
+        .as_str()
+        .and_then(|hex| sha256(&format!("sha256:{hex}")));
+    if digest.is_none() {
+        problems.push(
+            Problem::at(
+                Some(value.span()),
+                format!("has a sha256 for `{label}` of `{package}` that is not 64 hex digits"),
+            )
+            .with_hint(relock()),
+        );
+    }
+    digest
+}
+
+/// The last part of a URL or path, without query or fragment.
+fn file_name(location: &str) -> Option<String> {
+    let location = location.split(['#', '?']).next().unwrap_or(location);
+    let last = location.rsplit(['/', '\\']).next()?;
+    (!last.is_empty()).then(|| last.to_string())
+}
+
+/// A path the PEP records relative to the lock, as pyslim joins it to the lock's directory.
+/// An absolute path is on the locking machine, which a build cannot see.
+pub(super) fn local_path(
+    path: &str,
+    package: &str,
+    span: Range<usize>,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let path = path.replace('\\', "/");
+    let windows_drive = path.as_bytes().get(1) == Some(&b':');
+    if path.starts_with('/') || windows_drive || path.starts_with("file:") {
+        problems.push(
+            Problem::at(
+                Some(span),
+                format!("installs `{package}` from `{path}`, an absolute path on the machine that wrote the lock"),
+            )
+            .with_hint("keep the package inside the project and lock it by a path relative to the lock file"),
+        );
+        return None;
+    }
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    Some(if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    })
+}
+
+fn subdirectory_unsupported(name: &str, span: Range<usize>) -> Problem {
+    Problem::at(
+        Some(span),
+        format!("installs `{name}` from a subdirectory of a repository or local archive, which pyslim cannot install yet"),
+    )
+    .with_hint("publish the package to an index, or keep it as a directory in the project")
+}
+
+/// A flat lock's marker, with PEP 751's `extras` and `dependency_groups` read as pep508_rs
+/// reads extras; the groups in `always` hold whatever the spec chose.
+pub(super) fn marker(
+    text: &str,
+    span: Option<Range<usize>>,
+    always: &[String],
+) -> Result<Option<MarkerTree>, Problem> {
+    let Some(marker) = super::marker(&pep751_markers(text), span)? else {
+        return Ok(None);
+    };
+    let always: Vec<ExtraName> = always
+        .iter()
+        .filter_map(|g| ExtraName::new(format!("{GROUP_EXTRA_PREFIX}{g}")).ok())
+        .collect();
+    let marker = marker.simplify_extras_with(|extra| always.contains(extra));
+    Ok((!marker.is_true()).then_some(marker))
+}
+
+/// Rewrites `'x' in extras` to `extra == 'x'` and `'x' in dependency_groups` to
+/// `extra == 'pyslim-group-x'` (`not in`: `!=`). PEP 508 strings have no escapes, so a
+/// quote always ends one; text that does not tokenise is left for pep508_rs to report.
+pub(super) fn pep751_markers(text: &str) -> String {
+    let Some(tokens) = tokens(text) else {
+        return text.to_string();
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < tokens.len() {
+        let Token::Str(value, start) = &tokens[i] else {
+            i += 1;
+            continue;
+        };
+        let negated = matches!(tokens.get(i + 1), Some(Token::Word("not", _)));
+        let at = i + 1 + usize::from(negated);
+        let (Some(Token::Word("in", _)), Some(Token::Word(set, end))) =
+            (tokens.get(at), tokens.get(at + 1))
+        else {
+            i += 1;
+            continue;
+        };
+        let prefix = match *set {
+            "extras" => "",
+            "dependency_groups" => GROUP_EXTRA_PREFIX,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let op = if negated { "!=" } else { "==" };
+        out.push_str(&text[copied..*start]);
+        out.push_str(&format!("extra {op} '{prefix}{}'", normalise(value)));
+        copied = *end;
+        i = at + 2;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+enum Token<'t> {
+    /// A quoted string's content, and where the string starts.
+    Str(&'t str, usize),
+    /// A bare word, and where it ends.
+    Word(&'t str, usize),
+    Other,
+}
+
+fn tokens(text: &str) -> Option<Vec<Token<'_>>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b.is_ascii_whitespace() {
+            at += 1;
+        } else if b == b'\'' || b == b'"' {
+            let end = at + 1 + text[at + 1..].find(b as char)?;
+            out.push(Token::Str(&text[at + 1..end], at));
+            at = end + 1;
+        } else if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
+            let start = at;
+            while at < bytes.len()
+                && (bytes[at].is_ascii_alphanumeric() || b"_.".contains(&bytes[at]))
+            {
+                at += 1;
+            }
+            out.push(Token::Word(&text[start..at], at));
+        } else {
+            // Operators and parentheses; a multi-byte character is skipped whole.
+            at += text[at..].chars().next().map_or(1, char::len_utf8);
+            out.push(Token::Other);
+        }
+    }
+    Some(out)
+}
+
+/// `[project] name` of the pyproject.toml beside the lock, normalised.
+fn project_name(pyproject: &str) -> Option<String> {
+    let document = DeTable::parse(pyproject).ok()?;
+    let project = get(document.get_ref(), "project")?.get_ref().as_table()?;
+    Some(normalise(get(project, "name")?.get_ref().as_str()?))
+}
+
+fn get<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t Spanned<DeValue<'i>>> {
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)
+        .map(|(_, v)| v)
+}
+
+/// A string field; one of another type is a problem.
+fn string<'t>(
+    table: &'t DeTable<'_>,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<(&'t str, Range<usize>)> {
+    let value = get(table, key)?;
+    match value.get_ref().as_str() {
+        Some(text) => Some((text, value.span())),
+        None => {
+            problems.push(not_a(&format!("`{key}`"), "string", value.span()));
+            None
+        }
+    }
+}
+
+/// An array of strings, each with its span.
+fn strings(
+    table: &DeTable<'_>,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, Range<usize>)> {
+    let Some(value) = get(table, key) else {
+        return Vec::new();
+    };
+    let Some(items) = value.get_ref().as_array() else {
+        problems.push(not_a(&format!("`{key}`"), "array of strings", value.span()));
+        return Vec::new();
+    };
+    array_strings(items, key, problems)
+}
+
+fn array_strings(
+    items: &DeArray<'_>,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, Range<usize>)> {
+    items
+        .iter()
+        .filter_map(|item| match item.get_ref().as_str() {
+            Some(text) => Some((text.to_string(), item.span())),
+            None => {
+                problems.push(not_a(&format!("`{key}` entry"), "string", item.span()));
+                None
+            }
+        })
+        .collect()
+}
+
+fn sub_table<'t, 'i>(
+    table: &'t DeTable<'i>,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<(&'t DeTable<'i>, Range<usize>)> {
+    let value = get(table, key)?;
+    match value.get_ref().as_table() {
+        Some(inner) => Some((inner, value.span())),
+        None => {
+            problems.push(not_a(&format!("`{key}`"), "table", value.span()));
+            None
+        }
+    }
+}
+
+fn not_a(what: &str, kind: &str, span: Range<usize>) -> Problem {
+    Problem::at(Some(span), format!("has {what} that is not a {kind}")).with_hint(relock())
+}
+
+fn missing(table: &str, key: &str, package: &str, span: Range<usize>) -> Problem {
+    Problem::at(
+        Some(span),
+        format!("has no `{key}` in the `{table}` of `{package}`"),
+    )
+    .with_hint(relock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::{Environment, select};
+    use crate::platform::Platform;
+
+    const UV: &str = include_str!("../../tests/fixtures/locks/pylock-webapp-uv/pylock.toml");
+    const UV_PROJECT: &str =
+        include_str!("../../tests/fixtures/locks/pylock-webapp-uv/pyproject.toml");
+    const PDM: &str = include_str!("../../tests/fixtures/locks/pylock-webapp-pdm/pylock.toml");
+
+    fn env(python: &str, arch: &str) -> Environment {
+        let platform = Platform::parse(arch).expect("a platform");
+        Environment::new(python, &platform).expect("an environment")
+    }
+
+    fn read(lock: &str, project: Option<&str>) -> Lock {
+        parse(&Input { lock, project }).expect("a valid pylock")
+    }
+
+    fn pins(lock: &Lock, python: &str, extras: &[&str], groups: Option<&[&str]>) -> Vec<String> {
+        let extras: Vec<String> = extras.iter().map(|s| s.to_string()).collect();
+        let groups: Option<Vec<String>> = groups.map(|g| g.iter().map(|s| s.to_string()).collect());
+        select::select(
+            lock,
+            &env(python, "linux/amd64"),
+            &extras,
+            groups.as_deref(),
+        )
+        .expect("a selection")
+        .iter()
+        .map(|p| format!("{}=={}", p.name, p.version.as_deref().unwrap_or("?")))
+        .collect()
+    }
+
+    fn problems(lock: &str) -> Vec<Problem> {
+        parse(&Input {
+            lock,
+            project: None,
+        })
+        .expect_err("problems")
+    }
+
+    /// The text a problem points at.
+    fn at<'t>(text: &'t str, problem: &Problem) -> &'t str {
+        &text[problem.span.clone().expect("a span")]
+    }
+
+    #[test]
+    fn a_uv_export_selects_what_holds_on_linux() {
+        let lock = read(UV, Some(UV_PROJECT));
+        assert_eq!(lock.requires_python.as_deref(), Some(">=3.10"));
+        assert_eq!(lock.packages.len(), 13);
+        // uv writes the project itself as `directory = { path = "." }`: the app, built by pyslim.
+        let webapp = lock
+            .packages
+            .iter()
+            .find(|p| p.name == "webapp")
+            .expect("webapp");
+        assert_eq!(webapp.source, Source::Project { path: ".".into() });
+        let click = lock
+            .packages
+            .iter()
+            .find(|p| p.name == "click")
+            .expect("click");
+        assert_eq!(
+            click.source,
+            Source::Registry {
+                url: Some("https://pypi.org/simple".into())
+            }
+        );
+        assert_eq!(click.files.len(), 2);
+        assert_eq!(
+            click.files[1].name.as_deref(),
+            Some("click-8.5.1-py3-none-any.whl")
+        );
+        // colorama (win32), exceptiongroup, tomli and typing-extensions (< 3.11) are left out.
+        assert_eq!(
+            pins(&lock, "3.11", &[], None),
+            [
+                "click==8.5.1",
+                "gunicorn==27.0.1",
+                "iniconfig==2.3.1",
+                "packaging==26.4",
+                "pluggy==1.7.0",
+                "pygments==2.21.0",
+                "pysocks==1.7.1",
+                "pytest==9.2.0",
+            ]
+        );
+        let on_310 = pins(&lock, "3.10.4", &[], None);
+        assert!(on_310.contains(&"tomli==2.5.0".to_string()), "{on_310:?}");
+        assert!(on_310.contains(&"exceptiongroup==1.3.2".to_string()));
+    }
+
+    #[test]
+    fn a_pdm_lock_selects_by_groups_and_extras() {
+        let lock = read(PDM, None);
+        assert_eq!(lock.default_groups, ["default"]);
+        assert_eq!(lock.extras.keys().collect::<Vec<_>>(), ["socks"]);
+        assert_eq!(lock.groups.keys().collect::<Vec<_>>(), ["default", "test"]);
+        assert_eq!(lock.environments.len(), 1);
+        let main = ["click==8.5.1", "gunicorn==27.0.1"];
+        assert_eq!(pins(&lock, "3.11", &[], None), main);
+        // Naming a group still installs the project's own dependencies (the default group).
+        assert_eq!(
+            pins(&lock, "3.11", &[], Some(&["test"])),
+            [
+                "click==8.5.1",
+                "gunicorn==27.0.1",
+                "pytest==9.2.0",
+                "pluggy==1.7.0",
+                "iniconfig==2.3.1",
+                "packaging==26.4",
+                "pygments==2.21.0",
+            ]
+        );
+        assert_eq!(
+            pins(&lock, "3.11", &["socks"], Some(&[])),
+            ["click==8.5.1", "gunicorn==27.0.1", "pysocks==1.7.1"]
+        );
+        // On 3.10 the default group takes tomli; the test group exceptiongroup and
+        // typing-extensions too; colorama stays out (win32).
+        assert_eq!(
+            pins(&lock, "3.10.12", &[], None),
+            ["click==8.5.1", "gunicorn==27.0.1", "tomli==2.5.0"]
+        );
+        let tests_310 = pins(&lock, "3.10.12", &[], Some(&["test"]));
+        assert!(tests_310.contains(&"exceptiongroup==1.3.2".to_string()));
+        assert!(tests_310.contains(&"typing-extensions==4.16.0".to_string()));
+        assert!(!tests_310.iter().any(|p| p.starts_with("colorama")));
+    }
+
+    #[test]
+    fn a_target_outside_the_locks_environments_is_refused() {
+        let lock = read(PDM, None);
+        let error = select::select(&lock, &env("3.9", "linux/amd64"), &[], None)
+            .expect_err("python_version >= 3.10 only");
+        assert!(error.message.contains("environments"), "{error}");
+    }
+
+    #[test]
+    fn extras_and_groups_in_markers_become_extra_markers() {
+        assert_eq!(pep751_markers("'socks' in extras"), "extra == 'socks'");
+        assert_eq!(
+            pep751_markers("\"Test_Suite\" not in dependency_groups and python_version < \"3.11\""),
+            "extra != 'pyslim-group-test-suite' and python_version < \"3.11\""
+        );
+        assert_eq!(
+            pep751_markers("('a' in extras or \"dev\" in dependency_groups) and 'x' in 'xy'"),
+            "(extra == 'a' or extra == 'pyslim-group-dev') and 'x' in 'xy'"
+        );
+        // A string that only looks like one of these is left alone.
+        assert_eq!(
+            pep751_markers("platform_release in 'in extras'"),
+            "platform_release in 'in extras'"
+        );
+        assert_eq!(pep751_markers("'a' in 'unclosed"), "'a' in 'unclosed");
+
+        // Whether a package with this marker is selected on linux 3.11 with these extras and
+        // groups, `default` being the lock's default group.
+        let holds = |text: &str, extras: &[&str], groups: &[&str]| {
+            let lock = Lock {
+                main: vec![Edge {
+                    marker: marker(text, None, &["default".into()]).expect("a marker"),
+                    ..Edge::to("p")
+                }],
+                packages: vec![Package {
+                    name: "p".into(),
+                    version: Some("1".into()),
+                    source: Source::Path { path: "p".into() },
+                    files: Vec::new(),
+                    dependencies: Vec::new(),
+                    extras: Default::default(),
+                    span: None,
+                }],
+                default_groups: vec!["default".into()],
+                ..Lock::default()
+            };
+            let extras: Vec<&str> = extras.to_vec();
+            !pins(&lock, "3.11", &extras, Some(groups)).is_empty()
+        };
+        assert!(holds("'socks' in extras", &["socks"], &[]));
+        assert!(!holds("'socks' in extras", &[], &[]));
+        assert!(holds("'socks' not in extras", &[], &[]));
+        assert!(!holds("'dev' in dependency_groups", &[], &[]));
+        assert!(holds("'dev' in dependency_groups", &[], &["dev"]));
+        assert!(!holds("'dev' not in dependency_groups", &[], &["dev"]));
+        assert!(holds("'dev' not in dependency_groups", &[], &["docs"]));
+        // A default group holds whatever groups are chosen.
+        assert!(holds("'default' in dependency_groups", &[], &["dev"]));
+        assert!(!holds("'default' not in dependency_groups", &[], &[]));
+        assert!(!holds(
+            "'default' in dependency_groups and sys_platform == 'win32'",
+            &[],
+            &[]
+        ));
+        assert_eq!(
+            marker("'default' in dependency_groups", None, &["default".into()]),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn garbled_toml_is_located() {
+        let text = "lock-version = \"1.0\"\n[[packages]]\nname = \"a\nversion = \"1\"\n";
+        let found = problems(text);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.starts_with("is not valid TOML"),
+            "{}",
+            found[0]
+        );
+        let span = found[0].span.clone().expect("a span");
+        // On the line of the unterminated string.
+        let line = text[..span.start].matches('\n').count() + 1;
+        assert_eq!(line, 3, "{:?}", &text[span]);
+    }
+
+    #[test]
+    fn an_unknown_major_lock_version_is_refused() {
+        let text = "lock-version = \"2.0\"\ncreated-by = \"x\"\n[[packages]]\nname = \"a\"\ndirectory = { path = \"a\" }\n";
+        let found = problems(text);
+        assert_eq!(at(text, &found[0]), "\"2.0\"");
+        assert!(found[0].message.contains("2.0"), "{}", found[0]);
+        let minor = text.replace("2.0", "1.1");
+        assert!(
+            parse(&Input {
+                lock: &minor,
+                project: None
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn files_need_a_sha256() {
+        let text = r#"lock-version = "1.0"
+created-by = "test"
+[[packages]]
+name = "a"
+version = "1.0"
+wheels = [
+  { url = "https://example.com/a-1.0-py3-none-any.whl", hashes = { md5 = "0123456789abcdef0123456789abcdef" } },
+  { url = "https://example.com/a-1.0.tar.gz" },
+]
+"#;
+        let found = problems(text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].message.contains("only md5"), "{}", found[0]);
+        assert!(
+            found[0].message.contains("a-1.0-py3-none-any.whl"),
+            "{}",
+            found[0]
+        );
+        assert!(at(text, &found[0]).contains("md5"));
+        assert!(found[1].message.contains("no hashes"), "{}", found[1]);
+        assert!(at(text, &found[1]).contains("a-1.0.tar.gz"));
+        assert!(
+            found[1]
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("sha256"))
+        );
+    }
+
+    #[test]
+    fn git_directory_and_archive_sources() {
+        let sha = "ab".repeat(32);
+        let text = format!(
+            r#"lock-version = "1.0"
+created-by = "test"
+[[packages]]
+name = "Lib_A"
+vcs = {{ type = "git", url = "https://example.com/lib-a.git", requested-revision = "main", commit-id = "{commit}" }}
+[[packages]]
+name = "lib-b"
+directory = {{ path = "./libs/b", editable = true }}
+[[packages]]
+name = "lib-c"
+version = "2.0"
+archive = {{ url = "https://example.com/c.tar.gz", subdirectory = "py", hashes = {{ sha256 = "{sha}" }} }}
+[[packages]]
+name = "lib-d"
+version = "1.0"
+wheels = [{{ path = "wheels/lib_d-1.0-py3-none-any.whl", hashes = {{ sha256 = "{sha}" }} }}]
+"#,
+            commit = "c".repeat(40),
+        );
+        let lock = read(&text, None);
+        let sources: Vec<&Source> = lock.packages.iter().map(|p| &p.source).collect();
+        assert_eq!(
+            sources,
+            [
+                &Source::Git {
+                    url: "https://example.com/lib-a.git".into(),
+                    commit: "c".repeat(40)
+                },
+                &Source::Path {
+                    path: "libs/b".into()
+                },
+                &Source::Url {
+                    url: "https://example.com/c.tar.gz#subdirectory=py".into()
+                },
+                &Source::Path {
+                    path: "wheels/lib_d-1.0-py3-none-any.whl".into()
+                },
+            ]
+        );
+        assert_eq!(lock.packages[0].name, "lib-a");
+        assert_eq!(lock.packages[2].files[0].sha256, sha);
+        assert_eq!(
+            pins(&lock, "3.11", &[], None),
+            ["lib-a==?", "lib-b==?", "lib-c==2.0", "lib-d==1.0"]
+        );
+    }
+
+    #[test]
+    fn sources_pyslim_cannot_install_are_located() {
+        let text = r#"lock-version = "1.0"
+created-by = "test"
+[[packages]]
+name = "a"
+vcs = { type = "hg", url = "https://example.com/a", commit-id = "abc" }
+[[packages]]
+name = "b"
+directory = { path = "/home/me/b" }
+[[packages]]
+name = "c"
+version = "1"
+[[packages]]
+name = "d"
+directory = { path = "d" }
+archive = { path = "d.tar.gz", hashes = { sha256 = "x" } }
+"#;
+        let found = problems(text);
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert_eq!(at(text, &found[0]), "\"hg\"");
+        assert_eq!(at(text, &found[1]), "\"/home/me/b\"");
+        assert!(found[2].message.contains("no source"), "{}", found[2]);
+        assert_eq!(at(text, &found[2]), "\"c\"");
+        assert!(
+            found[3].message.contains("more than one source"),
+            "{}",
+            found[3]
+        );
+    }
+
+    #[test]
+    fn a_marker_pep508_cannot_read_is_located() {
+        let text = "lock-version = \"1.0\"\ncreated-by = \"t\"\n[[packages]]\nname = \"a\"\nmarker = \"python_version >>> '3'\"\ndirectory = { path = \"a\" }\n";
+        let found = problems(text);
+        assert_eq!(at(text, &found[0]), "\"python_version >>> '3'\"");
+    }
 }

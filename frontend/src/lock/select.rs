@@ -65,6 +65,18 @@ pub fn select<'a>(
     extras: &[String],
     groups: Option<&[String]>,
 ) -> Result<Selected<'a>, Problem> {
+    if !lock.environments.is_empty()
+        && !lock
+            .environments
+            .iter()
+            .any(|m| m.evaluate(&env.markers, &[]))
+    {
+        return Err(Problem::at(
+            None,
+            "was locked for other environments: none of its `environments` markers holds for the target",
+        )
+        .with_hint("lock it again for the target's Python and platform (linux)"));
+    }
     let groups = groups.unwrap_or(&lock.default_groups);
     let mut active: Vec<ExtraName> = Vec::new();
     for extra in extras {
