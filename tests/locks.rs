@@ -155,3 +155,116 @@ fn a_lock_out_of_date_with_its_project_is_refused() {
     assert!(log.contains("`flask>=3.1`"), "{log}");
     assert!(log.contains("run `uv lock`"), "{log}");
 }
+
+/// A scratch project of the lock fixture `fixture` (frontend/tests/fixtures/locks) and `files`.
+fn fixture_project(fixture: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = scratch(fixture);
+    copy(
+        &repo().join("frontend/tests/fixtures/locks").join(fixture),
+        &dir,
+    );
+    write_files(&dir, files);
+    dir
+}
+
+/// The image's distributions besides the base image's installers.
+fn ours(image: &str) -> BTreeMap<String, String> {
+    installed(image)
+        .into_iter()
+        .filter(|(n, _)| !["pip", "setuptools", "wheel"].contains(&n.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_pipfile_lock_beside_a_source_app_is_installed_exactly() {
+    require_engine();
+    let dir = fixture_project(
+        "pipfile-webapp",
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\napp: .\nentrypoint: [gunicorn, \"app:app\"]\n",
+            ),
+            ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
+        ],
+    );
+    let tag = "pyslim-e2e/pipfile-lock";
+    let out = build_dir(&dir, tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("build dependency wheels: Pipfile.lock, 14 packages"),
+        "{log}"
+    );
+    let lock: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("Pipfile.lock")).expect("lock"))
+            .expect("JSON");
+    let default = lock["default"].as_object().expect("default");
+    let image = ours(tag);
+    // Every `default` package but Windows' colorama; none of `develop`.
+    assert_eq!(image.len(), default.len() - 1, "{image:?}");
+    for (name, version) in &image {
+        assert_eq!(
+            default[name.as_str()]["version"].as_str(),
+            Some(format!("=={version}").as_str()),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        sh(tag, "python -c 'import app, socks; print(app.app.name)'").trim(),
+        "app"
+    );
+}
+
+#[test]
+fn a_pylock_named_under_requirements_is_installed_exactly() {
+    require_engine();
+    let dir = fixture_project(
+        "pylock-webapp-uv",
+        &[(
+            "pyslim.yaml",
+            "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: pylock.toml\n",
+        )],
+    );
+    let tag = "pyslim-e2e/pylock";
+    let out = build_dir(&dir, tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("build dependency wheels: pylock.toml, 8 packages"),
+        "{log}"
+    );
+    let lock: toml::Table =
+        toml::from_str(&fs::read_to_string(dir.join("pylock.toml")).expect("lock")).expect("TOML");
+    let pinned: BTreeMap<String, String> = lock["packages"]
+        .as_array()
+        .expect("[[packages]]")
+        .iter()
+        .filter_map(|p| {
+            Some((
+                normalise(p.get("name")?.as_str()?),
+                p.get("version")?.as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let image = ours(tag);
+    // The project itself is not installed from its lock; on 3.11 neither tomli nor the other
+    // `python_full_version < '3.11'` backports, nor Windows' colorama.
+    let expected = [
+        "click",
+        "gunicorn",
+        "iniconfig",
+        "packaging",
+        "pluggy",
+        "pygments",
+        "pysocks",
+        "pytest",
+    ];
+    assert_eq!(
+        image.keys().map(String::as_str).collect::<Vec<_>>(),
+        expected
+    );
+    for (name, version) in &image {
+        assert_eq!(pinned.get(name), Some(version), "{name}");
+    }
+}
