@@ -268,3 +268,31 @@ fn a_pylock_named_under_requirements_is_installed_exactly() {
         assert_eq!(pinned.get(name), Some(version), "{name}");
     }
 }
+
+#[test]
+fn a_test_target_adds_a_locked_group() {
+    require_engine();
+    let dir = copy_example("uv-lock", "uv-lock-test-target");
+    let spec = fs::read_to_string(dir.join("pyslim.yaml")).expect("spec");
+    let spec = format!(
+        "{spec}targets:\n  test:\n    groups: [dev]\n    entrypoint: [python, -m, pytest]\n"
+    );
+    fs::write(dir.join("pyslim.yaml"), spec).expect("write");
+    let tag = "pyslim-e2e/uv-lock-test";
+    let out = build_dir(&dir, tag, &["--target", "test"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let image = installed(tag);
+    assert_eq!(
+        image.get("pytest").map(String::as_str),
+        Some("9.2.0"),
+        "{image:?}"
+    );
+    assert_eq!(
+        image.get("flask").map(String::as_str),
+        Some("3.1.3"),
+        "{image:?}"
+    );
+    let version = run(docker().args(["run", "--rm", tag, "--version"]));
+    assert!(version.contains("pytest 9.2.0"), "{version}");
+}

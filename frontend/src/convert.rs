@@ -204,8 +204,10 @@ fn for_target(
         ))
     })?;
     let extras: Vec<String> = shared.spec.extras.iter().map(|e| e.to_string()).collect();
+    let groups: Vec<String> = shared.spec.groups.iter().map(|g| g.to_string()).collect();
+    let groups = (!groups.is_empty()).then_some(groups.as_slice());
     dependencies
-        .for_target(&env, &extras, None, plan::CONTEXT)
+        .for_target(&env, &extras, groups, plan::CONTEXT)
         .map_err(|problems| {
             Failure::Spec(problems.into_diagnostics(shared.source.clone(), Vec::new()))
         })

@@ -155,3 +155,64 @@ async fn an_extra_of_the_lock_adds_its_packages() {
         "{steps:?}"
     );
 }
+
+#[tokio::test]
+async fn a_group_adds_its_packages_and_a_target_may_add_one() {
+    let spec = format!("{APP}groups: [dev]\n");
+    let (error, steps) = build(&spec, &[]).await;
+    assert_eq!(error, None);
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("build dependency wheels: uv.lock, 13 packages")),
+        "{steps:?}"
+    );
+    let spec = format!("{APP}targets:\n  test:\n    groups: [dev]\n");
+    let (result, recorded) = support::build(
+        &spec,
+        &[
+            ("pyproject.toml", example("pyproject.toml").as_bytes()),
+            ("uv.lock", example("uv.lock").as_bytes()),
+        ],
+        &[("filename", "pyslim.yaml"), ("target", "test")],
+    )
+    .await;
+    assert!(result.is_ok(), "{:?}", recorded.error());
+    let names: Vec<String> = recorded
+        .graph()
+        .metadata
+        .values()
+        .filter_map(|m| m.description.get("llb.customname").cloned())
+        .collect();
+    assert!(
+        names.iter().any(|s| s.contains("uv.lock, 13 packages")),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_group_the_lock_does_not_have_is_an_error_listing_the_valid_ones() {
+    let spec = format!("{APP}groups: [tests]\n");
+    let (error, _) = build(&spec, &[]).await;
+    let error = error.expect("an unknown group fails");
+    assert!(
+        error.contains("pyslim.yaml:4:10: error: `uv.lock` locks no group `tests`; it has: dev"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn groups_without_a_lock_come_from_the_pyprojects_dependency_groups() {
+    let spec =
+        "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: pyproject.toml\ngroups: [dev]\n";
+    let (error, _) = build(spec, &[("uv.lock", None)]).await;
+    assert_eq!(error, None);
+    let spec =
+        "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: pyproject.toml\ngroups: [lint]\n";
+    let (error, _) = build(spec, &[("uv.lock", None)]).await;
+    let error = error.expect("an unknown group fails");
+    assert!(
+        error.contains("has no dependency group `lint`; it has: dev"),
+        "{error}"
+    );
+}

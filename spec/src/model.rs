@@ -34,6 +34,8 @@ pub struct Spec {
     pub base: Bases,
     /// Optional dependency groups to install with a `pyproject.toml` in `requirements`.
     pub extras: Vec<Spanned<Extra>>,
+    /// Dependency groups to install besides the project's own dependencies.
+    pub groups: Vec<Spanned<Group>>,
     /// Where packages come from.
     pub index: Index,
     /// Wheel directories in the build context that pip looks in before any index.
@@ -160,6 +162,11 @@ text_newtype!(
     /// A PEP 685 extra name (`[project.optional-dependencies]` key), normalised.
     Extra
 );
+text_newtype!(
+    /// A dependency group's name (PEP 735 `[dependency-groups]`, poetry's groups, pdm's
+    /// dev-groups, Pipfile's `develop` as `dev`), normalised as PEP 503 names are.
+    Group
+);
 
 /// `app:` — where the app is in the build context, and how it is deployed when the spec says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,6 +234,12 @@ impl ContextPath {
             }
             _ => DependencyKind::Requirements,
         }
+    }
+}
+
+impl Group {
+    pub fn normalised(name: &str) -> Group {
+        Group(Extra::normalised(name).0)
     }
 }
 

@@ -183,6 +183,7 @@ pub async fn read(
         dependencies.app = Some(app::read(context, app, &mut problems).await?);
     }
     let extras: Vec<&str> = spec.extras.iter().map(|e| e.as_str()).collect();
+    let groups: Vec<&str> = spec.groups.iter().map(|g| g.as_str()).collect();
     let mut files = Vec::new();
     let mut seen = BTreeSet::new();
     let mut honoured = None;
@@ -249,7 +250,7 @@ pub async fn read(
             let text = context.read_text(&view, &item.path).await?;
             let file = SourceFile::of_kind(item.kind.source_kind(), &item.path, text);
             if item.kind == DependencyKind::Pyproject {
-                match pyproject::dependencies(&file.text, &extras) {
+                match pyproject::dependencies(&file.text, &extras, &groups) {
                     Ok(list) => {
                         generated += 1;
                         let name = format!("pyproject-{generated}.txt");
@@ -316,6 +317,12 @@ pub async fn read(
         problems.problems.push(
             Diagnostic::new(extra.span, "`extras` choose optional dependencies of a lock or of `requirements: pyproject.toml`, and this build has neither")
                 .with_hint("add `requirements: pyproject.toml` for the app's optional dependencies, or lock the project (`uv lock`, `poetry lock`, …)"),
+        );
+    }
+    if let (None, false, Some(group)) = (&honoured, from_pyproject, spec.groups.first()) {
+        problems.problems.push(
+            Diagnostic::new(group.span, "`groups` choose dependency groups of a lock or of `requirements: pyproject.toml`, and this build has neither")
+                .with_hint("add `requirements: pyproject.toml` for its [dependency-groups], or lock the project (`uv lock`, `poetry lock`, …)"),
         );
     }
     if let Some(found) = honoured {
@@ -437,27 +444,48 @@ fn check_lock(
                 .with_hint(format!("add what `{name}` lists to the project and run `{}`, or leave out the lock", found.format.relock_command())),
         );
     }
-    for extra in &spec.extras {
-        if !found.lock.extras.contains_key(extra.as_str()) {
-            let known: Vec<&str> = found.lock.extras.keys().map(String::as_str).collect();
-            let message = if known.is_empty() {
-                format!(
-                    "`{}` locks no extras, so it has no `{}`",
-                    found.path,
-                    extra.as_str()
-                )
-            } else {
-                format!(
-                    "`{}` locks no extra `{}`; it has: {}",
-                    found.path,
-                    extra.as_str(),
-                    known.join(", ")
-                )
-            };
-            problems.problems.push(Diagnostic::new(extra.span, message).with_hint(
-                "extras are the project's [project.optional-dependencies] as locked; add it there and re-lock",
-            ));
+    unknown_names(
+        spec.extras.iter().map(|e| (e.as_str(), e.span)),
+        found.lock.extras.keys().map(String::as_str).collect(),
+        "extra",
+        &found.path,
+        "extras are the project's [project.optional-dependencies] as locked; add it there and re-lock",
+        problems,
+    );
+    unknown_names(
+        spec.groups.iter().map(|g| (g.as_str(), g.span)),
+        found.lock.groups.keys().map(String::as_str).collect(),
+        "group",
+        &found.path,
+        "groups are the project's dependency groups as locked (Pipfile's `develop` is `dev`); add it there and re-lock",
+        problems,
+    );
+}
+
+/// Names a spec asks for that a lock does not have: an error at each, listing the valid ones.
+fn unknown_names<'a>(
+    asked: impl Iterator<Item = (&'a str, Span)>,
+    known: Vec<&str>,
+    what: &str,
+    lock: &str,
+    hint: &str,
+    problems: &mut Problems,
+) {
+    for (name, span) in asked {
+        if known.contains(&name) {
+            continue;
         }
+        let message = if known.is_empty() {
+            format!("`{lock}` locks no {what}s, so it has no `{name}`")
+        } else {
+            format!(
+                "`{lock}` locks no {what} `{name}`; it has: {}",
+                known.join(", ")
+            )
+        };
+        problems
+            .problems
+            .push(Diagnostic::new(span, message).with_hint(hint));
     }
 }
 

@@ -19,6 +19,8 @@ pub enum Problem {
     NotAString { what: &'static str },
     NotAList { what: &'static str },
     NoSuchExtra { extra: String, known: Vec<String> },
+    NoSuchGroup { group: String, known: Vec<String> },
+    GroupCycle { group: String },
 }
 
 /// A problem, and the bytes of the file it is about (none for what is missing altogether).
@@ -46,6 +48,16 @@ impl fmt::Display for Error {
             ),
             Problem::NoSuchExtra { extra, known } => {
                 write!(f, "has no extra `{extra}`; it has: {}", known.join(", "))
+            }
+            Problem::NoSuchGroup { group, known } if known.is_empty() => write!(
+                f,
+                "has no dependency group `{group}`: it declares no [dependency-groups]"
+            ),
+            Problem::NoSuchGroup { group, known } => {
+                write!(f, "has no dependency group `{group}`; it has: {}", known.join(", "))
+            }
+            Problem::GroupCycle { group } => {
+                write!(f, "has dependency group `{group}` include itself")
             }
         }
     }
@@ -119,11 +131,83 @@ fn strings(value: Option<&Spanned<DeValue<'_>>>, what: &'static str) -> Result<V
         .collect()
 }
 
-/// The dependencies a PEP 621 `pyproject.toml` declares, with those of the chosen extras,
-/// as requirement lines.
-pub fn dependencies(text: &str, extras: &[&str]) -> Result<Vec<String>, Error> {
+/// The dependencies a PEP 621 `pyproject.toml` declares, with those of the chosen extras and
+/// PEP 735 dependency groups, as requirement lines.
+pub fn dependencies(text: &str, extras: &[&str], groups: &[&str]) -> Result<Vec<String>, Error> {
     let document = parse(text)?;
-    let project = table(get(&document, "project")).ok_or(error(Problem::NoProject, None))?;
+    let mut grouped = Vec::new();
+    for group in groups {
+        dependency_group(&document, group, &mut Vec::new(), &mut grouped)?;
+    }
+    let mut requirements = project_dependencies(&document, extras)?;
+    for requirement in grouped {
+        if !requirements.contains(&requirement) {
+            requirements.push(requirement);
+        }
+    }
+    Ok(requirements)
+}
+
+/// The requirements of PEP 735 group `name`, with those of the groups it includes.
+fn dependency_group(
+    document: &DeTable<'_>,
+    name: &str,
+    within: &mut Vec<String>,
+    out: &mut Vec<String>,
+) -> Result<(), Error> {
+    let declared = get(document, "dependency-groups");
+    let groups = table(declared);
+    let found = groups
+        .into_iter()
+        .flatten()
+        .find(|(key, _)| Extra::normalised(key.get_ref()).as_str() == name);
+    let Some((key, list)) = found else {
+        let known: BTreeSet<String> = groups
+            .into_iter()
+            .flatten()
+            .map(|(key, _)| Extra::normalised(key.get_ref()).to_string())
+            .collect();
+        let problem = Problem::NoSuchGroup {
+            group: name.to_string(),
+            known: known.into_iter().collect(),
+        };
+        return Err(error(problem, declared.map(Spanned::span)));
+    };
+    if within.iter().any(|g| g == name) {
+        let problem = Problem::GroupCycle {
+            group: name.to_string(),
+        };
+        return Err(error(problem, Some(key.span())));
+    }
+    within.push(name.to_string());
+    let what = "[dependency-groups]";
+    let Some(items) = list.get_ref().as_array() else {
+        return Err(error(Problem::NotAList { what }, Some(list.span())));
+    };
+    for item in items {
+        match item.get_ref() {
+            DeValue::String(requirement) => {
+                if !out.iter().any(|r| r == requirement.as_ref()) {
+                    out.push(requirement.to_string());
+                }
+            }
+            DeValue::Table(include) => {
+                let Some(other) = get(include, "include-group").and_then(|v| v.get_ref().as_str())
+                else {
+                    return Err(error(Problem::NotAString { what }, Some(item.span())));
+                };
+                dependency_group(document, Extra::normalised(other).as_str(), within, out)?;
+            }
+            _ => return Err(error(Problem::NotAString { what }, Some(item.span()))),
+        }
+    }
+    within.pop();
+    Ok(())
+}
+
+/// `[project] dependencies`, with those of the chosen extras.
+fn project_dependencies(document: &DeTable<'_>, extras: &[&str]) -> Result<Vec<String>, Error> {
+    let project = table(get(document, "project")).ok_or(error(Problem::NoProject, None))?;
     if let Some(dynamic) = get(project, "dynamic")
         && let Some(items) = dynamic.get_ref().as_array()
         && let Some(item) = items

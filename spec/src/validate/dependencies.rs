@@ -8,7 +8,7 @@ use marked_yaml::Node;
 use super::keys::{APP_KEYS, sub_key_names};
 use super::{Validator, names};
 use crate::diagnostic::Diagnostic;
-use crate::model::{App, ContextPath, Deploy, Extra, Installer};
+use crate::model::{App, ContextPath, Deploy, Extra, Group, Installer};
 use crate::source::Spanned;
 
 impl Validator<'_> {
@@ -107,6 +107,22 @@ impl Validator<'_> {
             extras.push(item.map(|name| Extra::normalised(&name)));
         }
         extras
+    }
+
+    pub(super) fn groups(&mut self, node: &Node, key: &str) -> Vec<Spanned<Group>> {
+        let items = self.text_list(node, key, "test");
+        let mut groups = Vec::new();
+        for item in items {
+            if !names::is_name(&item) {
+                self.report(
+                    Diagnostic::new(item.span, format!("`{}` is not a group name", *item))
+                        .with_hint("groups are the keys of [dependency-groups] (or a lock's groups), like `dev` or `test`"),
+                );
+                continue;
+            }
+            groups.push(item.map(|name| Group::normalised(&name)));
+        }
+        groups
     }
 
     pub(super) fn installer(&mut self, node: &Node, key: &str) -> Option<Spanned<Installer>> {

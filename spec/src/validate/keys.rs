@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::declare::{declare_keys, sub_properties};
 use super::image::BaseFields;
 use crate::model::{
-    AbsolutePath, App, AptPackage, Arg, BuildCommand, ContextPath, EnvName, Extra, Index,
+    AbsolutePath, App, AptPackage, Arg, BuildCommand, ContextPath, EnvName, Extra, Group, Index,
     Installer, Port, PythonVersion, Ssh, TargetInfo, User, Writable,
 };
 use crate::schema::properties;
@@ -62,7 +62,16 @@ declare_keys! {
         targets: Add,
         read: extras,
         spec: direct,
-        meaning: "optional-dependency groups of the `pyproject.toml` in `requirements`, e.g. `[postgres]`.",
+        meaning: "optional-dependency groups of the `pyproject.toml` in `requirements`, or of the project a lock was written for, e.g. `[postgres]`.",
+        schema: strings(),
+    }
+    groups: Vec<Spanned<Group>> {
+        name: "groups",
+        type: "list",
+        targets: Add,
+        read: groups,
+        spec: direct,
+        meaning: "dependency groups to install besides the project's dependencies: PEP 735 `[dependency-groups]` of the `pyproject.toml` in `requirements`, or the groups of the lock the build honours (uv's and PEP 735 groups, poetry's groups, pdm's dev-groups, Pipfile's `develop` as `dev`), e.g. `[test]` in a `test` target. Without it, a lock's default groups: none for uv, poetry and Pipfile (a production image), pylock's `default-groups`.",
         schema: strings(),
     }
     app: Option<App> {
