@@ -89,14 +89,14 @@ fn parse(text: &str) -> Result<DeTable<'_>, Error> {
     })
 }
 
-fn get<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t Spanned<DeValue<'i>>> {
+pub(super) fn get<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t Spanned<DeValue<'i>>> {
     table
         .iter()
         .find(|(k, _)| k.get_ref().as_ref() == key)
         .map(|(_, v)| v)
 }
 
-fn table<'t, 'i>(value: Option<&'t Spanned<DeValue<'i>>>) -> Option<&'t DeTable<'i>> {
+pub(super) fn table<'t, 'i>(value: Option<&'t Spanned<DeValue<'i>>>) -> Option<&'t DeTable<'i>> {
     value.and_then(|v| v.get_ref().as_table())
 }
 
@@ -159,6 +159,24 @@ pub fn dependencies(text: &str, extras: &[&str]) -> Result<Vec<String>, Error> {
         }
     }
     Ok(requirements)
+}
+
+/// `[project] requires-python` as written, and the bytes of its value; `None` without one.
+pub fn requires_python(text: &str) -> Result<Option<(String, Range<usize>)>, Error> {
+    let document = parse(text)?;
+    let Some(value) = table(get(&document, "project")).and_then(|p| get(p, "requires-python"))
+    else {
+        return Ok(None);
+    };
+    match value.get_ref().as_str() {
+        Some(requires) => Ok(Some((requires.to_string(), value.span()))),
+        None => Err(error(
+            Problem::NotAString {
+                what: "requires-python",
+            },
+            Some(value.span()),
+        )),
+    }
 }
 
 /// What a project's pyproject.toml says about deploying it.
