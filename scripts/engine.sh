@@ -8,7 +8,11 @@ RUN_DIR=/run/pyslim
 SOCK="$RUN_DIR/docker.sock"
 DATA_ROOT=/var/lib/pyslim-docker
 export DOCKER_HOST="unix://$SOCK"
-PY_VERSION=3.11 # bookworm's python3; the stand-ins are tagged with the official names
+# Each Python the stand-ins provide, and the Debian release whose python3 it is; the stand-ins
+# are tagged with the official names (python:3.13, python:3.13-slim). PYSLIM_PYTHONS builds
+# fewer (`PYSLIM_PYTHONS=3.11`): a machine that never builds for 3.13 need not wait for it.
+declare -A SUITE=([3.11]=bookworm [3.13]=trixie)
+read -ra PYTHONS <<<"${PYSLIM_PYTHONS:-3.11 3.13}"
 log() { echo "[engine] $*" >&2; }
 
 need_root() { [ "$(id -u)" = 0 ] || { log "must run as root (installs packages, starts dockerd)"; exit 1; }; }
@@ -51,8 +55,9 @@ start_dockerd() {
 
 image_exists() { docker_cli image inspect "$1" >/dev/null 2>&1; }
 
-# Bumped whenever the stand-ins change, so machines that kept an older one rebuild it.
-STAND_IN_VERSION=3
+# Bumped whenever the stand-ins change, so machines that kept an older one rebuild it
+# (4: PYTHON_VERSION in the environment, as the official images have it).
+STAND_IN_VERSION=4
 
 stand_in_env=(
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -75,15 +80,26 @@ current() {
 }
 
 make_slim() {
-  local tag="python:$PY_VERSION-slim"
+  local version=$1 tag="python:$1-slim" suite=${SUITE[$1]:-}
   # The official images are built with --enable-shared: programs that embed Python link it.
   current "$tag" 'ls /usr/local/lib/libpython3* || ls /usr/lib/*/libpython3*' && return
   if docker_cli pull -q "$tag" >/dev/null 2>&1; then return; fi
+  [ -n "$suite" ] || { log "no stand-in for python $version: PYSLIM_PYTHONS may name ${!SUITE[*]}"; exit 1; }
   need_root
-  log "building stand-in $tag from Debian bookworm (no registry reachable)"
+  log "building stand-in $tag from Debian $suite (no registry reachable)"
+  local started=$SECONDS
   local dir; dir=$(mktemp -d /var/tmp/pyslim-rootfs.XXXXXX)
-  debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,libpython$PY_VERSION,ca-certificates \
-    bookworm "$dir" http://deb.debian.org/debian >&2
+  debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,libpython$version,ca-certificates \
+    "$suite" "$dir" http://deb.debian.org/debian >&2
+  # What the official images say in PYTHON_VERSION (and the frontend reads, for lock markers
+  # such as `python_full_version < '3.11.4'`): asked of the interpreter itself, since the
+  # release's patch level moves with its point releases.
+  local full
+  full=$(chroot "$dir" /usr/bin/python3 -c 'import platform; print(platform.python_version())')
+  case "$full" in
+    "$version".*) ;;
+    *) log "Debian $suite's python3 is $full, not $version"; rm -rf "$dir"; exit 1 ;;
+  esac
   # Official images: no PEP 668 marker, a `python` command, no apt lists; plus this network's CA.
   rm -f "$dir"/usr/lib/python3*/EXTERNALLY-MANAGED
   ln -sf python3 "$dir/usr/bin/python"
@@ -99,20 +115,21 @@ APT
   mkdir -p "$dir/usr/local/share/ca-certificates"
   cp /etc/ssl/certs/ca-certificates.crt "$dir/usr/local/share/ca-certificates/host-bundle.crt"
   cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
-  tar -C "$dir" -c . | docker_cli import "${stand_in_env[@]}" - "$tag" >/dev/null
+  tar -C "$dir" -c . | docker_cli import "${stand_in_env[@]}" --change "ENV PYTHON_VERSION=$full" - "$tag" >/dev/null
   rm -rf "$dir"
-  slim_rebuilt=1
+  slim_rebuilt[$version]=1
+  log "built $tag (python $full) in $((SECONDS - started)) s"
 }
 
-
 make_full() {
-  local tag="python:$PY_VERSION"
+  local version=$1 tag="python:$1"
   # A new slim stand-in is a new base: the compile stand-in on top of it is rebuilt too.
-  [ -z "${slim_rebuilt:-}" ] && current "$tag" 'command -v gcc && command -v git && command -v ssh' && return
+  [ -z "${slim_rebuilt[$version]:-}" ] && current "$tag" 'command -v gcc && command -v git && command -v ssh' && return
   if docker_cli pull -q "$tag" >/dev/null 2>&1; then return; fi
   log "building stand-in $tag: the slim stand-in plus compilers and the -dev libraries of the official image"
+  local started=$SECONDS
   docker_cli build -q -t "$tag" - >/dev/null <<DOCKERFILE
-FROM python:$PY_VERSION-slim
+FROM python:$version-slim
 # What buildpack-deps (the official image's base) has: compilers, git and ssh, common -dev
 # libraries; not libldap2-dev or libsasl2-dev, which specs must ask for.
 RUN apt-get update && apt-get install -y --no-install-recommends \
@@ -121,10 +138,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
  && rm -rf /var/lib/apt/lists/*
 LABEL pyslim.stand-in=$STAND_IN_VERSION
 DOCKERFILE
+  log "built $tag in $((SECONDS - started)) s"
 }
 
+declare -A slim_rebuilt=()
 install_docker
 start_dockerd
-make_slim
-make_full
+for version in "${PYTHONS[@]}"; do
+  make_slim "$version"
+  make_full "$version"
+done
 echo "export DOCKER_HOST=$DOCKER_HOST"

@@ -1,27 +1,8 @@
 //! Each example, built by the real frontend image on a real BuildKit and run.
 
 use std::fs;
-use std::time::Duration;
 
 use pyslim_e2e::*;
-
-/// Runs the image with its port 8000 published on loopback, and GETs `/` from it: the answer,
-/// and the container's log.
-fn serve(image: &str) -> (String, String) {
-    let id = run(docker().args(["run", "-d", "-p", "127.0.0.1::8000", image]));
-    let id = id.trim();
-    let port = run(docker().args(["port", id, "8000/tcp"]));
-    let port: u16 = port
-        .lines()
-        .next()
-        .and_then(|l| l.rsplit(':').next())
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no published port in {port:?}"));
-    let response = http_get(port, "/", Duration::from_secs(60));
-    let logs = output(docker().args(["logs", id]));
-    let _ = output(docker().args(["rm", "-f", id]));
-    (response, String::from_utf8_lossy(&logs.stderr).into_owned())
-}
 
 fn build(name: &str) -> String {
     build_with(name, name, &[])

@@ -51,13 +51,17 @@ fn main() {
         for _ in 0..ITERATIONS {
             let start = Instant::now();
             let spec = load(SourceFile::new("pyslim.yaml", text.clone())).expect("valid spec");
+            let python = spec
+                .python
+                .as_ref()
+                .expect("the examples name their python");
             let bases = ResolvedBases {
                 compile: BaseImage {
-                    reference: spec.base.compile.to_string(),
+                    reference: spec.base.compile_image(python).image.to_string(),
                     env: env.clone(),
                 },
                 runtime: BaseImage {
-                    reference: spec.base.runtime.to_string(),
+                    reference: spec.base.runtime_image(python).image.to_string(),
                     env: env.clone(),
                 },
             };

@@ -5,14 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use pyslim_spec::{
-    Diagnostic, Diagnostics, LoadOptions, Partial, SourceFile, Spanned, Spec, WHEELS_TARGET,
-};
+use pyslim_spec::{Base, Diagnostic, LoadOptions, Partial, SourceFile, Spec, WHEELS_TARGET};
 
 pub use crate::failure::Failure;
 
 use crate::context::{Context, json_list, local};
-use crate::gateway::{Gateway, SolvedRef};
+use crate::gateway::{Gateway, GatewayError, SolvedRef};
 use crate::image;
 use crate::lint::{self, Warning};
 use crate::llb;
@@ -21,7 +19,7 @@ use crate::lower::{self, BuildSite};
 use crate::options::Options;
 use crate::plan::{self, BaseImage, Plan, ResolvedBases, Settings};
 use crate::platform::Platform;
-use crate::sources::{self, Found, Problems};
+use crate::sources::{self, Found, Problems, Python};
 use crate::subrequest::{self, Request};
 
 /// Builds the image the spec describes and returns it to BuildKit — or, for `--call`, the
@@ -54,16 +52,13 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
             return Err(Failure::Spec(all));
         }
     };
-    match options.request {
-        Some(Request::Outline) => {
-            let answer = subrequest::outline(&spec, &source);
-            return Ok(gw.return_metadata(answer).await?);
-        }
-        Some(Request::Targets) => {
-            let answer = subrequest::targets(&spec, &source);
-            return Ok(gw.return_metadata(answer).await?);
-        }
-        _ => {}
+    if let Some(request @ (Request::Outline | Request::Targets)) = &options.request {
+        let python = read_python(gw, options, &spec, &source).await?;
+        let answer = match request {
+            Request::Outline => subrequest::outline(&spec, &source, &python),
+            _ => subrequest::targets(&spec, &source, &python),
+        };
+        return Ok(gw.return_metadata(answer).await?);
     }
 
     let (excludes, found) = read_sources(gw, options, &spec).await?;
@@ -74,7 +69,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     }
     let warnings = lint::check(&spec, &found.files);
     if options.request == Some(Request::Lint) {
-        let answer = subrequest::lint(&source, &found.files, &warnings);
+        let answer = subrequest::lint(&source, &found.files, &warnings, &found.python);
         return Ok(gw.return_metadata(answer).await?);
     }
     if caps.iter().any(|c| c == "gateway.warnings") {
@@ -104,6 +99,40 @@ async fn read_sources(
     options: &Options,
     spec: &Spec,
 ) -> Result<(Vec<String>, Result<Found, Problems>), Failure> {
+    in_context(gw, options, async |context| {
+        sources::read(context, spec).await
+    })
+    .await
+}
+
+/// Just the Python the build is for, for the answers that describe the build without reading
+/// what it installs.
+async fn read_python(
+    gw: &mut Gateway,
+    options: &Options,
+    spec: &Spec,
+    source: &SourceFile,
+) -> Result<Python, Failure> {
+    let mut problems = Problems::default();
+    let (_, python) = in_context(gw, options, async |context| {
+        sources::python::choose(context, spec, &mut problems).await
+    })
+    .await?;
+    match python {
+        Some(python) if problems.problems.is_empty() => Ok(python),
+        _ => Err(Failure::Spec(
+            problems.into_diagnostics(source.clone(), Vec::new()),
+        )),
+    }
+}
+
+/// Runs `read` on the build context as the build sees it: the client's context, less what
+/// `.dockerignore` leaves out (whose patterns come back with what `read` returned).
+async fn in_context<T>(
+    gw: &mut Gateway,
+    options: &Options,
+    read: impl AsyncFnOnce(&mut Context<'_>) -> Result<T, GatewayError>,
+) -> Result<(Vec<String>, T), Failure> {
     let session_id = options.sessions.of(&options.context_key);
     let mut context = Context {
         gateway: gw,
@@ -113,8 +142,8 @@ async fn read_sources(
     };
     let excludes = context.dockerignore().await?;
     context.excludes = &excludes;
-    let found = sources::read(&mut context, spec).await?;
-    Ok((excludes, found))
+    let read = read(&mut context).await?;
+    Ok((excludes, read))
 }
 
 /// What every platform's build reads the same: read once, before any platform is built.
@@ -142,8 +171,11 @@ pub async fn build_platform(
     platform: &Platform,
 ) -> Result<Built, Failure> {
     let (options, spec, source) = (shared.options, shared.spec, shared.source);
-    let compile = resolve(gw, &spec.base.compile, source, platform, options).await?;
-    let runtime = resolve(gw, &spec.base.runtime, source, platform, options).await?;
+    let python = &shared.found.python;
+    let compile = spec.base.compile_image(&python.version);
+    let compile = resolve(gw, &compile, python, source, platform, options).await?;
+    let runtime = spec.base.runtime_image(&python.version);
+    let runtime = resolve(gw, &runtime, python, source, platform, options).await?;
     let bases = ResolvedBases {
         compile: BaseImage {
             reference: compile.reference.clone(),
@@ -187,18 +219,23 @@ fn for_target(
     if dependencies.lock().is_none() {
         return Ok(dependencies.clone());
     }
-    // The official images say their exact version; one that does not is taken at the spec's
+    // The official images say their exact version; one that does not is taken at the chosen
     // `X.Y` (a marker on a patch release then reads it as X.Y.0).
+    let chosen = &shared.found.python;
     let python = compile
         .env
         .iter()
         .find_map(|e| e.strip_prefix("PYTHON_VERSION="))
-        .map_or_else(|| shared.spec.python.to_string(), String::from);
+        .map_or_else(|| chosen.version.to_string(), String::from);
     let env = lock::Environment::new(&python, platform).map_err(|why| {
-        Failure::Spec(Diagnostics::new(
+        let span = match &chosen.origin {
+            sources::python::Origin::Spec(span) => *span,
+            sources::python::Origin::Project { .. } => shared.spec.top,
+        };
+        Failure::Spec(pyslim_spec::Diagnostics::new(
             shared.source.clone(),
             vec![Diagnostic::new(
-                shared.spec.python.span,
+                span,
                 format!("cannot evaluate the lock's markers for Python `{python}`: {why}"),
             )],
         ))
@@ -307,26 +344,48 @@ struct Resolved {
     config: Vec<u8>,
 }
 
+/// Resolves a base image. One the spec left to the Python says, in the log line, which Python
+/// that is and where it came from: the build log shows it whether or not anything is cached.
 async fn resolve(
     gw: &mut Gateway,
-    image: &Spanned<pyslim_spec::ImageRef>,
+    base: &Base,
+    python: &Python,
     source: &SourceFile,
     platform: &Platform,
     options: &Options,
 ) -> Result<Resolved, Failure> {
-    let reference = llb::normalize_image_ref(image.as_str());
-    let log_name = format!("[internal] load metadata for {reference}");
+    let reference = llb::normalize_image_ref(base.image.as_str());
+    let mut log_name = format!("[internal] load metadata for {reference}");
+    if base.written.is_none() {
+        log_name = format!("{log_name} ({})", python.describe(&source.name));
+    }
     match gw
-        .resolve_image_config(&reference, Some(platform), &log_name, options.sessions.default.as_deref())
+        .resolve_image_config(
+            &reference,
+            Some(platform),
+            &log_name,
+            options.sessions.default.as_deref(),
+        )
         .await
     {
-        Ok((digest, config)) => Ok(Resolved { reference, digest, config }),
-        Err(error) => Err(Failure::Spec(Diagnostics::new(
-            source.clone(),
-            vec![
-                Diagnostic::new(image.span, format!("cannot resolve the base image `{image}`: {error}"))
-                    .with_hint("check that the engine can pull it, or load it with `docker load`; set `base:` to use another image"),
-            ],
-        ))),
+        Ok((digest, config)) => Ok(Resolved {
+            reference,
+            digest,
+            config,
+        }),
+        Err(error) => {
+            let message = format!("cannot resolve the base image `{}`: {error}", base.image);
+            let hint = "check that the engine can pull it, or load it with `docker load`; set `base:` to use another image";
+            let mut problems = Problems::default();
+            match base.written {
+                Some(span) => problems
+                    .problems
+                    .push(Diagnostic::new(span, message).with_hint(hint)),
+                None => python.problem(message, hint, &mut problems),
+            }
+            Err(Failure::Spec(
+                problems.into_diagnostics(source.clone(), Vec::new()),
+            ))
+        }
     }
 }

@@ -10,6 +10,7 @@ use pyslim_spec::{SourceFile, Spec};
 use serde_json::{Value, json};
 
 use crate::lint::Warning;
+use crate::sources::Python;
 
 // The ids buildx sends as the `requestid` option. buildx 0.13 and 0.14 have only
 // `--print=NAME` (with BUILDX_EXPERIMENTAL=1) and send `"frontend." + NAME` as written
@@ -75,7 +76,7 @@ pub fn describe() -> Answer {
     answer(json!(list), text, None)
 }
 
-pub fn outline(spec: &Spec, source: &SourceFile) -> Answer {
+pub fn outline(spec: &Spec, source: &SourceFile, python: &Python) -> Answer {
     let args: Vec<Value> = spec
         .args
         .iter()
@@ -108,7 +109,7 @@ pub fn outline(spec: &Spec, source: &SourceFile) -> Answer {
         .collect();
     let outline = json!({
         "name": spec.target.clone().unwrap_or_default(),
-        "description": outline_description(spec),
+        "description": outline_description(spec, source, python),
         "args": args,
         "secrets": secrets,
         "ssh": ssh,
@@ -122,7 +123,7 @@ pub fn outline(spec: &Spec, source: &SourceFile) -> Answer {
 /// (moby/buildkit frontend/subrequests/outline: PrintOutline): what else the build reads has
 /// to be said there, or a spec without build arguments, secrets or SSH prints nothing at all.
 /// The first line is the target's own description.
-fn outline_description(spec: &Spec) -> String {
+fn outline_description(spec: &Spec, source: &SourceFile, python: &Python) -> String {
     let mut lines = Vec::new();
     let chosen = spec
         .target
@@ -136,6 +137,12 @@ fn outline_description(spec: &Spec) -> String {
             .unwrap_or_else(|| format!("the default image with what target {name} changes")),
         (Some(_), None) => "just the dependency wheels in /wheels".to_string(),
     });
+    lines.push(format!(
+        "{}; base images {} (compile) and {} (runtime)",
+        python.describe(&source.name),
+        spec.base.compile_image(&python.version).image,
+        spec.base.runtime_image(&python.version).image
+    ));
     let mut reads: Vec<String> = spec.requirements.iter().map(|r| r.to_string()).collect();
     if let Some(app) = &spec.app {
         reads.push(format!("the app in {}", app.path));
@@ -247,12 +254,13 @@ fn table(rows: &[Vec<String>], padding: usize) -> String {
     out
 }
 
-pub fn targets(spec: &Spec, source: &SourceFile) -> Answer {
+pub fn targets(spec: &Spec, source: &SourceFile, python: &Python) -> Answer {
+    let base = spec.base.runtime_image(&python.version).image;
     let mut list = vec![json!({
         "name": "",
         "default": true,
         "description": "the image the spec describes (build without --target)",
-        "base": spec.base.runtime.as_str(),
+        "base": base.as_str(),
     })];
     let mut text = format!(
         "{:<24} {}\n{:<24} {}\n",
@@ -272,7 +280,7 @@ pub fn targets(spec: &Spec, source: &SourceFile) -> Answer {
         list.push(json!({
             "name": target.name.as_str(),
             "description": description,
-            "base": spec.base.runtime.as_str(),
+            "base": base.as_str(),
             "location": location(0, target.name.span.line),
         }));
         let _ = writeln!(text, "{:<24} {description}", target.name.as_str());
@@ -281,7 +289,12 @@ pub fn targets(spec: &Spec, source: &SourceFile) -> Answer {
     answer(targets, text, None)
 }
 
-pub fn lint(source: &SourceFile, files: &[SourceFile], warnings: &[Warning]) -> Answer {
+pub fn lint(
+    source: &SourceFile,
+    files: &[SourceFile],
+    warnings: &[Warning],
+    python: &Python,
+) -> Answer {
     let sources: Vec<Value> = std::iter::once(source)
         .chain(files)
         .map(|f| {
@@ -299,7 +312,9 @@ pub fn lint(source: &SourceFile, files: &[SourceFile], warnings: &[Warning]) -> 
             })
         })
         .collect();
-    let mut text = String::new();
+    // The JSON has no place for anything but warnings (buildx fails a check that has any), so
+    // the Python the checks were made for is said in the text alone.
+    let mut text = format!("Checked for {}.\n", python.describe(&source.name));
     for w in warnings {
         let file = match w.file {
             0 => source.name.as_str(),
@@ -390,10 +405,13 @@ mod tests {
             },
         )
         .expect("valid");
-        let description = outline_description(&spec);
+        let python = Python::written(&spec).expect("written");
+        let description = outline_description(&spec, &SourceFile::new("pyslim.yaml", ""), &python);
         assert!(
             description.starts_with(
-                "the default image with what target debug changes\nbuild context: r.txt\n"
+                "the default image with what target debug changes\n\
+                 python 3.11, from pyslim.yaml; base images python:3.11 (compile) and python:3.11-slim (runtime)\n\
+                 build context: r.txt\n"
             ),
             "{description}"
         );
@@ -412,12 +430,14 @@ mod tests {
             "python: \"3.11\"\nargs: {PY: \"3.11\", TOKEN: }\nrequirements: r.txt\nindex: {secret: pypi-netrc}\nssh: default\n",
         ))
         .expect("valid");
-        let answer = outline(&spec, &SourceFile::new("pyslim.yaml", ""));
+        let python = Python::written(&spec).expect("written");
+        let answer = outline(&spec, &SourceFile::new("pyslim.yaml", ""), &python);
         let text = String::from_utf8_lossy(&answer["result.txt"]).into_owned();
         assert_eq!(
             text,
             "TARGET:      (default)\n\
              DESCRIPTION: the image the spec describes\n\
+             python 3.11, from pyslim.yaml; base images python:3.11 (compile) and python:3.11-slim (runtime)\n\
              build context: r.txt\n\
              other targets (--target NAME): wheels\n\
              \n\

@@ -401,6 +401,18 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "variant_python_from_the_project",
+        // No `python:`: the project's .python-version (a patch release) picks the series.
+        spec: "requirements: requirements.txt\napp: .\n",
+        files: &[(".python-version", "3.13.1\n")],
+        options: &[],
+        shows: &[
+            "source docker-image://docker.io/library/python:3.13-slim ",
+            "source docker-image://docker.io/library/python:3.13 ",
+            r#""org.opencontainers.image.base.name": "docker.io/library/python:3.13-slim""#,
+        ],
+    },
+    Case {
         name: "variant_runtime_only",
         // A helper image: apt packages and nothing from an index (no uv, no compile stage).
         spec: "python: \"3.11\"\nruntime: [redis-server]\nentrypoint: [redis-server, --version]\n",

@@ -9,7 +9,9 @@ use crate::source::{Defaulted, Span, Spanned};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
-    pub python: Spanned<PythonVersion>,
+    /// `python:` as written. Left out, the build takes the version the project names
+    /// (`.python-version`, `requires-python`, …): only the frontend can read those files.
+    pub python: Option<Spanned<PythonVersion>>,
     /// Requirements files, relative to the build context, in the order given.
     pub requirements: Vec<Spanned<ContextPath>>,
     /// The app: a project built to a wheel, or a directory of code copied as it is.
@@ -51,6 +53,8 @@ pub struct Spec {
     /// Every target the spec defines; the spec's fields above are already those of `target`.
     pub targets: Vec<TargetInfo>,
     pub target: Option<String>,
+    /// Where a problem with the spec as a whole is shown: its first key.
+    pub top: Span,
 }
 
 /// The package index: PyPI (or whatever the base image's pip is configured with) by default.
@@ -92,11 +96,47 @@ pub struct TargetInfo {
     pub description: Option<String>,
 }
 
-/// The two base images. Defaults follow the python version; either can be overridden.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `base:` as written. An image left out is the official one of the python the build uses,
+/// which may come from the project rather than the spec: see [`Bases::compile_image`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bases {
-    pub compile: Spanned<ImageRef>,
-    pub runtime: Spanned<ImageRef>,
+    pub compile: Option<Spanned<ImageRef>>,
+    pub runtime: Option<Spanned<ImageRef>>,
+}
+
+/// A base image of a build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Base {
+    pub image: ImageRef,
+    /// The `base:` entry that names it; `None` for the official image of the build's python.
+    pub written: Option<Span>,
+}
+
+impl Bases {
+    /// The image that builds the wheels: `base: {compile}`, or `python:X`.
+    pub fn compile_image(&self, python: &PythonVersion) -> Base {
+        Base::of(self.compile.as_ref(), || python.compile_image())
+    }
+
+    /// The image the result is built on: `base: {runtime}`, or `python:X-slim`.
+    pub fn runtime_image(&self, python: &PythonVersion) -> Base {
+        Base::of(self.runtime.as_ref(), || python.runtime_image())
+    }
+}
+
+impl Base {
+    fn of(written: Option<&Spanned<ImageRef>>, default: impl FnOnce() -> ImageRef) -> Base {
+        match written {
+            Some(image) => Base {
+                image: image.value.clone(),
+                written: Some(image.span),
+            },
+            None => Base {
+                image: default(),
+                written: None,
+            },
+        }
+    }
 }
 
 macro_rules! text_newtype {
@@ -261,6 +301,23 @@ impl Extra {
 }
 
 impl PythonVersion {
+    /// `3.X` or `3.X.Y`: a CPython version the official images have a tag for.
+    pub fn parse(text: &str) -> Option<PythonVersion> {
+        let parts: Vec<&str> = text.split('.').collect();
+        let numeric = parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        (numeric && (2..=3).contains(&parts.len()) && parts[0] == "3")
+            .then(|| PythonVersion(text.to_string()))
+    }
+
+    /// The `3.X` series a version belongs to: what the stand-in and official tags name.
+    pub fn series(&self) -> PythonVersion {
+        let mut parts = self.0.splitn(3, '.');
+        let (major, minor) = (parts.next().unwrap_or("3"), parts.next().unwrap_or("0"));
+        PythonVersion(format!("{major}.{minor}"))
+    }
+
     pub fn compile_image(&self) -> ImageRef {
         ImageRef(format!("python:{}", self.0))
     }

@@ -15,7 +15,6 @@ pub fn schema() -> Value {
         "title": "pyslim spec",
         "description": "A slim Python container image, built by the pyslim BuildKit frontend (first line: `# syntax=org/pyslim`).",
         "type": "object",
-        "required": ["python"],
         "properties": properties(At::TopLevel),
         "additionalProperties": false
     })

@@ -134,6 +134,10 @@ pub enum SourceKind {
     LockToml,
     /// A lock file written in JSON (`Pipfile.lock`).
     LockJson,
+    /// A `Pipfile`: TOML, read for its `[requires]` python.
+    Pipfile,
+    /// A line of plain text: `.python-version`, `runtime.txt`.
+    Text,
 }
 
 impl SourceKind {
@@ -142,8 +146,9 @@ impl SourceKind {
         match self {
             SourceKind::Spec => "yaml",
             SourceKind::Requirements => "requirements",
-            SourceKind::Pyproject | SourceKind::LockToml => "toml",
+            SourceKind::Pyproject | SourceKind::LockToml | SourceKind::Pipfile => "toml",
             SourceKind::LockJson => "json",
+            SourceKind::Text => "text",
         }
     }
 }

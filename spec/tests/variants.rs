@@ -44,13 +44,21 @@ fn env(spec: &Spec, name: &str) -> Option<String> {
 #[test]
 fn defaults_and_build_args_expand() {
     let spec = load(SPEC, &[], None).expect("valid");
-    assert_eq!(spec.python.as_str(), "3.11");
-    assert_eq!(spec.base.runtime.as_str(), "python:3.11-slim");
+    let python = spec.python.as_ref().expect("written").value.clone();
+    assert_eq!(python.as_str(), "3.11");
+    assert_eq!(
+        spec.base.runtime_image(&python).image.as_str(),
+        "python:3.11-slim"
+    );
     // `$$` is a literal `$`; a `$` not followed by `{` is left as written.
     assert_eq!(env(&spec, "GREETING").as_deref(), Some("hello $HOME $PATH"));
     let spec = load(SPEC, &[("PYTHON", "3.12"), ("GREETING", "hi")], None).expect("valid");
-    assert_eq!(spec.python.as_str(), "3.12");
-    assert_eq!(spec.base.compile.as_str(), "python:3.12");
+    let python = spec.python.as_ref().expect("written").value.clone();
+    assert_eq!(python.as_str(), "3.12");
+    assert_eq!(
+        spec.base.compile_image(&python).image.as_str(),
+        "python:3.12"
+    );
     assert_eq!(env(&spec, "GREETING").as_deref(), Some("hi $HOME $PATH"));
     let names: Vec<_> = spec.args.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["PYTHON", "GREETING", "TOKEN"]);
@@ -193,4 +201,40 @@ fn runtime_packages_alone_are_an_image() {
     let error = load("python: \"3.11\"\nruntime: []\n", &[], None).expect_err("invalid");
     assert!(error.contains("the spec installs nothing"), "{error}");
     assert!(error.contains("`runtime: [redis-server]`"), "{error}");
+}
+
+#[test]
+fn python_may_be_left_to_the_project() {
+    let text = "# syntax=org/pyslim\n\nrequirements: r.txt\nbase: {runtime: \"registry.example.com/py:slim\"}\n";
+    let spec = load(text, &[], None).expect("python is optional");
+    assert_eq!(spec.python, None);
+    // Problems with the spec as a whole point at its first key.
+    assert_eq!((spec.top.line, spec.top.column), (3, 1));
+    // The images it leaves out follow whichever version the build chooses; `base:` stays.
+    let chosen = pyslim_spec::PythonVersion::parse("3.13").expect("a version");
+    let compile = spec.base.compile_image(&chosen);
+    assert_eq!(
+        (compile.image.as_str(), compile.written),
+        ("python:3.13", None)
+    );
+    let runtime = spec.base.runtime_image(&chosen);
+    assert_eq!(runtime.image.as_str(), "registry.example.com/py:slim");
+    assert_eq!(runtime.written.map(|s| s.line), Some(4));
+}
+
+#[test]
+fn python_versions_and_their_series() {
+    use pyslim_spec::PythonVersion;
+    for (text, series) in [("3.13", "3.13"), ("3.13.1", "3.13"), ("3.9.18", "3.9")] {
+        let version = PythonVersion::parse(text).expect("a version");
+        assert_eq!(
+            (version.as_str(), version.series().as_str()),
+            (text, series)
+        );
+    }
+    for bad in [
+        "3", "3.", "2.7", "3.13.1.2", "3.x", "pypy3.10", " 3.13", "3.13t", "",
+    ] {
+        assert_eq!(PythonVersion::parse(bad), None, "{bad:?}");
+    }
 }

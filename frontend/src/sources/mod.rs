@@ -10,6 +10,7 @@
 pub mod app;
 pub mod lock;
 pub mod pyproject;
+pub mod python;
 pub mod requirements;
 pub mod setup_cfg;
 pub mod start;
@@ -20,6 +21,7 @@ use pyslim_spec::{DependencyKind, Deploy, Diagnostic, Diagnostics, SourceFile, S
 
 pub use app::{FoundApp, Workdir};
 pub use lock::FoundLock;
+pub use python::Python;
 
 use crate::context::{Context, is_dir};
 use crate::gateway::GatewayError;
@@ -136,9 +138,10 @@ impl Dependencies {
     }
 }
 
-/// What reading the context found: the plan's input, and the requirements files as read (the
-/// lint reads them too).
+/// What reading the context found: the Python to build for, the plan's input, and the
+/// requirements files as read (the lint reads them too).
 pub struct Found {
+    pub python: Python,
     pub dependencies: Dependencies,
     pub files: Vec<SourceFile>,
 }
@@ -178,6 +181,7 @@ pub async fn read(
     spec: &Spec,
 ) -> Result<Result<Found, Problems>, GatewayError> {
     let mut problems = Problems::default();
+    let python = python::choose(context, spec, &mut problems).await?;
     let mut dependencies = Dependencies::default();
     if let Some(app) = &spec.app {
         dependencies.app = Some(app::read(context, app, &mut problems).await?);
@@ -349,13 +353,13 @@ pub async fn read(
     {
         dependencies.inputs.push(Input::AppMetadata);
     }
-    Ok(if problems.problems.is_empty() {
-        Ok(Found {
+    Ok(match python {
+        Some(python) if problems.problems.is_empty() => Ok(Found {
+            python,
             dependencies,
             files,
-        })
-    } else {
-        Err(problems)
+        }),
+        _ => Err(problems),
     })
 }
 

@@ -101,14 +101,14 @@ fn parse(text: &str) -> Result<DeTable<'_>, Error> {
     })
 }
 
-fn get<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t Spanned<DeValue<'i>>> {
+pub(super) fn get<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t Spanned<DeValue<'i>>> {
     table
         .iter()
         .find(|(k, _)| k.get_ref().as_ref() == key)
         .map(|(_, v)| v)
 }
 
-fn table<'t, 'i>(value: Option<&'t Spanned<DeValue<'i>>>) -> Option<&'t DeTable<'i>> {
+pub(super) fn table<'t, 'i>(value: Option<&'t Spanned<DeValue<'i>>>) -> Option<&'t DeTable<'i>> {
     value.and_then(|v| v.get_ref().as_table())
 }
 
@@ -243,6 +243,24 @@ fn project_dependencies(document: &DeTable<'_>, extras: &[&str]) -> Result<Vec<S
         }
     }
     Ok(requirements)
+}
+
+/// `[project] requires-python` as written, and the bytes of its value; `None` without one.
+pub fn requires_python(text: &str) -> Result<Option<(String, Range<usize>)>, Error> {
+    let document = parse(text)?;
+    let Some(value) = table(get(&document, "project")).and_then(|p| get(p, "requires-python"))
+    else {
+        return Ok(None);
+    };
+    match value.get_ref().as_str() {
+        Some(requires) => Ok(Some((requires.to_string(), value.span()))),
+        None => Err(error(
+            Problem::NotAString {
+                what: "requires-python",
+            },
+            Some(value.span()),
+        )),
+    }
 }
 
 /// What a project's pyproject.toml says about deploying it.
@@ -464,7 +482,7 @@ Postgres = ["psycopg2==2.9.9"]
 dev = ["pytest", "flask>=3"]
 "#;
         assert_eq!(
-            dependencies(text, &["postgres", "dev"]),
+            dependencies(text, &["postgres", "dev"], &[]),
             Ok(vec![
                 "flask>=3".to_string(),
                 "gunicorn".into(),
@@ -472,7 +490,7 @@ dev = ["pytest", "flask>=3"]
                 "pytest".into()
             ])
         );
-        let missing = dependencies(text, &["docs"]).expect_err("no such extra");
+        let missing = dependencies(text, &["docs"], &[]).expect_err("no such extra");
         assert!(
             missing.to_string().contains("it has: dev, postgres"),
             "{missing}"
@@ -481,14 +499,14 @@ dev = ["pytest", "flask>=3"]
         let at = missing.span.map(|s| &text[s]).unwrap_or_default();
         assert!(at.starts_with("[project.optional-dependencies]"), "{at}");
         assert_eq!(
-            dependencies("[tool.x]\n", &[]).map_err(|e| e.problem),
+            dependencies("[tool.x]\n", &[], &[]).map_err(|e| e.problem),
             Err(Problem::NoProject)
         );
         let dynamic = "[project]\nname='a'\ndynamic = ['dependencies']\n";
-        let error = dependencies(dynamic, &[]).expect_err("dynamic");
+        let error = dependencies(dynamic, &[], &[]).expect_err("dynamic");
         assert!(error.to_string().contains("dynamic"), "{error}");
         assert_eq!(error.span.map(|s| &dynamic[s]), Some("'dependencies'"));
-        let bad = dependencies("[project", &[]).expect_err("bad");
+        let bad = dependencies("[project", &[], &[]).expect_err("bad");
         assert!(bad.to_string().contains("TOML"), "{bad}");
         assert!(bad.span.is_some());
     }

@@ -181,8 +181,8 @@ macro_rules! declare_keys {
 
             pub(super) fn into_spec(self, derived: $crate::validate::Derived) -> $crate::model::Spec {
                 let fields = self;
-                // `target` is the one field of a `Spec` that no key sets.
-                declare_keys!(@spec fields, derived, [target: derived.target,] $($field $spec)*)
+                // `target` and `top` are the fields of a `Spec` that no key sets.
+                declare_keys!(@spec fields, derived, [target: derived.target, top: derived.top,] $($field $spec)*)
             }
         }
     };

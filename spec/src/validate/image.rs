@@ -9,40 +9,31 @@ use marked_yaml::Node;
 use super::keys::{BASE_KEYS, sub_key_names};
 use super::{Validator, names};
 use crate::diagnostic::Diagnostic;
-use crate::model::{AbsolutePath, AptPackage, EnvName, ImageRef, Port, Protocol, PythonVersion};
+use crate::model::{
+    AbsolutePath, AptPackage, Bases, EnvName, ImageRef, Port, Protocol, PythonVersion,
+};
 use crate::source::Spanned;
-
-/// `base:` as written: either image may be left to its default.
-#[derive(Default)]
-pub(crate) struct BaseFields {
-    pub(super) compile: Option<Spanned<ImageRef>>,
-    pub(super) runtime: Option<Spanned<ImageRef>>,
-}
 
 impl Validator<'_> {
     pub(super) fn python(&mut self, node: &Node, key: &str) -> Option<Spanned<PythonVersion>> {
         let text = self.text(node, key, "\"3.11\"")?;
-        let parts: Vec<&str> = text.split('.').collect();
-        let numeric = parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        if !numeric || !(2..=3).contains(&parts.len()) || parts[0] != "3" {
+        let Some(version) = PythonVersion::parse(&text) else {
             self.report(
                 Diagnostic::new(text.span, format!("`{}` is not a python version", *text))
-                    .with_hint("use a version with an official image, like \"3.12\" or \"3.11.9\""),
+                    .with_hint("use a version with an official image, like \"3.13\" or \"3.11.9\""),
             );
             return None;
-        }
-        Some(text.map(PythonVersion))
+        };
+        Some(Spanned::new(version, text.span))
     }
 
-    pub(super) fn base(&mut self, node: &Node, key: &str) -> Option<BaseFields> {
+    pub(super) fn base(&mut self, node: &Node, key: &str) -> Option<Bases> {
         let map = self.mapping(
             node,
             key,
             "{compile: \"python:3.11\", runtime: \"python:3.11-slim\"}",
         )?;
-        let mut base = BaseFields::default();
+        let mut base = Bases::default();
         for (name, value) in map.iter() {
             let slot = match name.as_str() {
                 "compile" => &mut base.compile,

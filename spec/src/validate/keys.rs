@@ -11,10 +11,9 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::declare::{declare_keys, sub_properties};
-use super::image::BaseFields;
 use crate::model::{
-    AbsolutePath, App, AptPackage, Arg, BuildCommand, ContextPath, EnvName, Extra, Group, Index,
-    Installer, Port, PythonVersion, Ssh, TargetInfo, User, Writable,
+    AbsolutePath, App, AptPackage, Arg, Bases, BuildCommand, ContextPath, EnvName, Extra, Group,
+    Index, Installer, Port, PythonVersion, Ssh, TargetInfo, User, Writable,
 };
 use crate::schema::properties;
 use crate::source::{Span, Spanned};
@@ -36,15 +35,15 @@ declare_keys! {
     }
     python: Option<Spanned<PythonVersion>> {
         name: "python",
-        type: "string, **required**",
+        type: "string",
         targets: No,
         read: python,
-        spec: derived,
-        meaning: r#"Python version, e.g. `"3.11"`; selects `python:3.11` (compile) and `python:3.11-slim` (runtime). Quote it: YAML reads `3.10` as a number."#,
+        spec: direct,
+        meaning: r#"Python version, e.g. `"3.13"`; selects `python:3.13` (compile) and `python:3.13-slim` (runtime). Quote it: YAML reads `3.10` as a number. Left out, the project says, first found: `.python-version` (in the app's directory, then the context root; `3.13.1` means 3.13), the newest of 3.13, 3.12 and 3.11 that `requires-python` in `pyproject.toml` allows, `Pipfile`'s `[requires] python_version`, `runtime.txt` (`python-3.11.4`); the build log and `--call=outline` say which. A version `requires-python` does not allow is an error."#,
         schema: json!({
             "type": "string",
             "pattern": "^(3\\.[0-9]+(\\.[0-9]+)?|.*\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}.*)$",
-            "examples": ["3.12", "3.11"]
+            "examples": ["3.13", "3.12", "3.11"]
         }),
     }
     requirements: Vec<Spanned<ContextPath>> {
@@ -206,7 +205,7 @@ declare_keys! {
         meaning: "image labels; `docker buildx build --label` adds more.",
         schema: mapping(),
     }
-    base: Option<BaseFields> {
+    base: Option<Bases> {
         name: "base",
         type: "`{compile, runtime}`",
         targets: No,

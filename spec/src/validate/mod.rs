@@ -24,8 +24,8 @@ use marked_yaml::Node;
 use marked_yaml::types::MarkedMappingNode;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::model::{Arg, Bases, DependencyKind, ImageRef, PythonVersion, Spec, TargetInfo};
-use crate::source::{SourceFile, Span, Spanned};
+use crate::model::{Arg, Bases, DependencyKind, Spec, TargetInfo};
+use crate::source::{SourceFile, Span};
 
 pub use keys::{At, InTargets, KEYS, Key};
 pub use targets::WHEELS_TARGET;
@@ -109,10 +109,10 @@ pub(crate) struct Validator<'a> {
 /// What the loader works out itself, rather than taking as read: the keys whose declarations
 /// say `spec: derived`, and the target being built.
 pub(crate) struct Derived {
-    python: Spanned<PythonVersion>,
     base: Bases,
     targets: Vec<TargetInfo>,
     target: Option<String>,
+    top: Span,
 }
 
 impl Validator<'_> {
@@ -131,7 +131,7 @@ impl Validator<'_> {
             let span = self.span(root);
             self.report(
                 Diagnostic::new(span, "a pyslim spec must be a mapping of keys to values")
-                    .with_hint("start with `python: \"3.11\"` on a line of its own"),
+                    .with_hint("start with `python: \"3.13\"` on a line of its own"),
             );
             return None;
         };
@@ -146,36 +146,15 @@ impl Validator<'_> {
         {
             fields.add(target);
         }
-        let python = match fields.python.take() {
-            Some(python) => Some(python),
-            None if map.get("python").is_none() => {
-                self.report(
-                    Diagnostic::new(self.span(root), "the spec does not say which python to use")
-                        .with_hint(
-                            "add `python: \"3.11\"` (it selects python:3.11 and python:3.11-slim)",
-                        ),
-                );
-                None
-            }
-            None => None,
-        }?;
         self.check_installs_something(root, map, &fields);
         self.check_extras(&fields);
-        let default_base = |image: ImageRef| Spanned::new(image, python.span);
+        // Without `python:`, the base images wait for the version the project names.
         let base = fields.base.take().unwrap_or_default();
-        let base = Bases {
-            compile: base
-                .compile
-                .unwrap_or_else(|| default_base(python.compile_image())),
-            runtime: base
-                .runtime
-                .unwrap_or_else(|| default_base(python.runtime_image())),
-        };
         Some(fields.into_spec(Derived {
-            python,
             base,
             targets: targets.into_iter().map(|(info, _)| info).collect(),
             target: options.target.clone(),
+            top: self.span(root),
         }))
     }
 
