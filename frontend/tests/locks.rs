@@ -216,3 +216,15 @@ async fn groups_without_a_lock_come_from_the_pyprojects_dependency_groups() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_python_the_lock_was_not_written_for_is_an_error_at_python() {
+    let spec = "# syntax=org/pyslim\npython: \"3.10\"\nrequirements: uv.lock\n";
+    let (error, _) = build(spec, &[("pyproject.toml", None)]).await;
+    let error = error.expect("a Python outside the lock fails");
+    assert!(
+        error.contains("pyslim.yaml:2:9: error: python 3.10 is not one the lock `uv.lock` was written for: its requires-python is `>=3.11`"),
+        "{error}"
+    );
+    assert!(error.contains("(`uv lock`)"), "{error}");
+}

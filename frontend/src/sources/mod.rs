@@ -331,6 +331,9 @@ pub async fn read(
     }
     if let Some(found) = honoured {
         check_lock(spec, &found, &dependencies, &mut problems);
+        if let Some(python) = &python {
+            python::check_lock(python, &found, &mut problems);
+        }
         // A lock is the whole set: the app's own list is in it.
         dependencies.inputs = vec![Input::Lock(Box::new(found))];
     } else if let Some(app) = &dependencies.app

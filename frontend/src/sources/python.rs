@@ -415,6 +415,32 @@ fn requires_python<'f>(
 
 /// Whether `specifiers` allow `version`: exactly, for `3.X.Y`; for a series `3.X`, some
 /// release of it (`>=3.11.4` allows 3.11, whose image follows the series' fixes).
+/// A lock written for other Pythons cannot be installed on the chosen one: an error where the
+/// choice was made.
+pub fn check_lock(python: &Python, found: &super::FoundLock, problems: &mut Problems) {
+    let Some(text) = &found.lock.requires_python else {
+        return;
+    };
+    // A form pep440 does not read (an old lock's) is not grounds to refuse the build.
+    let Ok(specifiers) = VersionSpecifiers::from_str(text) else {
+        return;
+    };
+    if allows(&specifiers, &python.version) {
+        return;
+    }
+    python.problem(
+        format!(
+            "python {} is not one the lock `{}` was written for: its requires-python is `{text}`",
+            python.version, found.path
+        ),
+        &format!(
+            "use a Python the lock allows, or lock the project again for this one (`{}`)",
+            found.format.relock_command()
+        ),
+        problems,
+    );
+}
+
 fn allows(specifiers: &VersionSpecifiers, version: &PythonVersion) -> bool {
     let release: Vec<u64> = version
         .as_str()
