@@ -296,3 +296,38 @@ fn a_test_target_adds_a_locked_group() {
     let version = run(docker().args(["run", "--rm", tag, "--version"]));
     assert!(version.contains("pytest 9.2.0"), "{version}");
 }
+
+#[test]
+fn a_uv_workspace_member_builds_from_the_workspace_lock() {
+    require_engine();
+    let tag = "pyslim-e2e/uv-workspace";
+    let out = build_example("uv-workspace", tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let image = ours(tag);
+    // The member's locked set, its workspace neighbour built from its directory, and itself.
+    assert_eq!(
+        image.get("greet").map(String::as_str),
+        Some("0.2.0"),
+        "{image:?}"
+    );
+    assert_eq!(
+        image.get("api").map(String::as_str),
+        Some("0.1.0"),
+        "{image:?}"
+    );
+    assert_eq!(
+        image.get("flask").map(String::as_str),
+        Some("3.1.3"),
+        "{image:?}"
+    );
+    assert!(
+        !image.contains_key("monorepo"),
+        "the virtual root is not installed"
+    );
+    let answer = sh(
+        tag,
+        "python -c 'import api; print(api.app.test_client().get(\"/\").text)'",
+    );
+    assert_eq!(answer.trim(), "Hello, workspace, from a uv workspace");
+}

@@ -228,3 +228,33 @@ async fn a_python_the_lock_was_not_written_for_is_an_error_at_python() {
     );
     assert!(error.contains("(`uv lock`)"), "{error}");
 }
+
+#[tokio::test]
+async fn a_workspace_member_is_installed_from_the_workspaces_lock() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/uv-workspace");
+    let files = support::directory(&dir);
+    let context: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(path, data)| (path.as_str(), data.as_slice()))
+        .collect();
+    let spec = fs::read_to_string(dir.join("pyslim.yaml")).expect("spec");
+    let (result, recorded) = support::build(&spec, &context, &[("filename", "pyslim.yaml")]).await;
+    assert!(result.is_ok(), "{:?}", recorded.error());
+    let graph = pyslim_frontend::llb::render(recorded.graph());
+    assert!(
+        graph.contains("build dependency wheels: uv.lock, 9 packages pinned with their hashes"),
+        "{graph}"
+    );
+    // The neighbour is built from its directory, which the step sees; the app's own code is not.
+    let step = graph
+        .lines()
+        .find(|l| l.contains("build dependency wheels"))
+        .expect("the dependency step");
+    assert!(step.contains("--unhashed-requirement"), "{step}");
+    // The only context the dependency step reads is the neighbour's directory: an edit of the
+    // app's code leaves it cached.
+    assert!(
+        graph.contains("source local://context local.includepattern=[\"libs/greet\"]"),
+        "{graph}"
+    );
+}

@@ -221,10 +221,11 @@ pub struct Input<'a> {
     pub project: Option<&'a str>,
 }
 
-/// Reads a lock of a known format.
-pub fn parse(format: Format, input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
+/// Reads a lock of a known format, for the project at `member` (relative to the lock's
+/// directory: `.`, or a uv workspace's member).
+pub fn parse(format: Format, input: &Input<'_>, member: &str) -> Result<Lock, Vec<Problem>> {
     let mut lock = match format {
-        Format::Uv => uv::parse(input),
+        Format::Uv => uv::parse_member(input, member),
         Format::Poetry => poetry::parse(input),
         Format::Pdm => pdm::parse(input),
         Format::Pipfile => pipfile::parse(input),

@@ -80,6 +80,13 @@ struct UvRequirement {
 }
 
 pub fn parse(input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
+    parse_member(input, ".")
+}
+
+/// The lock of a workspace, installed for its member at `member` (a path relative to the
+/// lock's directory; `.` for the project at the root): the member is the project, the other
+/// members are built from their directories like any path dependency.
+pub fn parse_member(input: &Input<'_>, member: &str) -> Result<Lock, Vec<Problem>> {
     let lock: UvLock = toml::from_str(input.lock).map_err(|error| {
         vec![
             Problem::at(
@@ -110,7 +117,7 @@ pub fn parse(input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
     for spanned in &lock.package {
         let span = Some(spanned.span());
         let package = spanned.get_ref();
-        let source = match source(&package.source) {
+        let source = match source(&package.source, member) {
             Ok(source) => source,
             Err(message) => {
                 problems.push(
@@ -123,7 +130,11 @@ pub fn parse(input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
                 continue;
             }
         };
-        if source == (Source::Project { path: ".".into() }) {
+        if source
+            == (Source::Project {
+                path: member.into(),
+            })
+        {
             root = Some(spanned);
         }
         let mut files = Vec::new();
@@ -198,8 +209,8 @@ pub fn parse(input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
             }
         }
         None => problems.push(
-            Problem::at(None, "has no package for the project at its own directory (`source = { editable = \".\" }` or `{ virtual = \".\" }`)")
-                .with_hint("pyslim installs a uv.lock from the project directory it was written in; write it there with `uv lock`"),
+            Problem::at(None, format!("has no package for the project at `{member}` (`source = {{ editable = \"{member}\" }}` or `{{ virtual = \"{member}\" }}`)"))
+                .with_hint("pyslim installs a uv.lock for the project it was written in, or for a member of its workspace; run `uv lock` there"),
         ),
     }
     if problems.is_empty() {
@@ -209,16 +220,22 @@ pub fn parse(input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
     }
 }
 
-/// A package's `source = { … }`.
-fn source(table: &BTreeMap<String, String>) -> Result<Source, String> {
+/// A package's `source = { … }`; `member` is the project being installed.
+fn source(table: &BTreeMap<String, String>, member: &str) -> Result<Source, String> {
     let (kind, value) = table.iter().next().ok_or_else(|| "no source".to_string())?;
     Ok(match kind.as_str() {
         "registry" => Source::Registry {
             url: Some(value.clone()),
         },
-        "editable" | "virtual" if value == "." => Source::Project { path: ".".into() },
-        // Workspace members and path dependencies are built from their directory.
-        "editable" | "virtual" | "directory" | "path" => Source::Path {
+        "editable" | "virtual" if value == member => Source::Project {
+            path: value.clone(),
+        },
+        // A virtual project (a workspace's root, say) has nothing to install.
+        "virtual" => Source::Project {
+            path: value.clone(),
+        },
+        // Other workspace members and path dependencies are built from their directory.
+        "editable" | "directory" | "path" => Source::Path {
             path: value.clone(),
         },
         "url" => Source::Url { url: value.clone() },

@@ -142,7 +142,13 @@ fn dependency_wheels(
     // Without files to see (a pyproject's list is generated), the step sees no context at
     // all: an empty include list would mean all of it.
     if !see.is_empty() {
-        mounts.push(context(&see, false));
+        // A lock's local directories (workspace members) are built in their own tree, which
+        // writes there: let it, then discard.
+        let builds_in_tree = dependencies
+            .inputs
+            .iter()
+            .any(|input| matches!(input, Input::Pinned { unhashed, .. } if !unhashed.is_empty()));
+        mounts.push(context(&see, builds_in_tree));
     }
     if !generated.is_empty() {
         mounts.push(StepMount::Files {

@@ -34,8 +34,7 @@ impl FoundLock {
         context_root: &str,
     ) -> Result<render::Pinned, lock::Problem> {
         let selected = lock::select::select(&self.lock, env, extras, groups)?;
-        let dir = self.path.rsplit_once('/').map_or(".", |(dir, _)| dir);
-        render::pinned(&selected, dir, context_root)
+        render::pinned(&selected, dir_of(&self.path), context_root)
     }
 
     /// The build log's name for it.
@@ -49,36 +48,49 @@ impl FoundLock {
     }
 }
 
-/// The lock in the app's directory `dir`, if it has one (the first of [`Format::ALL`]).
+/// The lock of the app in `dir`: one beside it (the first of [`Format::ALL`]), or else the
+/// `uv.lock` of the uv workspace it is a member of, in a directory above it.
 pub async fn beside_app(
     context: &mut Context<'_>,
     dir: &str,
     origin: Span,
     problems: &mut Problems,
 ) -> Result<Option<FoundLock>, GatewayError> {
-    let names: Vec<String> = Format::ALL.iter().map(|f| in_app(dir, f.label())).collect();
+    let mut names: Vec<String> = Format::ALL.iter().map(|f| in_app(dir, f.label())).collect();
+    names.extend(ancestors(dir).iter().map(|a| in_app(a, Format::Uv.label())));
     let view = context.view(&names, true).await?;
     for name in &names {
         if context.stat(&view, name).await?.is_some() {
-            return read(context, name, origin, problems).await;
+            return read_for(context, name, dir, origin, problems).await;
         }
     }
     Ok(None)
 }
 
-/// Reads the lock at `path` (a name [`Format::of_file_name`] knows) and the project file
-/// beside it. Its problems are reported in it; `None` when there are any.
+/// Reads the lock at `path` (a name [`Format::of_file_name`] knows) for the project beside it.
 pub async fn read(
     context: &mut Context<'_>,
     path: &str,
     origin: Span,
     problems: &mut Problems,
 ) -> Result<Option<FoundLock>, GatewayError> {
+    read_for(context, path, dir_of(path), origin, problems).await
+}
+
+/// Reads the lock at `path` for the project in `project` (its directory, or a workspace
+/// member's below it), with the project file there to check it is not stale. Its problems
+/// are reported in it; `None` when there are any.
+async fn read_for(
+    context: &mut Context<'_>,
+    path: &str,
+    project: &str,
+    origin: Span,
+    problems: &mut Problems,
+) -> Result<Option<FoundLock>, GatewayError> {
     let Some(format) = Format::of_file_name(path) else {
         return Ok(None);
     };
-    let dir = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
-    let project_path = in_app(dir, format.project_file());
+    let project_path = in_app(project, format.project_file());
     let paths = [path.to_string(), project_path.clone()];
     let view = context.view(&paths, true).await?;
     if context.stat(&view, path).await?.is_none() {
@@ -89,7 +101,7 @@ pub async fn read(
         return Ok(None);
     }
     let text = context.read_text(&view, path).await?;
-    let project = match context.stat(&view, &project_path).await? {
+    let project_text = match context.stat(&view, &project_path).await? {
         Some(_) => Some(context.read_text(&view, &project_path).await?),
         None => None,
     };
@@ -100,9 +112,10 @@ pub async fn read(
     let file = SourceFile::of_kind(kind, path, text);
     let input = lock::Input {
         lock: &file.text,
-        project: project.as_deref(),
+        project: project_text.as_deref(),
     };
-    match lock::parse(format, &input) {
+    let member = relative(dir_of(path), project);
+    match lock::parse(format, &input, &member) {
         Ok(lock) => Ok(Some(FoundLock {
             path: path.to_string(),
             format,
@@ -117,6 +130,45 @@ pub async fn read(
             Ok(None)
         }
     }
+}
+
+/// The directory of a context path (`.` at the root).
+fn dir_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or(".", |(dir, _)| dir)
+}
+
+/// The directories above `dir`, nearest first, up to the context's root.
+fn ancestors(dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = dir;
+    while at != "." {
+        at = dir_of(at);
+        out.push(at.to_string());
+    }
+    out
+}
+
+/// `dir` as a path relative to `base`, which holds it (`.` for the same directory).
+fn relative(base: &str, dir: &str) -> String {
+    match base {
+        "." => dir.to_string(),
+        _ if base == dir => ".".into(),
+        _ => dir
+            .strip_prefix(base)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(dir)
+            .to_string(),
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn a_member_is_found_below_its_workspace() {
+    assert_eq!(ancestors("services/api"), ["services", "."]);
+    assert!(ancestors(".").is_empty());
+    assert_eq!(relative(".", "services/api"), "services/api");
+    assert_eq!(relative("repo", "repo/services/api"), "services/api");
+    assert_eq!(relative("repo", "repo"), ".");
 }
 
 /// A lock's problem at its place in the lock (or, for the whole file, at the spec line that
