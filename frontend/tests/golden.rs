@@ -451,7 +451,8 @@ const CASES: &[Case] = &[
         options: &[],
         shows: &[
             r#""create-user", "20002", "app", "useradd", "--uid", "20001", "--gid", "20002""#,
-            "mkdir /srv/app mode=755 parents owner=20001:20002",
+            // A workdir the base may have already is handed over, as `writable:` ones are.
+            r#""[slim] create workdir /srv/app" exec args=["install", "-d", "-m", "0755", "-o", "20001", "-g", "20002", "--", "/srv/app"]"#,
             r#""User": "20001:20002""#,
         ],
     },
@@ -466,7 +467,7 @@ const CASES: &[Case] = &[
         // Group 0 exists: useradd alone, no shell.
         shows: &[
             r#"args=["useradd", "--uid", "12345", "--gid", "0""#,
-            "owner=12345:0",
+            r#""-o", "12345", "-g", "0", "--", "/app"]"#,
             r#""User": "12345:0""#,
         ],
     },
