@@ -1,7 +1,7 @@
 //! The build backends people use, each on a tiny package of its own shape, built to a wheel by
 //! the real frontend and run through its console script: hatchling, flit_core, pdm-backend,
-//! poetry-core (uv_build has its example). No requirements file anywhere: each package's
-//! dependency comes from its own metadata.
+//! poetry-core 2 and 1.x (uv_build has its example). No requirements file anywhere: each
+//! package's dependency comes from its own metadata, poetry 1.x's from its own table.
 
 use std::fs;
 
@@ -36,6 +36,14 @@ const BACKENDS: &[Backend] = &[
         // Poetry 2 reads PEP 621 [project] tables; the dependency is there for pyslim too.
         pyproject: "[project]\nname = \"poetry-app\"\nversion = \"0.1.0\"\ndependencies = [\"six==1.16.0\"]\n[project.scripts]\nhello = \"poetry_app:main\"\n[tool.poetry]\npackages = [{include = \"poetry_app\"}]\n[build-system]\nrequires = [\"poetry-core>=2.0\"]\nbuild-backend = \"poetry.core.masonry.api\"\n",
         files: &[("poetry_app/__init__.py", MODULE)],
+    },
+    Backend {
+        name: "poetry1",
+        // Poetry 1.x: no [project]; the dependency is a poetry constraint (`~1.16.0` is
+        // >=1.16.0,<1.17.0) in [tool.poetry.dependencies], with `python`, which is none, and a
+        // dev group that is not installed.
+        pyproject: "[tool.poetry]\nname = \"poetry1-app\"\nversion = \"0.1.0\"\ndescription = \"a poetry 1.x package\"\nauthors = [\"pyslim <pyslim@example.com>\"]\npackages = [{include = \"poetry1_app\"}]\n[tool.poetry.dependencies]\npython = \"^3.8\"\nsix = \"~1.16.0\"\n[tool.poetry.group.dev.dependencies]\npyslim-no-such-package = \"^1\"\n[tool.poetry.scripts]\nhello = \"poetry1_app:main\"\n[build-system]\nrequires = [\"poetry-core>=1.0,<2\"]\nbuild-backend = \"poetry.core.masonry.api\"\n",
+        files: &[("poetry1_app/__init__.py", MODULE)],
     },
 ];
 

@@ -47,7 +47,14 @@ fn a_redis_helper_image_builds_from_runtime_packages_alone() {
         String::from_utf8_lossy(&logs.stderr)
     );
     assert_runs_as(tag, "app", "10001:10001");
-    // The apt step left no lists or archives, like every other image's.
+    // The apt step left no lists, archives or logs, like every other image's...
     assert_clean(tag);
+    // ...but the directories packages make under /var/log are the image's: redis-server's
+    // own config logs to /var/log/redis.
+    let logs = sh(
+        tag,
+        "if [ -d /var/log/redis ]; then echo directory; else ls -la /var/log; fi",
+    );
+    assert_eq!(logs.trim(), "directory", "no /var/log/redis in:\n{logs}");
     let _ = fs::remove_dir_all(&dir);
 }

@@ -104,3 +104,23 @@ fn the_default_user_is_app_with_fixed_ids() {
     assert_writes(tag, "/usr", false);
     assert_eq!(inspect(tag, "{{json .Config.Volumes}}"), "null");
 }
+
+#[test]
+fn a_workdir_the_base_has_already_is_handed_to_the_user() {
+    let tag = "pyslim-e2e/users-workdir";
+    // Debian's base-files ships /srv, owned by root: BuildKit's mkdir would leave it so.
+    build(
+        "users-workdir",
+        tag,
+        "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nworkdir: /srv\n",
+    );
+    assert_eq!(inspect(tag, "{{.Config.WorkingDir}}"), "/srv");
+    let owner = probe(tag, "stat", &["-c", "%n %u:%g %a", "/srv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&owner.stdout),
+        "/srv 10001:10001 755\n"
+    );
+    assert_writes(tag, "/srv", true);
+    assert_writes(tag, "/usr", false);
+    assert_clean(tag);
+}

@@ -183,6 +183,111 @@ pub fn to_add<'a>(needed: &[&'a str], runtime: &[&str]) -> Vec<&'a str> {
         .collect()
 }
 
+/// The commands on PATH in a `python:X-slim` image: those of Debian 12's required packages,
+/// apt's and ca-certificates', and Python's own (see [`in_base_image`]). A name too many here
+/// only means a missing command goes unreported; one too few, a working spec refused.
+#[rustfmt::skip]
+const BASE_COMMANDS: &[&str] = &[
+    "add-shell", "addgroup", "addpart", "adduser", "agetty", "apt", "apt-cache", "apt-cdrom",
+    "apt-config", "apt-get", "apt-key", "apt-mark", "arch", "awk", "b2sum", "badblocks",
+    "base32", "base64", "basename", "basenc", "bash", "bashbug", "blkdiscard", "blkid",
+    "blkzone", "blockdev", "captoinfo", "cat", "chage", "chattr", "chcon", "chcpu", "chfn",
+    "chgpasswd", "chgrp", "chmem", "chmod", "choom", "chown", "chpasswd", "chroot", "chrt",
+    "chsh", "cksum", "clear", "clear_console", "cmp", "comm", "cp", "cpgr", "cppw", "csplit",
+    "ctrlaltdel", "cut", "dash", "date", "dd", "deb-systemd-helper", "deb-systemd-invoke",
+    "debconf", "debconf-apt-progress", "debconf-communicate", "debconf-copydb",
+    "debconf-escape", "debconf-set-selections", "debconf-show", "debugfs", "delgroup",
+    "delpart", "deluser", "df", "diff", "diff3", "dir", "dircolors", "dirname", "dmesg",
+    "dnsdomainname", "domainname", "dpkg", "dpkg-deb", "dpkg-divert", "dpkg-fsys-usrunmess",
+    "dpkg-maintscript-helper", "dpkg-preconfigure", "dpkg-query", "dpkg-realpath",
+    "dpkg-reconfigure", "dpkg-split", "dpkg-statoverride", "dpkg-trigger", "du", "dumpe2fs",
+    "e2freefrag", "e2fsck", "e2image", "e2label", "e2mmpstatus", "e2scrub", "e2scrub_all",
+    "e2undo", "e4crypt", "e4defrag", "echo", "egrep", "env", "expand", "expiry", "expr",
+    "factor", "faillock", "faillog", "fallocate", "false", "fgrep", "filefrag", "find",
+    "findfs", "findmnt", "flock", "fmt", "fold", "fsck", "fsck.cramfs", "fsck.ext2",
+    "fsck.ext3", "fsck.ext4", "fsck.minix", "fsfreeze", "fstab-decode", "fstrim", "getconf",
+    "getent", "getopt", "getty", "gpasswd", "gpgv", "grep", "groupadd", "groupdel", "groupmems",
+    "groupmod", "groups", "grpck", "grpconv", "grpunconv", "gunzip", "gzexe", "gzip",
+    "hardlink", "head", "hostid", "hostname", "i386", "iconv", "iconvconfig", "id", "infocmp",
+    "infotocap", "install", "installkernel", "invoke-rc.d", "ionice", "ipcmk", "ipcrm", "ipcs",
+    "ischroot", "isosize", "join", "killall5", "last", "lastb", "lastlog", "ld.so", "ldattach",
+    "ldconfig", "ldd", "link", "linux32", "linux64", "ln", "locale", "localedef", "logger",
+    "login", "logname", "losetup", "ls", "lsattr", "lsblk", "lscpu", "lsipc", "lslocks",
+    "lslogins", "lsmem", "lsns", "mawk", "mcookie", "md5sum", "md5sum.textutils", "mesg",
+    "mkdir", "mke2fs", "mkfifo", "mkfs", "mkfs.bfs", "mkfs.cramfs", "mkfs.ext2", "mkfs.ext3",
+    "mkfs.ext4", "mkfs.minix", "mkhomedir_helper", "mklost+found", "mknod", "mkswap", "mktemp",
+    "more", "mount", "mountpoint", "mv", "namei", "nawk", "newgrp", "newusers", "nice",
+    "nisdomainname", "nl", "nohup", "nologin", "nproc", "nsenter", "numfmt", "od", "pager",
+    "pam-auth-update", "pam_getenv", "pam_namespace_helper", "pam_timestamp_check", "partx",
+    "passwd", "paste", "pathchk", "perl", "perl5.36.0", "pidof", "pinky", "pivot_root", "pldd",
+    "pr", "printenv", "printf", "prlimit", "ptx", "pwck", "pwconv", "pwd", "pwhistory_helper",
+    "pwunconv", "rbash", "readlink", "readprofile", "realpath", "remove-shell", "rename",
+    "rename.ul", "renice", "reset", "resize2fs", "resizepart", "rev", "rgrep", "rm", "rmdir",
+    "rmt-tar", "rtcwake", "run-parts", "runcon", "runuser", "savelog", "script", "scriptlive",
+    "scriptreplay", "sdiff", "sed", "select-editor", "sensible-browser", "sensible-editor",
+    "sensible-pager", "seq", "service", "setarch", "setpriv", "setsid", "setterm", "sg", "sh",
+    "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "shadowconfig", "shred",
+    "shuf", "sleep", "sort", "split", "start-stop-daemon", "stat", "stdbuf", "stty", "su",
+    "sulogin", "sum", "swaplabel", "swapoff", "swapon", "switch_root", "sync", "tabs", "tac",
+    "tail", "tar", "tarcat", "taskset", "tee", "tempfile", "test", "tic", "timeout", "toe",
+    "touch", "tput", "tr", "true", "truncate", "tset", "tsort", "tty", "tune2fs", "tzselect",
+    "uclampset", "umount", "uname", "uncompress", "unexpand", "uniq", "unix_chkpwd",
+    "unix_update", "unlink", "unshare", "update-alternatives", "update-ca-certificates",
+    "update-passwd", "update-rc.d", "update-shells", "useradd", "userdel", "usermod", "users",
+    "utmpdump", "vdir", "vigr", "vipw", "wall", "wc", "wdctl", "wheel", "whereis", "which",
+    "which.debianutils", "who", "whoami", "wipefs", "x86_64", "xargs", "yes", "ypdomainname",
+    "zcat", "zcmp", "zdiff", "zdump", "zegrep", "zfgrep", "zforce", "zgrep", "zic", "zless",
+    "zmore", "znew", "zramctl",
+];
+
+/// Whether the runtime base image has `command` on PATH.
+pub fn in_base_image(command: &str) -> bool {
+    // Python's commands, with or without their version (`python3.11`, `pip3`, `pydoc3.12`).
+    ["python", "pip", "pydoc", "idle", "2to3"]
+        .iter()
+        .any(|p| command.starts_with(p))
+        || BASE_COMMANDS.binary_search(&command).is_ok()
+}
+
+/// The top-level modules every `python:X-slim` image can import without installing anything:
+/// the standard library (Python 3.11's `sys.stdlib_module_names`, private ones left out) and
+/// the packages the images add (pip, setuptools, wheel).
+#[rustfmt::skip]
+const BASE_MODULES: &[&str] = &[
+    "abc", "aifc", "antigravity", "argparse", "array", "ast", "asynchat", "asyncio", "asyncore",
+    "atexit", "audioop", "base64", "bdb", "binascii", "bisect", "builtins", "bz2", "cProfile",
+    "calendar", "cgi", "cgitb", "chunk", "cmath", "cmd", "code", "codecs", "codeop",
+    "collections", "colorsys", "compileall", "concurrent", "configparser", "contextlib",
+    "contextvars", "copy", "copyreg", "crypt", "csv", "ctypes", "curses", "dataclasses",
+    "datetime", "dbm", "decimal", "difflib", "dis", "distutils", "doctest", "email",
+    "encodings", "ensurepip", "enum", "errno", "faulthandler", "fcntl", "filecmp", "fileinput",
+    "fnmatch", "fractions", "ftplib", "functools", "gc", "genericpath", "getopt", "getpass",
+    "gettext", "glob", "graphlib", "grp", "gzip", "hashlib", "heapq", "hmac", "html", "http",
+    "idlelib", "imaplib", "imghdr", "imp", "importlib", "inspect", "io", "ipaddress",
+    "itertools", "json", "keyword", "lib2to3", "linecache", "locale", "logging", "lzma",
+    "mailbox", "mailcap", "marshal", "math", "mimetypes", "mmap", "modulefinder", "msilib",
+    "msvcrt", "multiprocessing", "netrc", "nis", "nntplib", "nt", "ntpath", "nturl2path",
+    "numbers", "opcode", "operator", "optparse", "os", "ossaudiodev", "pathlib", "pdb",
+    "pickle", "pickletools", "pip", "pipes", "pkg_resources", "pkgutil", "platform", "plistlib",
+    "poplib", "posix", "posixpath", "pprint", "profile", "pstats", "pty", "pwd", "py_compile",
+    "pyclbr", "pydoc", "pydoc_data", "pyexpat", "queue", "quopri", "random", "re", "readline",
+    "reprlib", "resource", "rlcompleter", "runpy", "sched", "secrets", "select", "selectors",
+    "setuptools", "shelve", "shlex", "shutil", "signal", "site", "smtpd", "smtplib", "sndhdr",
+    "socket", "socketserver", "spwd", "sqlite3", "sre_compile", "sre_constants", "sre_parse",
+    "ssl", "stat", "statistics", "string", "stringprep", "struct", "subprocess", "sunau",
+    "symtable", "sys", "sysconfig", "syslog", "tabnanny", "tarfile", "telnetlib", "tempfile",
+    "termios", "textwrap", "this", "threading", "time", "timeit", "tkinter", "token",
+    "tokenize", "tomllib", "trace", "traceback", "tracemalloc", "tty", "turtle", "turtledemo",
+    "types", "typing", "unicodedata", "unittest", "urllib", "uu", "uuid", "venv", "warnings",
+    "wave", "weakref", "webbrowser", "wheel", "winreg", "winsound", "wsgiref", "xdrlib", "xml",
+    "xmlrpc", "zipapp", "zipfile", "zipimport", "zlib", "zoneinfo",
+];
+
+/// Whether `python -m MODULE` finds `module` (a top-level name) in every slim image.
+pub fn base_module(module: &str) -> bool {
+    module.starts_with('_') || BASE_MODULES.binary_search(&module).is_ok()
+}
+
 /// `[a, b]` as a spec writes it.
 pub fn yaml_list(names: &[&str]) -> String {
     format!("[{}]", names.join(", "))
@@ -249,6 +354,32 @@ mod tests {
             ))
         );
         assert_eq!(project("psycopg2-binary"), None);
+    }
+
+    #[test]
+    fn the_base_image_commands_and_modules_are_found() {
+        // Looked up by binary search.
+        assert!(BASE_COMMANDS.is_sorted(), "BASE_COMMANDS is sorted");
+        assert!(BASE_MODULES.is_sorted(), "BASE_MODULES is sorted");
+        for command in [
+            "sh",
+            "bash",
+            "env",
+            "sleep",
+            "apt-get",
+            "python3.11",
+            "pip",
+            "useradd",
+        ] {
+            assert!(in_base_image(command), "{command}");
+        }
+        for command in ["gunicorn", "redis-server", "tini", "uwsgi"] {
+            assert!(!in_base_image(command), "{command}");
+        }
+        for module in ["http", "json", "venv", "pip", "_pyrepl", "zoneinfo"] {
+            assert!(base_module(module), "{module}");
+        }
+        assert!(!base_module("flask") && !base_module("app"));
     }
 
     #[test]

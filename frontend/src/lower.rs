@@ -151,6 +151,15 @@ impl Lowering<'_> {
                 },
             ),
             StepMount::Tmpfs { dest } => (dest, MountSource::Tmpfs),
+            // Writable, so its writes are an output of the step no one reads, not the root's.
+            StepMount::Sink { dest } => (
+                dest,
+                MountSource::Bind {
+                    state: self.files(&[("discarded-log".into(), String::new())]),
+                    selector: "/discarded-log".into(),
+                    readonly: false,
+                },
+            ),
             StepMount::WheelsContext { dest, wheels } => {
                 let (state, selector) = self.wheels_context(wheels);
                 (

@@ -320,6 +320,97 @@ async fn problems_in_a_pyproject_point_at_its_lines() {
 }
 
 #[tokio::test]
+async fn poetry_dependencies_are_read_and_their_problems_located() {
+    let build = |pyproject: &'static str, app: &'static str| async move {
+        let spec = format!("# syntax=org/pyslim\npython: \"3.11\"\napp: {app}\n");
+        let context = vec![
+            ("pyproject.toml", pyproject.as_bytes()),
+            (
+                "libs/common/pyproject.toml",
+                b"[project]\nname = 'common'\n".as_slice(),
+            ),
+        ];
+        let (result, recorded) =
+            support::build(&spec, &context, &[("filename", "pyslim.yaml")]).await;
+        (result.is_ok(), recorded)
+    };
+    let poetry = "[tool.poetry]\nname = 'svc'\nversion = '1'\n[build-system]\nrequires = ['poetry-core']\nbuild-backend = 'poetry.core.masonry.api'\n[tool.poetry.dependencies]\npython = '^3.11'\n";
+    // An `||` of ranges that do not meet: no one requirement says it.
+    let either: &'static str = format!("{poetry}six = '^1.16 || ^3.0'\n").leak();
+    let (ok, recorded) = build(either, ".").await;
+    assert!(!ok);
+    let message = &recorded.error().message;
+    assert!(message.contains("pyproject.toml:9:7: error: `pyproject.toml` has a version constraint `^1.16 || ^3.0` for `six` that allows versions in separate ranges, which one pip requirement cannot say"), "{message}");
+    assert!(
+        message.contains("hint: a pip requirement allows one range of versions"),
+        "{message}"
+    );
+    // A package cannot take a path dependency along; source can.
+    let path: &'static str = format!("{poetry}common = {{ path = 'libs/common' }}\n").leak();
+    let (ok, recorded) = build(path, ".").await;
+    assert!(!ok);
+    let message = &recorded.error().message;
+    assert!(
+        message.contains(
+            "pyproject.toml:9:19: error: `pyproject.toml` has a path dependency on `libs/common`"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("as: source"), "{message}");
+    let (ok, recorded) = build(path, "{path: ., as: source}").await;
+    assert!(ok, "{:?}", recorded.returned);
+    // A path that is not there: at its value, like a requirements file's.
+    let missing: &'static str = format!("{poetry}common = {{ path = 'libs/gone' }}\n").leak();
+    let (ok, recorded) = build(missing, "{path: ., as: source}").await;
+    assert!(!ok);
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("pyproject.toml:9:19: error: `libs/gone` is not in the build context"),
+        "{message}"
+    );
+    assert!(
+        message.contains("relative to its pyproject.toml's directory"),
+        "{message}"
+    );
+    // Beside a hash-pinned requirements file (`poetry export`), the app's own list is left
+    // out: pip would refuse its unhashed lines.
+    let names = |recorded: &support::Recorded| -> Vec<String> {
+        recorded
+            .graph()
+            .metadata
+            .values()
+            .filter_map(|m| m.description.get("llb.customname").cloned())
+            .collect()
+    };
+    let six: &'static str = format!("{poetry}six = '~1.16.0'\n").leak();
+    let (ok, recorded) = build(six, ".").await;
+    assert!(ok, "{:?}", recorded.returned);
+    assert!(names(&recorded).contains(&"write app-dependencies.txt".to_string()));
+    let spec = "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\napp: .\n";
+    let context = vec![
+        ("pyproject.toml", six.as_bytes()),
+        (
+            "requirements.txt",
+            b"six==1.16.0 \\\n    --hash=sha256:1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926\n"
+                .as_slice(),
+        ),
+    ];
+    let (result, recorded) = support::build(spec, &context, &[("filename", "pyslim.yaml")]).await;
+    assert!(result.is_ok(), "{:?}", recorded.returned);
+    let names = names(&recorded);
+    assert!(
+        !names.iter().any(|n| n.contains("app-dependencies")),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n == "[compile] build dependency wheels: requirements.txt"),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
 async fn options_reach_the_graph_and_the_config() {
     let (result, recorded) = support::build(
         SPEC,
@@ -1092,6 +1183,62 @@ async fn a_script_the_image_starts_must_be_in_it() {
         let (ok, recorded) = build(rest).await;
         assert!(ok, "{rest}: {:?}", recorded.returned);
     }
+}
+
+#[tokio::test]
+async fn a_module_or_command_the_image_starts_must_be_in_it() {
+    let context = vec![
+        ("site/main.py", b"print('hi')\n".as_slice()),
+        ("site/web/__init__.py", b"".as_slice()),
+        ("site/web/cli.py", b"".as_slice()),
+        (
+            "greeter/pyproject.toml",
+            b"[project]\nname = 'greeter'\nversion = '1'\ndependencies = []\n[project.scripts]\ngreet = 'greeter:main'\n[build-system]\nrequires = ['uv_build']\nbuild-backend = 'uv_build'\n"
+                .as_slice(),
+        ),
+        ("greeter/src/greeter/__init__.py", b"def main(): pass\n".as_slice()),
+        ("requirements.txt", b"gunicorn==22.0.0\n".as_slice()),
+    ];
+    let build = |rest: &str| {
+        let spec = format!("# syntax=org/pyslim\npython: \"3.11\"\n{rest}");
+        let context = context.clone();
+        async move {
+            let (result, recorded) =
+                support::build(&spec, &context, &[("filename", "pyslim.yaml")]).await;
+            (result.is_ok(), recorded)
+        }
+    };
+    // What the image has, or may have from what it installs: the build goes on.
+    for rest in [
+        "app: site\nentrypoint: [python, -m, web]\n",
+        "app: site\nentrypoint: [python, -m, web.cli]\n",
+        "app: site\nentrypoint: [python, -m, http.server]\n",
+        "app: site\nrequirements: requirements.txt\nentrypoint: [python, -m, gunicorn]\n",
+        "app: site\nrequirements: requirements.txt\nentrypoint: [gunicorn, main:app]\n",
+        "app: greeter\nentrypoint: [greet]\n",
+        "app: greeter\nentrypoint: [python, -m, greeter]\n",
+        "app: site\nentrypoint: [sh, -c, 'exec python main.py']\n",
+        "runtime: [redis-server]\nentrypoint: [redis-server]\n",
+    ] {
+        let (ok, recorded) = build(rest).await;
+        assert!(ok, "{rest}: {:?}", recorded.returned);
+    }
+    // What nothing in the image could provide: each at its spec line, saying what would.
+    let mut messages = Vec::new();
+    for rest in [
+        "app: site\nentrypoint: [python, -m, wbe]\n",
+        "app: site\nrequirements: requirements.txt\ncmd: [python, -m, web.mian]\n",
+        "app: site\nentrypoint: [gunicorn, --bind, ':8000', main:app]\n",
+        "app: greeter\nentrypoint: [greeter]\n",
+        "app: greeter\nentrypoint: [python, -m, greeting]\n",
+    ] {
+        let (ok, recorded) = build(rest).await;
+        assert!(!ok, "{rest}");
+        messages.push(format!("{rest}---\n{}\n", recorded.error().message));
+    }
+    insta::with_settings!({snapshot_path => "errors", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("start_check", messages.join("\n"));
+    });
 }
 
 #[tokio::test]

@@ -369,6 +369,42 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "variant_app_poetry_dependencies",
+        // Poetry 1.x: the dependencies only in [tool.poetry.dependencies]; the dev group stays out.
+        spec: "python: \"3.11\"\napp: .\n",
+        files: &[(
+            "pyproject.toml",
+            "[tool.poetry]\nname = \"svc\"\nversion = \"1.0.0\"\n[tool.poetry.dependencies]\npython = \"^3.11\"\nflask = \"^3.0.3\"\nrequests = { version = \"~2.32\", extras = [\"socks\"] }\ntomli = { version = \">=2.0,<3\", python = \"<3.11\" }\npendulum = { version = \"^3.0\", optional = true }\n[tool.poetry.group.dev.dependencies]\npytest = \"^8.3\"\n[build-system]\nrequires = [\"poetry-core>=1.0\"]\nbuild-backend = \"poetry.core.masonry.api\"\n",
+        )],
+        options: &[],
+        shows: &[
+            r#"mkfile /app-dependencies.txt mode=644 data="flask>=3.0.3,<4.0.0\nrequests[socks]>=2.32,<2.33\ntomli>=2.0,<3 ; python_version < \"3.11\"\n""#,
+            "build dependency wheels: the app's dependencies",
+            "install app with uv",
+        ],
+    },
+    Case {
+        name: "variant_source_poetry_path_dependency",
+        // A source app's path dependency is a directory the dependency step sees.
+        spec: base!(),
+        files: &[
+            (
+                "pyproject.toml",
+                "[tool.poetry]\npackage-mode = false\n[tool.poetry.dependencies]\npython = \"^3.11\"\ncommon = { path = \"libs/common\", develop = true }\n",
+            ),
+            (
+                "libs/common/pyproject.toml",
+                "[project]\nname = \"common\"\n",
+            ),
+        ],
+        options: &[],
+        shows: &[
+            r#"local.includepattern=["requirements.txt","libs/common"]"#,
+            "common @ file:///pyslim-context/libs/common",
+            "copy app . to /app",
+        ],
+    },
+    Case {
         name: "variant_build_commands",
         spec: concat!(
             base!(),
@@ -427,7 +463,8 @@ const CASES: &[Case] = &[
         options: &[],
         shows: &[
             r#""create-user", "20002", "app", "useradd", "--uid", "20001", "--gid", "20002""#,
-            "mkdir /srv/app mode=755 parents owner=20001:20002",
+            // A workdir the base may have already is handed over, as `writable:` ones are.
+            r#""[slim] create workdir /srv/app" exec args=["install", "-d", "-m", "0755", "-o", "20001", "-g", "20002", "--", "/srv/app"]"#,
             r#""User": "20001:20002""#,
         ],
     },
@@ -442,7 +479,7 @@ const CASES: &[Case] = &[
         // Group 0 exists: useradd alone, no shell.
         shows: &[
             r#"args=["useradd", "--uid", "12345", "--gid", "0""#,
-            "owner=12345:0",
+            r#""-o", "12345", "-g", "0", "--", "/app"]"#,
             r#""User": "12345:0""#,
         ],
     },

@@ -20,6 +20,16 @@ pub const APT_INSTALL: &str = "set -e; export DEBIAN_FRONTEND=noninteractive; \
 /// runs only; the image's own configuration is untouched.
 const APT_KEEP_DOWNLOADS: &str = "#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n";
 
+/// The log files of /var/log an install appends to, besides apt's own directory: dpkg's,
+/// update-alternatives' (maintainer scripts run it), and the login records useradd resets for
+/// a user a package adds (`adduser --system` in redis-server's postinst).
+pub const INSTALL_LOGS: [&str; 4] = [
+    "/var/log/dpkg.log",
+    "/var/log/alternatives.log",
+    "/var/log/lastlog",
+    "/var/log/faillog",
+];
+
 pub fn install(b: &mut Builder, stage: Stage, on: Fs, packages: &[String], origin: Span) -> Fs {
     let mut args = strings(&["sh", "-c", APT_INSTALL, "apt-install"]);
     args.extend(packages.iter().cloned());
@@ -39,8 +49,15 @@ pub fn install(b: &mut Builder, stage: Stage, on: Fs, packages: &[String], origi
     if stage == Stage::Slim {
         // apt's and dpkg's bookkeeping (logs, debconf's database, ldconfig's cache) is
         // written to memory and dropped; dpkg's status database, which scanners read, stays.
-        for dest in ["/var/log", "/var/cache/debconf", "/var/cache/ldconfig"] {
+        // /var/log itself stays the image's: packages make their log directories there
+        // (redis-server's /var/log/redis), which a memory filesystem over it would drop.
+        for dest in ["/var/log/apt", "/var/cache/debconf", "/var/cache/ldconfig"] {
             mounts.push(StepMount::Tmpfs { dest: dest.into() });
+        }
+        for dest in INSTALL_LOGS {
+            mounts.push(StepMount::Sink {
+                dest: dest.to_string(),
+            });
         }
     }
     let fs = b.run(

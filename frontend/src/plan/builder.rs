@@ -117,6 +117,14 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Replaces the history entry of the step that made `fs`.
+    pub fn with_history(&mut self, fs: Fs, history: String) -> Fs {
+        if let Fs::Step(id) = fs {
+            self.steps[id.0].history = Some(history);
+        }
+        fs
+    }
+
     /// Attaches advice to the step that made `fs`.
     pub fn advise(&mut self, fs: Fs, advice: Advice) -> Fs {
         if let Fs::Step(id) = fs {

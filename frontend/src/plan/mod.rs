@@ -22,7 +22,7 @@ mod builder;
 mod compile;
 mod fetch;
 mod install;
-mod layout;
+pub(crate) mod layout;
 mod runtime;
 mod types;
 

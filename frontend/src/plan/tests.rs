@@ -1,6 +1,6 @@
 use pyslim_spec::{SourceFile, load};
 
-use super::apt::APT_INSTALL;
+use super::apt::{APT_INSTALL, INSTALL_LOGS};
 use super::install::UV_OR_PIP;
 use super::layout::{CONTEXT, UV_PREFIX, WHEEL_CACHE, WHEELS};
 use super::runtime::slim::WITH_GROUP;
@@ -242,6 +242,40 @@ fn an_image_of_system_packages_only_has_just_the_slim_steps() {
 }
 
 #[test]
+fn the_runtime_apt_step_keeps_its_logs_out_and_the_log_directories_packages_make() {
+    let plan = plan_of(
+        "python: '3.11'\nruntime: [redis-server]\nsystem: [libpq-dev]\nrequirements: r.txt\n",
+        &Settings::default(),
+    );
+    let apt = run(named(&plan, "[slim] apt-get install redis-server"));
+    let mounted: Vec<&StepMount> = apt.mounts.iter().collect();
+    // Not /var/log itself: a package's directory there (/var/log/redis) is part of the layer.
+    assert!(!mounted.contains(&&StepMount::Tmpfs {
+        dest: "/var/log".into()
+    }));
+    for dest in ["/var/log/apt", "/var/cache/debconf", "/var/cache/ldconfig"] {
+        assert!(
+            mounted.contains(&&StepMount::Tmpfs { dest: dest.into() }),
+            "{dest}"
+        );
+    }
+    for dest in INSTALL_LOGS {
+        assert!(
+            mounted.contains(&&StepMount::Sink { dest: dest.into() }),
+            "{dest}"
+        );
+    }
+    // The compile stage is no layer of the image: its logs may stay.
+    let compile = run(named(&plan, "[compile] apt-get install libpq-dev"));
+    assert!(
+        !compile
+            .mounts
+            .iter()
+            .any(|m| matches!(m, StepMount::Tmpfs { .. } | StepMount::Sink { .. }))
+    );
+}
+
+#[test]
 fn pip_installs_without_uv_and_offline_specs_need_nothing_from_an_index() {
     for yaml in [
         format!("{FULL}installer: pip\n"),
@@ -369,17 +403,15 @@ fn the_user_is_made_with_its_ids_and_owns_by_id() {
         user.history.as_deref(),
         Some("pyslim: create user app (10001:10001)")
     );
-    let owner = Some(Owner {
-        uid: 10001,
-        gid: 10001,
-    });
+    // `install -d`, as for `writable:`: BuildKit's mkdir would leave the base's /srv root's.
+    let workdir = named(&plan, "[slim] create workdir /srv");
     assert_eq!(
-        named(&plan, "[slim] create workdir /srv").action,
-        Action::Mkdir {
-            path: "/srv".into(),
-            owner
-        }
+        run(workdir).args,
+        [
+            "install", "-d", "-m", "0755", "-o", "10001", "-g", "10001", "--", "/srv"
+        ]
     );
+    assert_eq!(workdir.history.as_deref(), Some("WORKDIR /srv"));
     // Group 0 is root's and exists: no groupadd, and no shell at all.
     let plan = plan_of(
         "python: '3.11'\napp: .\nuser: {name: web, uid: 20001, gid: 0}\nworkdir: /app\n",
@@ -389,12 +421,27 @@ fn the_user_is_made_with_its_ids_and_owns_by_id() {
     assert_eq!(user.args[..5], ["useradd", "--uid", "20001", "--gid", "0"]);
     assert_eq!(user.args.last().map(String::as_str), Some("web"));
     assert_eq!(
-        named(&plan, "[slim] create workdir /app").action,
-        Action::Mkdir {
-            path: "/app".into(),
-            owner: Some(Owner { uid: 20001, gid: 0 })
-        }
+        run(named(&plan, "[slim] create workdir /app")).args[4..8],
+        ["-o", "20001", "-g", "0"]
     );
+    // `/` is never handed to the user, nor a directory under a mount of the steps (`/tmp`):
+    // BuildKit makes what is missing, owned by the user.
+    for path in ["/", "/tmp/work"] {
+        let plan = plan_of(
+            &format!("python: '3.11'\napp: .\nworkdir: {path}\n"),
+            &Settings::default(),
+        );
+        assert_eq!(
+            named(&plan, &format!("[slim] create workdir {path}")).action,
+            Action::Mkdir {
+                path: path.into(),
+                owner: Some(Owner {
+                    uid: 10001,
+                    gid: 10001
+                })
+            }
+        );
+    }
 }
 
 #[test]
@@ -467,6 +514,7 @@ fn no_writable_directory_can_be_under_a_mount_of_the_steps_after_it() {
                     StepMount::Context { dest, .. }
                     | StepMount::Output { dest, .. }
                     | StepMount::Tmpfs { dest }
+                    | StepMount::Sink { dest }
                     | StepMount::WheelsContext { dest, .. }
                     | StepMount::Ssh { dest, .. }
                     | StepMount::Secret { dest, .. }

@@ -168,6 +168,10 @@ pub enum StepMount {
     /// An empty in-memory filesystem, gone when the step ends: scratch space (`/tmp`) that
     /// leaves nothing, not even a changed directory time, in the layer.
     Tmpfs { dest: String },
+    /// An empty file over the file at `dest`, written to and dropped when the step ends: a log
+    /// the step's programs append to stays out of the layer, and the directory that holds it
+    /// stays the step's own.
+    Sink { dest: String },
     /// The `wheels` build context, read-only.
     WheelsContext { dest: String, wheels: WheelsContext },
     /// The client's SSH agent socket, present only while the step runs.

@@ -28,6 +28,26 @@ pub struct FoundApp {
     /// `[tool.setuptools.dynamic] dependencies = {file = ...}`), as context paths: read like
     /// the spec's own, so the backend need not be asked.
     pub requirement_files: Vec<String>,
+    /// Local projects its dependencies name (poetry's path dependencies of a source app): the
+    /// dependency step must see them.
+    pub local: Vec<LocalProject>,
+    /// The commands installing it puts on PATH (none for source, which is copied); `None` when
+    /// only its build backend knows them (a setup.py, `dynamic` scripts).
+    pub scripts: Option<Vec<String>>,
+    /// The directories of the project (`""` itself, `"src/"`) its top-level modules are in
+    /// when it does not say otherwise; `None` when it places them itself, or its build backend
+    /// may.
+    pub module_roots: Option<Vec<String>>,
+}
+
+/// A local project a dependency names, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalProject {
+    /// Its path in the build context.
+    pub path: String,
+    /// Where `file` names it.
+    pub span: Span,
+    pub file: SourceFile,
 }
 
 /// Whether a project's dependencies are known only by running its build backend: a static list
@@ -111,11 +131,16 @@ pub async fn read(
         None => None,
     };
     let project = match &pyproject {
-        Some(file) => match pyproject::project(&file.text) {
+        Some(file) => match pyproject::project(&file.text, dir) {
             Ok(project) => project,
             Err(error) => {
                 report(&error, file, app, problems);
-                pyproject::Project::default()
+                // Nothing is known of a file that cannot be read, and nothing is concluded.
+                pyproject::Project {
+                    scripts: None,
+                    standard_layout: false,
+                    ..pyproject::Project::default()
+                }
             }
         },
         None => pyproject::Project::default(),
@@ -155,6 +180,45 @@ pub async fn read(
                 }
             }
         }
+    };
+    let mut local = Vec::new();
+    if let Some(file) = &pyproject {
+        for found in &project.local {
+            let at = file.span_at(found.span.clone());
+            match deploy {
+                Deploy::Source => local.push(LocalProject {
+                    path: found.path.clone(),
+                    span: at,
+                    file: file.clone(),
+                }),
+                // poetry-core writes a path dependency into the wheel's metadata as a file:// URL
+                // of the step that builds it, which the step installing the wheel cannot see.
+                Deploy::Package => problems.in_file(
+                    file,
+                    Diagnostic::new(at, format!("`{}` has a path dependency on `{}`, which the app's wheel would name by a path of the build: it could not be installed in the image", file.name, found.path))
+                        .with_hint("deploy the app as source (`app: {path: ., as: source}`), or publish the dependency to your index or a `find-links:` wheelhouse and depend on it by version"),
+                ),
+            }
+        }
+    }
+    let places_modules = setup_cfg.as_deref().is_some_and(setup_cfg::places_modules);
+    let (scripts, module_roots) = match deploy {
+        Deploy::Source => (Some(Vec::new()), Some(vec![String::new()])),
+        // setup.py may declare any.
+        Deploy::Package if has_setup_py => (None, None),
+        Deploy::Package => (
+            project.scripts.clone().map(|mut names| {
+                names.extend(
+                    setup_cfg
+                        .as_deref()
+                        .map(setup_cfg::scripts)
+                        .unwrap_or_default(),
+                );
+                names
+            }),
+            (project.standard_layout && !places_modules)
+                .then(|| vec![String::new(), "src/".to_string()]),
+        ),
     };
     let declared = match (project.dependencies, &pyproject) {
         (Ok(list), _) => list,
@@ -200,6 +264,9 @@ pub async fn read(
         },
         dependencies,
         metadata,
+        local,
+        scripts,
+        module_roots,
     })
 }
 
@@ -220,7 +287,7 @@ mod tests {
     /// The app's detection, on the project files it reads.
     fn dynamic(deploy: Deploy, pyproject: Option<&str>, setup_py: bool, setup_cfg: &str) -> bool {
         let project = pyproject.map_or_else(pyproject::Project::default, |text| {
-            pyproject::project(text).expect("TOML")
+            pyproject::project(text, ".").expect("TOML")
         });
         let declared = project.dependencies.clone().expect("a list");
         let listed = !setup_cfg::install_requires(setup_cfg).is_empty();

@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod lock;
+pub mod poetry;
 pub mod pyproject;
 pub mod python;
 pub mod requirements;
@@ -17,7 +18,9 @@ pub mod start;
 
 use std::collections::BTreeSet;
 
-use pyslim_spec::{DependencyKind, Deploy, Diagnostic, Diagnostics, SourceFile, Span, Spec};
+use pyslim_spec::{
+    DependencyKind, Deploy, Diagnostic, Diagnostics, SourceFile, SourceKind, Span, Spec,
+};
 
 pub use app::{FoundApp, Workdir};
 pub use lock::FoundLock;
@@ -132,6 +135,9 @@ impl Dependencies {
                     metadata: None,
                     dynamic: false,
                     requirement_files: Vec::new(),
+                    local: Vec::new(),
+                    scripts: None,
+                    module_roots: None,
                 }
             }),
         }
@@ -227,6 +233,16 @@ pub async fn read(
             from: None,
         }));
     }
+    // The local projects its dependencies name, at their lines in its pyproject.toml.
+    if let Some(found) = &dependencies.app {
+        round.extend(found.local.iter().map(|local| Pending {
+            path: local.path.clone(),
+            kind: DependencyKind::Requirements,
+            include: Some(IncludeKind::Path),
+            span: local.span,
+            from: Some(local.file.clone()),
+        }));
+    }
     let mut generated = 0;
     loop {
         // A file named twice (or an include cycle) is read once; an empty view would be the
@@ -254,11 +270,20 @@ pub async fn read(
             let text = context.read_text(&view, &item.path).await?;
             let file = SourceFile::of_kind(item.kind.source_kind(), &item.path, text);
             if item.kind == DependencyKind::Pyproject {
-                match pyproject::dependencies(&file.text, &extras, &groups) {
-                    Ok(list) => {
+                let dir = item.path.rsplit_once('/').map_or(".", |(dir, _)| dir);
+                match pyproject::dependencies(&file.text, &extras, &groups, dir) {
+                    Ok(declared) => {
                         generated += 1;
                         let name = format!("pyproject-{generated}.txt");
-                        dependencies.inputs.push(Input::generated(name, &list));
+                        let list = &declared.requirements;
+                        dependencies.inputs.push(Input::generated(name, list));
+                        next.extend(declared.local.into_iter().map(|local| Pending {
+                            path: local.path,
+                            kind: DependencyKind::Requirements,
+                            include: Some(IncludeKind::Path),
+                            span: file.span_at(local.span),
+                            from: Some(file.clone()),
+                        }));
                     }
                     Err(error) => pyproject::report(
                         &error,
@@ -310,6 +335,7 @@ pub async fn read(
         spec,
         dependencies.app.as_ref(),
         workdir.as_ref().map(|w| w.path.as_str()),
+        honoured.is_some(),
         &mut problems,
     )
     .await?;
@@ -343,6 +369,10 @@ pub async fn read(
             .requirements
             .iter()
             .any(|r| Some(r.as_str()) == app.metadata.as_deref())
+        // A hash-pinned file (`poetry export`, `pip-compile --generate-hashes`) is the whole
+        // resolution: pip refuses the app's unhashed lines beside it, and the app's wheel is
+        // installed from what it pins.
+        && !files.iter().any(|f| requirements::hash_checked(&f.text))
     {
         let input = Input::generated("app-dependencies.txt".into(), &app.dependencies);
         dependencies.inputs.push(input);
@@ -518,13 +548,19 @@ impl Pending {
                          check the name and your .dockerignore",
                     ),
             ),
-            Some(file) => problems.in_file(
-                file,
-                Diagnostic::new(self.span, format!("`{}` {what}", self.path)).with_hint(
+            Some(file) => {
+                let hint = if file.kind == SourceKind::Pyproject {
+                    "a path dependency is relative to its pyproject.toml's directory, and must be in the \
+                     build context; check the path and your .dockerignore"
+                } else {
                     "paths in a requirements file are relative to its own directory, and must be in the \
-                     build context; check the name and your .dockerignore",
-                ),
-            ),
+                     build context; check the name and your .dockerignore"
+                };
+                problems.in_file(
+                    file,
+                    Diagnostic::new(self.span, format!("`{}` {what}", self.path)).with_hint(hint),
+                )
+            }
         }
     }
 }

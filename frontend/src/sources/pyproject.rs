@@ -1,6 +1,7 @@
-//! A PEP 621 `pyproject.toml`: the dependencies it declares (with the chosen extras), and what
-//! building the project needs (PEP 518 `[build-system] requires`). Every problem keeps the
-//! byte range of the value it is about, so it can be shown at its line in the file.
+//! A PEP 621 `pyproject.toml`: the dependencies it declares (with the chosen extras), or those of
+//! poetry's own table (see [`super::poetry`]), and what building the project needs (PEP 518
+//! `[build-system] requires`). Every problem keeps the byte range of the value it is about, so
+//! it can be shown at its line in the file.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -10,17 +11,50 @@ use pyslim_spec::{Diagnostic, Extra, SourceFile, Span};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::poetry;
+pub use super::poetry::{Declared, Local};
+
 /// Why a pyproject.toml cannot be read for what pyslim needs from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
-    Toml { message: String },
+    Toml {
+        message: String,
+    },
     NoProject,
     DynamicDependencies,
-    NotAString { what: &'static str },
-    NotAList { what: &'static str },
-    NoSuchExtra { extra: String, known: Vec<String> },
-    NoSuchGroup { group: String, known: Vec<String> },
-    GroupCycle { group: String },
+    NotAString {
+        what: &'static str,
+    },
+    NotAList {
+        what: &'static str,
+    },
+    NoSuchExtra {
+        extra: String,
+        known: Vec<String>,
+    },
+    NoSuchGroup {
+        group: String,
+        known: Vec<String>,
+    },
+    GroupCycle {
+        group: String,
+    },
+    /// Poetry's dependency table says what pip cannot be told; the hint says what to write.
+    Poetry {
+        message: String,
+        hint: String,
+    },
+}
+
+impl Problem {
+    /// What to do about this problem in particular, where the caller's general hint would not
+    /// say.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Problem::Poetry { hint, .. } => Some(hint),
+            _ => None,
+        }
+    }
 }
 
 /// A problem, and the bytes of the file it is about (none for what is missing altogether).
@@ -35,7 +69,7 @@ impl fmt::Display for Error {
         match &self.problem {
             Problem::Toml { message } => write!(f, "is not valid TOML: {message}"),
             Problem::NoProject => f.write_str(
-                "has no [project] table; pyslim reads the dependencies of PEP 621 metadata",
+                "has no [project] table, nor poetry's [tool.poetry.dependencies]; pyslim reads the dependencies of PEP 621 metadata or of poetry",
             ),
             Problem::DynamicDependencies => f.write_str(
                 "declares its dependencies as dynamic, so they are only known by building it; list them in a requirements file",
@@ -44,7 +78,7 @@ impl fmt::Display for Error {
             Problem::NotAList { what } => write!(f, "has {what} that is not a list of strings"),
             Problem::NoSuchExtra { extra, known } if known.is_empty() => write!(
                 f,
-                "has no extra `{extra}`: it declares no [project.optional-dependencies]"
+                "has no extra `{extra}`: it declares no [project.optional-dependencies] (or [tool.poetry.extras])"
             ),
             Problem::NoSuchExtra { extra, known } => {
                 write!(f, "has no extra `{extra}`; it has: {}", known.join(", "))
@@ -59,6 +93,7 @@ impl fmt::Display for Error {
             Problem::GroupCycle { group } => {
                 write!(f, "has dependency group `{group}` include itself")
             }
+            Problem::Poetry { message, .. } => f.write_str(message),
         }
     }
 }
@@ -75,6 +110,7 @@ pub fn report(
     problems: &mut super::Problems,
 ) {
     let message = format!("`{}` {error}", file.name);
+    let hint = error.problem.hint().unwrap_or(hint);
     match &error.span {
         Some(range) => {
             let at = file.span_at(range.clone());
@@ -131,21 +167,29 @@ fn strings(value: Option<&Spanned<DeValue<'_>>>, what: &'static str) -> Result<V
         .collect()
 }
 
-/// The dependencies a PEP 621 `pyproject.toml` declares, with those of the chosen extras and
-/// PEP 735 dependency groups, as requirement lines.
-pub fn dependencies(text: &str, extras: &[&str], groups: &[&str]) -> Result<Vec<String>, Error> {
+/// The dependencies a `pyproject.toml` declares, with those of the chosen extras and PEP 735
+/// dependency groups, as requirement lines: PEP 621's, or poetry's when `[project]` has none
+/// to give (poetry 1.x has no `[project]`; poetry 2 reads its own table when `[project]` calls
+/// them dynamic). `dir` is the file's directory in the build context, which poetry's path
+/// dependencies are relative to.
+pub fn dependencies(
+    text: &str,
+    extras: &[&str],
+    groups: &[&str],
+    dir: &str,
+) -> Result<Declared, Error> {
     let document = parse(text)?;
     let mut grouped = Vec::new();
     for group in groups {
         dependency_group(&document, group, &mut Vec::new(), &mut grouped)?;
     }
-    let mut requirements = project_dependencies(&document, extras)?;
+    let mut declared = declared_dependencies(&document, extras, dir)?;
     for requirement in grouped {
-        if !requirements.contains(&requirement) {
-            requirements.push(requirement);
+        if !declared.requirements.contains(&requirement) {
+            declared.requirements.push(requirement);
         }
     }
-    Ok(requirements)
+    Ok(declared)
 }
 
 /// The requirements of PEP 735 group `name`, with those of the groups it includes.
@@ -205,9 +249,20 @@ fn dependency_group(
     Ok(())
 }
 
-/// `[project] dependencies`, with those of the chosen extras.
-fn project_dependencies(document: &DeTable<'_>, extras: &[&str]) -> Result<Vec<String>, Error> {
-    let project = table(get(document, "project")).ok_or(error(Problem::NoProject, None))?;
+/// `[project] dependencies` (or poetry's), with those of the chosen extras.
+fn declared_dependencies(
+    document: &DeTable<'_>,
+    extras: &[&str],
+    dir: &str,
+) -> Result<Declared, Error> {
+    let project = table(get(document, "project"));
+    if project.is_none_or(|p| is_dynamic(p, "dependencies"))
+        && let Some(declared) =
+            poetry_table(document).and_then(|p| poetry::dependencies(p, extras, dir))
+    {
+        return declared;
+    }
+    let project = project.ok_or(error(Problem::NoProject, None))?;
     if let Some(dynamic) = get(project, "dynamic")
         && let Some(items) = dynamic.get_ref().as_array()
         && let Some(item) = items
@@ -242,7 +297,14 @@ fn project_dependencies(document: &DeTable<'_>, extras: &[&str]) -> Result<Vec<S
             }
         }
     }
-    Ok(requirements)
+    Ok(Declared {
+        requirements,
+        local: Vec::new(),
+    })
+}
+
+fn poetry_table<'t, 'i>(document: &'t DeTable<'i>) -> Option<&'t DeTable<'i>> {
+    table(get(document, "tool")).and_then(|t| table(get(t, "poetry")))
 }
 
 /// `[project] requires-python` as written, and the bytes of its value; `None` without one.
@@ -271,14 +333,24 @@ pub struct Project {
     /// It says it is not a package: poetry's `package-mode = false`, uv's
     /// `[tool.uv] package = false`.
     pub not_a_package: bool,
-    /// Its static `[project] dependencies`; `None` without a [project] table or when they are
-    /// dynamic.
+    /// Its static dependencies: `[project] dependencies`, or poetry's
+    /// `[tool.poetry.dependencies]` when `[project]` has none to give; `None` without either,
+    /// or when they are dynamic.
     pub dependencies: Result<Option<Vec<String>>, Error>,
+    /// The local projects among them (poetry's path dependencies).
+    pub local: Vec<Local>,
     /// `dynamic` names `dependencies`: only the build backend knows them.
     pub dynamic_dependencies: bool,
     /// The requirements files setuptools reads them from
     /// (`[tool.setuptools.dynamic] dependencies = {file = [...]}`), relative to the project.
     pub dependency_files: Vec<String>,
+    /// The commands installing it puts on PATH: `[project.scripts]` and `gui-scripts`,
+    /// `[tool.poetry.scripts]`, setuptools' `script-files`; `None` when `dynamic` leaves them
+    /// to the build backend.
+    pub scripts: Option<Vec<String>>,
+    /// Its modules are where build backends look by default, the project's directory or its
+    /// `src/`: its backend is one pyslim knows and no table of it says where they are.
+    pub standard_layout: bool,
 }
 
 impl Default for Project {
@@ -287,19 +359,22 @@ impl Default for Project {
             build_system: false,
             not_a_package: false,
             dependencies: Ok(None),
+            local: Vec::new(),
             dynamic_dependencies: false,
             dependency_files: Vec::new(),
+            scripts: Some(Vec::new()),
+            standard_layout: true,
         }
     }
 }
 
 /// What to do about a problem with a pyproject.toml's dependencies, wherever it is read from.
-pub const DEPENDENCIES_HINT: &str =
-    "pyslim installs the [project] dependencies (and `extras:`) of a PEP 621 pyproject.toml";
+pub const DEPENDENCIES_HINT: &str = "pyslim installs the [project] dependencies (and `extras:`) of a PEP 621 pyproject.toml, or poetry's [tool.poetry.dependencies] (and [tool.poetry.extras])";
 
 /// Reads what [`Project`] holds; only a file that is not TOML is a problem here (a project may
 /// lack any of these tables), and dependencies of the wrong type are one for whoever uses them.
-pub fn project(text: &str) -> Result<Project, Error> {
+/// `dir` is the project's directory in the build context.
+pub fn project(text: &str, dir: &str) -> Result<Project, Error> {
     let document = parse(text)?;
     let tool = table(get(&document, "tool"));
     let flag = |table: Option<&DeTable<'_>>, key: &str| {
@@ -307,14 +382,27 @@ pub fn project(text: &str) -> Result<Project, Error> {
             .and_then(|t| get(t, key))
             .and_then(|v| v.get_ref().as_bool())
     };
-    let poetry = tool.and_then(|t| table(get(t, "poetry")));
+    let poetry = poetry_table(&document);
     let uv = tool.and_then(|t| table(get(t, "uv")));
     let not_a_package =
         flag(poetry, "package-mode") == Some(false) || flag(uv, "package") == Some(false);
     let project = table(get(&document, "project"));
-    let dynamic_dependencies = project.is_some_and(|p| is_dynamic(p, "dependencies"));
-    let dependencies = match project {
-        Some(project) if !dynamic_dependencies => {
+    let mut dynamic_dependencies = project.is_some_and(|p| is_dynamic(p, "dependencies"));
+    let mut local = Vec::new();
+    let poetry_dependencies = match project {
+        Some(_) if !dynamic_dependencies => None,
+        _ => poetry.and_then(|p| poetry::dependencies(p, &[], dir)),
+    };
+    let dependencies = match (project, poetry_dependencies) {
+        (_, Some(declared)) => {
+            // Poetry's table is static: no backend need be asked.
+            dynamic_dependencies = false;
+            declared.map(|d| {
+                local = d.local;
+                Some(d.requirements)
+            })
+        }
+        (Some(project), None) if !dynamic_dependencies => {
             strings(get(project, "dependencies"), "[project] dependencies").map(Some)
         }
         _ => Ok(None),
@@ -323,9 +411,85 @@ pub fn project(text: &str) -> Result<Project, Error> {
         build_system: get(&document, "build-system").is_some(),
         not_a_package,
         dependencies,
+        local,
         dynamic_dependencies,
         dependency_files: dependency_files(tool),
+        scripts: scripts(project, poetry, tool),
+        standard_layout: standard_layout(&document, tool),
     })
+}
+
+fn scripts(
+    project: Option<&DeTable<'_>>,
+    poetry: Option<&DeTable<'_>>,
+    tool: Option<&DeTable<'_>>,
+) -> Option<Vec<String>> {
+    if project.is_some_and(|p| {
+        ["scripts", "gui-scripts"]
+            .iter()
+            .any(|field| is_dynamic(p, field))
+    }) {
+        return None;
+    }
+    let names = |table: Option<&DeTable<'_>>| -> Vec<String> {
+        table
+            .into_iter()
+            .flatten()
+            .map(|(name, _)| name.get_ref().to_string())
+            .collect()
+    };
+    let mut found = Vec::new();
+    for key in ["scripts", "gui-scripts"] {
+        found.extend(names(project.and_then(|p| table(get(p, key)))));
+    }
+    found.extend(names(poetry.and_then(|p| table(get(p, "scripts")))));
+    let files = tool
+        .and_then(|t| table(get(t, "setuptools")))
+        .and_then(|t| get(t, "script-files"))
+        .and_then(|f| f.get_ref().as_array());
+    for file in files.into_iter().flatten() {
+        if let Some(path) = file.get_ref().as_str() {
+            found.extend(path.rsplit('/').next().map(String::from));
+        }
+    }
+    Some(found)
+}
+
+/// The backends whose default is to find a project's modules in its directory or `src/`.
+const DISCOVERING_BACKENDS: &[&str] = &[
+    "setuptools.build_meta",
+    "setuptools.build_meta:__legacy__",
+    "poetry.core.masonry.api",
+    "hatchling.build",
+    "flit_core.buildapi",
+    "pdm.backend",
+    "uv_build",
+];
+
+/// The `[tool.*]` tables (and keys of them) that place a project's modules elsewhere.
+const PLACING_TABLES: &[(&str, &[&str])] = &[
+    (
+        "setuptools",
+        &["packages", "package-dir", "py-modules", "ext-modules"],
+    ),
+    ("poetry", &["packages"]),
+    ("hatch", &["build"]),
+    ("flit", &["module"]),
+    ("pdm", &["build"]),
+    ("uv", &["build-backend"]),
+];
+
+fn standard_layout(document: &DeTable<'_>, tool: Option<&DeTable<'_>>) -> bool {
+    let backend = table(get(document, "build-system"))
+        .and_then(|b| get(b, "build-backend"))
+        .and_then(|b| b.get_ref().as_str());
+    // No backend named is setuptools' legacy default.
+    let known = backend.is_none_or(|b| DISCOVERING_BACKENDS.contains(&b.trim()));
+    let placed = PLACING_TABLES.iter().any(|(name, keys)| {
+        tool.and_then(|t| table(get(t, name)))
+            .is_some_and(|t| keys.iter().any(|key| get(t, key).is_some()))
+    });
+    known && !placed
 }
 
 /// `[tool.setuptools.dynamic] dependencies = {file = "a.txt"}` or `{file = ["a.txt", ...]}`:
@@ -400,6 +564,7 @@ mod tests {
     fn what_a_project_says_about_deploying_it() {
         let project = project(
             "[project]\nname='a'\ndependencies=['flask>=3']\n[build-system]\nrequires=['hatchling']\n",
+            ".",
         )
         .expect("valid");
         assert_eq!(
@@ -408,13 +573,14 @@ mod tests {
                 build_system: true,
                 not_a_package: false,
                 dependencies: Ok(Some(vec!["flask>=3".into()])),
+                local: Vec::new(),
                 dynamic_dependencies: false,
                 dependency_files: Vec::new(),
+                scripts: Some(Vec::new()),
+                standard_layout: true,
             }
         );
-        let from_files = super::project(
-            "[project]\nname='a'\ndynamic=['dependencies']\n[tool.setuptools.dynamic]\ndependencies = {file = ['requirements.in', 'extra.txt']}\n",
-        )
+        let from_files = super::project("[project]\nname='a'\ndynamic=['dependencies']\n[tool.setuptools.dynamic]\ndependencies = {file = ['requirements.in', 'extra.txt']}\n", ".")
         .expect("valid");
         assert!(from_files.dynamic_dependencies);
         assert_eq!(
@@ -423,28 +589,122 @@ mod tests {
         );
         let one = super::project(
             "[tool.setuptools.dynamic]\ndependencies = {file = 'requirements.txt'}\n",
+            ".",
         )
         .expect("valid");
         assert_eq!(one.dependency_files, ["requirements.txt"]);
         let poetry = super::project(
             "[tool.poetry]\npackage-mode = false\n[build-system]\nrequires=['poetry-core']\n",
+            ".",
         )
         .expect("valid");
         assert!(poetry.not_a_package && poetry.build_system);
         assert_eq!(poetry.dependencies, Ok(None));
-        let uv =
-            super::project("[project]\nname='a'\ndependencies=[]\n[tool.uv]\npackage = false\n")
-                .expect("valid");
+        let uv = super::project(
+            "[project]\nname='a'\ndependencies=[]\n[tool.uv]\npackage = false\n",
+            ".",
+        )
+        .expect("valid");
         assert!(uv.not_a_package && !uv.build_system);
         assert_eq!(uv.dependencies, Ok(Some(Vec::new())));
         let dynamic =
-            super::project("[project]\nname='a'\ndynamic=['dependencies']\n").expect("valid");
+            super::project("[project]\nname='a'\ndynamic=['dependencies']\n", ".").expect("valid");
         assert_eq!(dynamic.dependencies, Ok(None));
         assert!(dynamic.dynamic_dependencies);
         assert!(!poetry.dynamic_dependencies);
-        let wrong = super::project("[project]\ndependencies = 'flask'\n").expect("TOML");
+        let wrong = super::project("[project]\ndependencies = 'flask'\n", ".").expect("TOML");
         assert!(wrong.dependencies.is_err());
-        assert!(super::project("[project").is_err());
+        assert!(super::project("[project", ".").is_err());
+    }
+
+    #[test]
+    fn poetry_dependencies_stand_in_where_project_has_none() {
+        // Poetry 1.x: no [project]; `python` is the project's own, not a dependency.
+        let poetry1 = "[tool.poetry]\nname = 'svc'\n[tool.poetry.dependencies]\npython = '^3.8'\nflask = '^3.0.3'\npg = {version = '^2.9', optional = true}\n[tool.poetry.extras]\npostgres = ['pg']\n[tool.poetry.group.dev.dependencies]\npytest = '^8'\n[build-system]\nrequires = ['poetry-core']\n";
+        let found = project(poetry1, ".").expect("valid");
+        assert_eq!(
+            found.dependencies,
+            Ok(Some(vec!["flask>=3.0.3,<4.0.0".to_string()]))
+        );
+        assert!(!found.dynamic_dependencies);
+        // `requirements: pyproject.toml` with `extras:` takes poetry's extras.
+        assert_eq!(
+            dependencies(poetry1, &["postgres"], &[], ".").map(|d| d.requirements),
+            Ok(vec!["flask>=3.0.3,<4.0.0".into(), "pg>=2.9,<3.0".into()])
+        );
+        // Poetry 2 reads its own table when [project] leaves the dependencies dynamic.
+        let poetry2 = "[project]\nname = 'svc'\ndynamic = ['dependencies']\n[tool.poetry.dependencies]\nsix = '1.16.0'\n";
+        let found = project(poetry2, ".").expect("valid");
+        assert_eq!(
+            found.dependencies,
+            Ok(Some(vec!["six==1.16.0".to_string()]))
+        );
+        assert!(!found.dynamic_dependencies);
+        assert_eq!(
+            dependencies(poetry2, &[], &[], ".").map(|d| d.requirements),
+            Ok(vec!["six==1.16.0".into()])
+        );
+        // A static [project] list is the list.
+        let both = "[project]\nname = 'svc'\ndependencies = ['click']\n[tool.poetry.dependencies]\nsix = '*'\n";
+        assert_eq!(
+            project(both, ".").expect("valid").dependencies,
+            Ok(Some(vec!["click".to_string()]))
+        );
+        // Path dependencies are relative to the file's directory.
+        let path = "[tool.poetry.dependencies]\ncommon = {path = '../common'}\n";
+        let found = project(path, "apps/svc").expect("valid");
+        assert_eq!(found.local[0].path, "apps/common");
+        assert_eq!(&path[found.local[0].span.clone()], "'../common'");
+        // A constraint pip cannot take is an error at its value, with its own hint.
+        let bad = "[tool.poetry.dependencies]\nsix = '^1 || ^3'\n";
+        let error = project(bad, ".")
+            .expect("TOML")
+            .dependencies
+            .expect_err("refused");
+        assert_eq!(error.span.map(|s| &bad[s]), Some("'^1 || ^3'"));
+        assert!(
+            error
+                .problem
+                .hint()
+                .is_some_and(|h| h.contains("one range"))
+        );
+    }
+
+    #[test]
+    fn the_scripts_it_installs_and_where_its_modules_are() {
+        let found = project(
+            "[project]\nname = 'a'\n[project.scripts]\nserve = 'a.cli:main'\n[project.gui-scripts]\nview = 'a.gui:main'\n[tool.poetry.scripts]\nlegacy = 'a:main'\n[tool.setuptools]\nscript-files = ['bin/tool.sh']\n[build-system]\nbuild-backend = 'setuptools.build_meta'\n",
+            ".",
+        )
+        .expect("valid");
+        assert_eq!(
+            found.scripts,
+            Some(vec![
+                "serve".to_string(),
+                "view".into(),
+                "legacy".into(),
+                "tool.sh".into()
+            ])
+        );
+        assert!(found.standard_layout);
+        let dynamic = project("[project]\nname = 'a'\ndynamic = ['scripts']\n", ".");
+        assert_eq!(dynamic.expect("valid").scripts, None);
+        for placed in [
+            "[tool.setuptools]\npackage-dir = {'' = 'lib'}\n",
+            "[tool.poetry]\npackages = [{include = 'a', from = 'lib'}]\n",
+            "[tool.hatch.build.targets.wheel]\npackages = ['lib/a']\n",
+            "[build-system]\nbuild-backend = 'maturin'\n",
+        ] {
+            assert!(
+                !project(placed, ".").expect("valid").standard_layout,
+                "{placed}"
+            );
+        }
+        assert!(
+            project("[tool.poetry]\nname = 'a'\n", ".")
+                .expect("valid")
+                .standard_layout
+        );
     }
 
     #[test]
@@ -482,7 +742,7 @@ Postgres = ["psycopg2==2.9.9"]
 dev = ["pytest", "flask>=3"]
 "#;
         assert_eq!(
-            dependencies(text, &["postgres", "dev"], &[]),
+            dependencies(text, &["postgres", "dev"], &[], ".").map(|d| d.requirements),
             Ok(vec![
                 "flask>=3".to_string(),
                 "gunicorn".into(),
@@ -490,7 +750,7 @@ dev = ["pytest", "flask>=3"]
                 "pytest".into()
             ])
         );
-        let missing = dependencies(text, &["docs"], &[]).expect_err("no such extra");
+        let missing = dependencies(text, &["docs"], &[], ".").expect_err("no such extra");
         assert!(
             missing.to_string().contains("it has: dev, postgres"),
             "{missing}"
@@ -499,14 +759,14 @@ dev = ["pytest", "flask>=3"]
         let at = missing.span.map(|s| &text[s]).unwrap_or_default();
         assert!(at.starts_with("[project.optional-dependencies]"), "{at}");
         assert_eq!(
-            dependencies("[tool.x]\n", &[], &[]).map_err(|e| e.problem),
+            dependencies("[tool.x]\n", &[], &[], ".").map_err(|e| e.problem),
             Err(Problem::NoProject)
         );
         let dynamic = "[project]\nname='a'\ndynamic = ['dependencies']\n";
-        let error = dependencies(dynamic, &[], &[]).expect_err("dynamic");
+        let error = dependencies(dynamic, &[], &[], ".").expect_err("dynamic");
         assert!(error.to_string().contains("dynamic"), "{error}");
         assert_eq!(error.span.map(|s| &dynamic[s]), Some("'dependencies'"));
-        let bad = dependencies("[project", &[], &[]).expect_err("bad");
+        let bad = dependencies("[project", &[], &[], ".").expect_err("bad");
         assert!(bad.to_string().contains("TOML"), "{bad}");
         assert!(bad.span.is_some());
     }

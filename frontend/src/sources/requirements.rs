@@ -238,6 +238,14 @@ fn join(dir: &str, target: &str) -> Result<String, &'static str> {
 }
 
 /// Lines as pip reads them: `\` continues a line, `#` after whitespace starts a comment.
+/// Whether a line pins a hash (`--hash=sha256:…`): pip then checks every requirement of the
+/// run, and refuses one without a hash.
+pub fn hash_checked(text: &str) -> bool {
+    logical_lines(text)
+        .iter()
+        .any(|(_, line)| line.split_whitespace().any(|w| w.starts_with("--hash")))
+}
+
 fn logical_lines(text: &str) -> Vec<(u32, String)> {
     let mut lines = Vec::new();
     let mut current = String::new();
@@ -334,6 +342,15 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["python-ldap"]);
+    }
+
+    #[test]
+    fn hash_pinned_files_are_told_apart() {
+        assert!(hash_checked("six==1.16.0 \\\n    --hash=sha256:ab\n"));
+        assert!(hash_checked("six==1.16.0 --hash sha256:ab\n"));
+        assert!(!hash_checked(
+            "six==1.16.0  # --hash=sha256:ab\n# --hash\nflask\n"
+        ));
     }
 
     #[test]

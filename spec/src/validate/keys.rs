@@ -52,7 +52,7 @@ declare_keys! {
         targets: Add,
         read: paths,
         spec: direct,
-        meaning: "requirements files, relative to the build context. Their wheels are built in the compile stage, which sees only these files and what they pull in (`-r`, `-c`, local paths, `--find-links` directories). Markers, extras and `--hash` pins work as in pip. A `pyproject.toml` here means its PEP 621 `[project] dependencies`: the dependency step then sees only that list, so a version bump rebuilds only the app.",
+        meaning: "requirements files, relative to the build context. Their wheels are built in the compile stage, which sees only these files and what they pull in (`-r`, `-c`, local paths, `--find-links` directories). Markers, extras and `--hash` pins work as in pip. A `pyproject.toml` here means its PEP 621 `[project] dependencies` (or poetry's `[tool.poetry.dependencies]`, translated to pip requirements): the dependency step then sees only that list, so a version bump rebuilds only the app.",
         schema: strings(),
     }
     extras: Vec<Spanned<Extra>> {
@@ -61,7 +61,7 @@ declare_keys! {
         targets: Add,
         read: extras,
         spec: direct,
-        meaning: "optional-dependency groups of the `pyproject.toml` in `requirements`, or of the project a lock was written for, e.g. `[postgres]`.",
+        meaning: "optional-dependency groups of the `pyproject.toml` in `requirements` (`[project.optional-dependencies]`, or poetry's `[tool.poetry.extras]`), or of the project a lock was written for, e.g. `[postgres]`.",
         schema: strings(),
     }
     groups: Vec<Spanned<Group>> {
@@ -79,7 +79,7 @@ declare_keys! {
         targets: No,
         read: app,
         spec: direct,
-        meaning: "the app, a directory of the build context. A project with a build system (`[build-system]` in pyproject.toml, or setup.py) is built to a wheel in its own step and installed in its own layer after the dependencies; its dependencies (`[project] dependencies`, setup.cfg `install_requires`, the files `[tool.setuptools.dynamic]` names, or, when only its build backend knows them, what the backend reports) are installed without being listed again. A directory without one (`main.py`, a Django project) is copied as it is into `workdir` (default `/app`), owned by root, in its own layer after the dependencies. `{path: ., as: source}` copies a project that has a build system; `as: package` builds a wheel. Poetry's `package-mode = false` and uv's `[tool.uv] package = false` mean `as: source`.",
+        meaning: "the app, a directory of the build context. A project with a build system (`[build-system]` in pyproject.toml, or setup.py) is built to a wheel in its own step and installed in its own layer after the dependencies; its dependencies (`[project] dependencies`, poetry's `[tool.poetry.dependencies]`, setup.cfg `install_requires`, the files `[tool.setuptools.dynamic]` names, or, when only its build backend knows them, what the backend reports) are installed without being listed again. A directory without one (`main.py`, a Django project) is copied as it is into `workdir` (default `/app`), owned by root, in its own layer after the dependencies. `{path: ., as: source}` copies a project that has a build system; `as: package` builds a wheel. Poetry's `package-mode = false` and uv's `[tool.uv] package = false` mean `as: source`.",
         schema: json!({
             "anyOf": [
                 {"type": "string"},
@@ -138,7 +138,7 @@ declare_keys! {
         targets: Replace,
         read: workdir,
         spec: direct,
-        meaning: "working directory, created and owned by `user`.",
+        meaning: "working directory, created and owned by `user`; one the base image has already (`/srv`, `/home`) is handed to `user` as well.",
         schema: json!({"type": "string", "pattern": "^/"}),
     }
     user: Option<Spanned<User>> {

@@ -2,7 +2,7 @@
 //! writable directories, the dependencies and the app — each a layer, each install reading the
 //! compile stage's wheels through a read-only mount, so no wheel is ever copied into a layer.
 
-use pyslim_spec::{Account, BuildCommand, Deploy, Span, Spec};
+use pyslim_spec::{Account, BuildCommand, Deploy, Span, Spec, reserved_path};
 
 use crate::plan::advice::Advice;
 use crate::plan::apt;
@@ -12,7 +12,7 @@ use crate::plan::install::Install;
 use crate::plan::layout::{APP_WHEEL, WHEELS, include_app, strings, wheels};
 use crate::plan::runtime::Parts;
 use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, StepMount, StepNetwork};
-use crate::sources::FoundApp;
+use crate::sources::{FoundApp, Workdir};
 
 /// Makes the group, then runs the rest of its arguments: useradd, which cannot give the group it
 /// would make a gid of our choosing. The gid and name reach groupadd as positional arguments,
@@ -36,17 +36,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
         gid: a.gid,
     });
     if let Some(workdir) = parts.workdir {
-        slim = b.file_layer(
-            Stage::Slim,
-            slim,
-            format!("create workdir {}", workdir.path),
-            Action::Mkdir {
-                path: workdir.path.clone(),
-                owner,
-            },
-            Some(workdir.origin),
-            format!("WORKDIR {}", workdir.path),
-        );
+        slim = create_workdir(b, slim, workdir, owner);
     }
     if let Some(first) = spec.writable.first() {
         slim = writable(b, slim, spec, owner, first.path.span);
@@ -204,6 +194,46 @@ fn create_user(b: &mut Builder, on: Fs, account: &Account, origin: Option<Span>)
         Vec::new(),
         origin,
     )
+}
+
+/// The workdir, the user's. BuildKit's mkdir leaves a directory the base has already (`/srv`,
+/// `/home`) to root, so for a user it is made as `writable:` directories are, by `install -d`,
+/// which hands such a one over as well (and leaves missing parents root's). `/` and the paths
+/// pyslim mounts over (`/tmp`) are never handed over: BuildKit's mkdir makes what is missing.
+fn create_workdir(b: &mut Builder, on: Fs, workdir: &Workdir, owner: Option<Owner>) -> Fs {
+    let path = workdir.path.as_str();
+    let history = format!("WORKDIR {path}");
+    let name = format!("create workdir {path}");
+    match owner {
+        Some(Owner { uid, gid })
+            if !path.trim_end_matches('/').is_empty() && reserved_path(path).is_none() =>
+        {
+            let (uid, gid) = (uid.to_string(), gid.to_string());
+            let args = strings(&[
+                "install", "-d", "-m", "0755", "-o", &uid, "-g", &gid, "--", path,
+            ]);
+            let fs = b.run(
+                Stage::Slim,
+                on,
+                name,
+                args,
+                Vec::new(),
+                Some(workdir.origin),
+            );
+            b.with_history(fs, history)
+        }
+        _ => b.file_layer(
+            Stage::Slim,
+            on,
+            name,
+            Action::Mkdir {
+                path: path.to_string(),
+                owner,
+            },
+            Some(workdir.origin),
+            history,
+        ),
+    }
 }
 
 /// `writable:` in one layer. `install -d` rather than BuildKit's mkdir, which leaves a
