@@ -331,3 +331,84 @@ fn a_uv_workspace_member_builds_from_the_workspace_lock() {
     );
     assert_eq!(answer.trim(), "Hello, workspace, from a uv workspace");
 }
+
+/// Builds `requirements: LOCK` of fixture `fixture` with `more` spec lines: the image, and the
+/// count of packages the build log says it pinned.
+fn build_locked(fixture: &str, lock: &str, more: &str) -> (String, usize) {
+    require_engine();
+    let spec = format!("# syntax=org/pyslim\npython: \"3.11\"\nrequirements: {lock}\n{more}");
+    let dir = fixture_project(fixture, &[("pyslim.yaml", &spec)]);
+    let tag = format!("pyslim-e2e/{fixture}");
+    let out = build_dir(&dir, &tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let said = format!("build dependency wheels: {lock}, ");
+    let count = log
+        .split(&said)
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the log names the lock:\n{log}"));
+    (tag, count)
+}
+
+/// `name → every version` a TOML lock pins (`[[package]]`).
+fn pinned_versions(path: &Path) -> BTreeMap<String, Vec<String>> {
+    let table: toml::Table =
+        toml::from_str(&fs::read_to_string(path).expect("lock")).expect("TOML");
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for package in table["package"].as_array().expect("[[package]]") {
+        if let (Some(name), Some(version)) = (
+            package.get("name").and_then(|v| v.as_str()),
+            package.get("version").and_then(|v| v.as_str()),
+        ) {
+            out.entry(normalise(name))
+                .or_default()
+                .push(version.to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_poetry_lock_with_an_extra_is_installed_exactly() {
+    let (tag, count) = build_locked("poetry-2-webapp", "poetry.lock", "extras: [cache]\n");
+    let lock =
+        pinned_versions(&repo().join("frontend/tests/fixtures/locks/poetry-2-webapp/poetry.lock"));
+    let image = ours(&tag);
+    assert_eq!(image.len(), count, "{image:?}");
+    for (name, version) in &image {
+        assert!(
+            lock.get(name).is_some_and(|v| v.contains(version)),
+            "{name} {version}"
+        );
+    }
+    assert!(
+        image.contains_key("flask") && image.contains_key("redis"),
+        "{image:?}"
+    );
+    // The `test` group is not the image's unless the spec names it.
+    assert!(
+        !image.contains_key("pytest") && !image.contains_key("colorama"),
+        "{image:?}"
+    );
+}
+
+#[test]
+fn a_pdm_lock_with_a_group_is_installed_exactly() {
+    let (tag, count) = build_locked("pdm-webapp", "pdm.lock", "groups: [test]\n");
+    let lock = pinned_versions(&repo().join("frontend/tests/fixtures/locks/pdm-webapp/pdm.lock"));
+    let image = ours(&tag);
+    assert_eq!(image.len(), count, "{image:?}");
+    for (name, version) in &image {
+        assert!(
+            lock.get(name).is_some_and(|v| v.contains(version)),
+            "{name} {version}"
+        );
+    }
+    // flask[dotenv]'s extra, and the group asked for; not the other dev group.
+    for wanted in ["flask", "python-dotenv", "pytest"] {
+        assert!(image.contains_key(wanted), "{wanted} in {image:?}");
+    }
+    assert!(!image.contains_key("pyflakes"), "{image:?}");
+}

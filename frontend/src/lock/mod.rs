@@ -12,6 +12,7 @@
 pub mod pdm;
 pub mod pipfile;
 pub mod poetry;
+mod project;
 pub mod pylock;
 pub mod render;
 pub mod select;

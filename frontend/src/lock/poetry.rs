@@ -1,10 +1,916 @@
-//! `poetry` lock files (reader to come).
+//! `poetry.lock`, lock-version 1.1 and 2.0 (poetry 1.x) and 2.1 (poetry 2.x).
+//!
+//! A 2.1 lock is flat: each package records the groups that need it and, by group, the marker
+//! under which they do, so a root edge per package and group says everything (markers name the
+//! project's extras as `extra == "..."`). Older locks record only each package's own
+//! dependencies: what to install is walked from the project's, read from the pyproject.toml
+//! beside the lock, with poetry's constraints (`python = "^3.8"`, `platform`, `markers`)
+//! turned into PEP 508 markers as poetry-core turns them.
+//!
+//! The lock is checked against that pyproject.toml as `poetry install` checks it: its
+//! `content-hash` must be the sha256 poetry computes of the project's dependency tables.
 
-use super::{Input, Lock, Problem};
+mod constraint;
+#[cfg(test)]
+mod tests;
 
-pub fn parse(_input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
-    Err(vec![Problem::at(
-        None,
-        "pyslim cannot read this lock format yet",
-    )])
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use pep508_rs::ExtraName;
+use toml::de::{DeTable, DeValue};
+
+use self::constraint::{Constraint, platform_marker};
+use super::project::{self, Project, Py, Value, get, path, string, table};
+use super::{Dist, Edge, Input, Lock, Package, Problem, Source, marker, normalise, sha256};
+
+const RELOCK: &str =
+    "run `poetry lock` (poetry 2) or `poetry lock --no-update` (poetry 1) and commit the lock";
+const REWRITE: &str = "the lock is damaged: write it again with `poetry lock` and commit it";
+
+/// The keys of `[tool.poetry]` poetry hashes, and those it hashes even when absent (as null)
+/// in a project without `[project]` or `[dependency-groups]` content.
+const POETRY_KEYS: [&str; 5] = [
+    "dependencies",
+    "source",
+    "extras",
+    "dev-dependencies",
+    "group",
+];
+const LEGACY_KEYS: [&str; 4] = ["dependencies", "source", "extras", "dev-dependencies"];
+const PROJECT_KEYS: [&str; 3] = ["requires-python", "dependencies", "optional-dependencies"];
+
+pub fn parse(input: &Input<'_>) -> Result<Lock, Vec<Problem>> {
+    let doc = project::parse(input.lock, REWRITE).map_err(|p| vec![p])?;
+    let project = input
+        .project
+        .map(|text| Project::parse(text, RELOCK))
+        .transpose()
+        .map_err(|p| vec![p])?;
+    let metadata = get(&doc, "metadata");
+    let flat = lock_version(metadata).map_err(|p| vec![p])?;
+    let mut problems = Vec::new();
+    if let Some(project) = &project {
+        problems.extend(stale(metadata, &project.doc));
+    }
+    let metadata = table(metadata);
+    let legacy_files = table(metadata.and_then(|m| get(m, "files")));
+    let mut lock = Lock {
+        requires_python: string(metadata.and_then(|m| get(m, "python-versions"))).map(String::from),
+        ..Lock::default()
+    };
+    let mut read = Vec::new();
+    for item in packages(&doc).map_err(|p| vec![p])? {
+        match package(item, legacy_files, flat) {
+            Ok(entry) => read.push(entry),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let result = if flat {
+        flat_roots(&doc, &read, &mut lock)
+    } else {
+        match &project {
+            Some(project) => graph_roots(project, &mut read, &mut lock),
+            None => Err(vec![no_project(&doc)]),
+        }
+    };
+    result?;
+    if let Some(project) = &project {
+        lock.default_groups = default_groups(project)
+            .into_iter()
+            .filter(|g| lock.groups.contains_key(g))
+            .collect();
+    }
+    lock.packages = read.into_iter().map(|e| e.package).collect();
+    Ok(lock)
+}
+
+/// Whether the lock is flat (2.1 and later).
+fn lock_version(metadata: Option<&Value<'_>>) -> Result<bool, Problem> {
+    let written = metadata
+        .and_then(|m| m.get_ref().as_table())
+        .and_then(|m| get(m, "lock-version"));
+    let Some(written) = written else {
+        return Err(Problem::at(
+            metadata.map(|m| m.span()),
+            "has no `lock-version` in its [metadata], so it is not one poetry 1.1 or later wrote",
+        )
+        .with_hint(REWRITE));
+    };
+    let text = written.get_ref().as_str().unwrap_or_default();
+    let mut parts = text.split('.').map(str::parse::<u32>);
+    match (parts.next(), parts.next()) {
+        (Some(Ok(1)), _) => Ok(false),
+        (Some(Ok(2)), Some(Ok(minor))) => Ok(minor >= 1),
+        _ => Err(Problem::at(
+            Some(written.span()),
+            format!("has lock-version `{text}`, which pyslim does not read (it reads 1.1 to 2.1)"),
+        )
+        .with_hint("lock with poetry 1.1 or later (up to poetry 2.x)")),
+    }
+}
+
+fn packages<'t, 'i>(doc: &'t DeTable<'i>) -> Result<Vec<&'t Value<'i>>, Problem> {
+    match get(doc, "package") {
+        None => Ok(Vec::new()),
+        Some(value) => match value.get_ref().as_array() {
+            Some(items) => Ok(items.iter().collect()),
+            None => Err(Problem::at(
+                Some(value.span()),
+                "has a `package` that is not a list of [[package]] tables",
+            )
+            .with_hint(REWRITE)),
+        },
+    }
+}
+
+/// A dependency as poetry writes it, in the lock or in `[tool.poetry.dependencies]`.
+#[derive(Clone, Debug)]
+struct Dep {
+    edge: Edge,
+    constraint: Option<Constraint>,
+    optional: bool,
+}
+
+/// A `[[package]]` read. A graph lock's dependencies and extras are made edges once every
+/// package is known (an edge to a name pinned at several versions says which).
+struct Entry<'t, 'i> {
+    package: Package,
+    table: &'t DeTable<'i>,
+    deps: Vec<Dep>,
+    extras: BTreeMap<String, Vec<Dep>>,
+}
+
+fn package<'t, 'i>(
+    item: &'t Value<'i>,
+    legacy_files: Option<&DeTable<'_>>,
+    flat: bool,
+) -> Result<Entry<'t, 'i>, Vec<Problem>> {
+    let Some(t) = item.get_ref().as_table() else {
+        return Err(vec![
+            Problem::at(Some(item.span()), "has a [[package]] that is not a table")
+                .with_hint(REWRITE),
+        ]);
+    };
+    let name_value = get(t, "name");
+    let Some((pretty, name_span)) =
+        name_value.and_then(|v| Some((v.get_ref().as_str()?, v.span())))
+    else {
+        return Err(vec![
+            Problem::at(
+                Some(name_value.map_or(item.span(), |v| v.span())),
+                "has a [[package]] without a name",
+            )
+            .with_hint(REWRITE),
+        ]);
+    };
+    let name = normalise(pretty);
+    let mut problems = Vec::new();
+    let version = match get(t, "version") {
+        Some(v) => match v.get_ref().as_str() {
+            Some(s) => Some(s.to_string()),
+            None => {
+                problems.push(
+                    Problem::at(
+                        Some(v.span()),
+                        format!("gives `{name}` a version that is not a string"),
+                    )
+                    .with_hint(REWRITE),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let source = source(&name, t).unwrap_or_else(|p| {
+        problems.push(p);
+        Source::Registry { url: None }
+    });
+    if version.is_none() && matches!(source, Source::Registry { .. }) && problems.is_empty() {
+        problems.push(
+            Problem::at(
+                Some(name_span.clone()),
+                format!("pins `{name}` without a version"),
+            )
+            .with_hint(REWRITE),
+        );
+    }
+    let files = match files(&name, pretty, t, &source, legacy_files) {
+        Ok(files) => files,
+        Err(p) => {
+            problems.push(p);
+            Vec::new()
+        }
+    };
+    let mut deps = Vec::new();
+    let mut extras = BTreeMap::new();
+    if !flat {
+        for (dep_name, value) in table(get(t, "dependencies")).into_iter().flatten() {
+            match deps_of(dep_name.get_ref(), value) {
+                Ok(found) => deps.extend(found),
+                Err((span, detail)) => problems.push(
+                    Problem::at(Some(span), format!("gives `{name}` {detail}")).with_hint(REWRITE),
+                ),
+            }
+        }
+        match package_extras(&name, t, &deps) {
+            Ok(found) => extras = found,
+            Err(p) => problems.push(p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Entry {
+        package: Package {
+            name,
+            version,
+            source,
+            files,
+            dependencies: Vec::new(),
+            extras: BTreeMap::new(),
+            span: Some(name_span),
+        },
+        table: t,
+        deps,
+        extras,
+    })
+}
+
+fn source(name: &str, t: &DeTable<'_>) -> Result<Source, Problem> {
+    let Some(value) = get(t, "source") else {
+        return Ok(Source::Registry { url: None });
+    };
+    let Some(source) = value.get_ref().as_table() else {
+        return Err(Problem::at(
+            Some(value.span()),
+            format!("gives `{name}` a source that is not a table"),
+        )
+        .with_hint(REWRITE));
+    };
+    let kind = string(get(source, "type")).unwrap_or("legacy");
+    let url_value = get(source, "url");
+    let url = string(url_value).map(String::from);
+    let needs_url = || {
+        Problem::at(
+            Some(value.span()),
+            format!("gives `{name}` a {kind} source without a url"),
+        )
+        .with_hint(REWRITE)
+    };
+    let subdirectory = string(get(source, "subdirectory")).filter(|s| !s.is_empty());
+    match kind {
+        "legacy" | "pypi" | "" => Ok(Source::Registry { url }),
+        "git" => {
+            let url = url.ok_or_else(needs_url)?;
+            if let Some(sub) = subdirectory {
+                return Err(Problem::at(
+                    url_value.map(|v| v.span()),
+                    format!("pins `{name}` from the subdirectory `{sub}` of a git repository, which pyslim cannot install yet"),
+                )
+                .with_hint("depend on a released version, or on a repository with the package at its root"));
+            }
+            let commit = string(get(source, "resolved_reference"))
+                .or_else(|| string(get(source, "reference")).filter(|r| is_commit(r)));
+            let Some(commit) = commit else {
+                return Err(Problem::at(
+                    Some(value.span()),
+                    format!("pins `{name}` to git `{url}` without the commit it resolved"),
+                )
+                .with_hint(RELOCK));
+            };
+            Ok(Source::Git {
+                url: git_url(&url),
+                commit: commit.to_string(),
+            })
+        }
+        "directory" => {
+            let path = url.ok_or_else(needs_url)?;
+            Ok(Source::Path {
+                path: match subdirectory {
+                    Some(sub) => format!("{}/{sub}", path.trim_end_matches('/')),
+                    None => path,
+                },
+            })
+        }
+        "file" => match subdirectory {
+            None => Ok(Source::Path {
+                path: url.ok_or_else(needs_url)?,
+            }),
+            Some(sub) => Err(Problem::at(
+                Some(value.span()),
+                format!("pins `{name}` from the subdirectory `{sub}` of an archive in the project, which pyslim cannot install yet"),
+            )
+            .with_hint("depend on the package's own directory or archive")),
+        },
+        // pip finds a package inside an archive by the URL's fragment.
+        "url" => {
+            let url = url.ok_or_else(needs_url)?;
+            Ok(Source::Url {
+                url: match subdirectory {
+                    Some(sub) => format!("{url}#subdirectory={sub}"),
+                    None => url,
+                },
+            })
+        }
+        other => Err(Problem::at(
+            Some(value.span()),
+            format!("gives `{name}` a source of type `{other}`, which pyslim cannot install"),
+        )
+        .with_hint("pyslim installs packages from indexes, git, URLs and paths")),
+    }
+}
+
+fn is_commit(reference: &str) -> bool {
+    reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// pip reads `git+ssh://git@host/path`, not git's `git@host:path`.
+fn git_url(url: &str) -> String {
+    if url.contains("://") {
+        return url.to_string();
+    }
+    match url.split_once(':') {
+        Some((host, path)) if host.contains('@') && !path.starts_with('/') => {
+            format!("ssh://{host}/{path}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The package's files and their sha256: its own `files` (lock 2.x) or, for a package from an
+/// index, `[metadata.files]` under its name (lock 1.x). Hashes of other algorithms cannot
+/// verify a file and are left out.
+fn files(
+    name: &str,
+    pretty: &str,
+    t: &DeTable<'_>,
+    source: &Source,
+    legacy: Option<&DeTable<'_>>,
+) -> Result<Vec<Dist>, Problem> {
+    let listed = match get(t, "files") {
+        Some(files) => Some(files),
+        None if matches!(source, Source::Registry { .. }) => legacy.and_then(|files| {
+            get(files, pretty).or_else(|| {
+                files
+                    .iter()
+                    .find(|(k, _)| normalise(k.get_ref()) == name)
+                    .map(|(_, v)| v)
+            })
+        }),
+        // As poetry: 1.x locks keep none for git, URL and directory sources, and what a
+        // file source's hash would check, pip cannot check it for a local path.
+        None => None,
+    };
+    let Some(listed) = listed else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = listed.get_ref().as_array() else {
+        return Err(Problem::at(
+            Some(listed.span()),
+            format!("lists the files of `{name}` as something other than a list"),
+        )
+        .with_hint(REWRITE));
+    };
+    let mut out = Vec::new();
+    for item in items.iter() {
+        let Some(file) = item.get_ref().as_table() else {
+            return Err(Problem::at(
+                Some(item.span()),
+                format!("lists a file of `{name}` that is not a table"),
+            )
+            .with_hint(REWRITE));
+        };
+        if let Some(digest) = string(get(file, "hash")).and_then(sha256) {
+            out.push(Dist {
+                name: string(get(file, "file")).map(String::from),
+                url: string(get(file, "url")).map(String::from),
+                sha256: digest,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The dependencies an entry of `[package.dependencies]` or `[tool.poetry.dependencies]`
+/// stands for: one constraint, or several (each for its own Pythons or platforms). An error
+/// is the span of what is wrong and a description that follows "gives `x` ".
+fn deps_of(name: &str, value: &Value<'_>) -> Result<Vec<Dep>, (Range<usize>, String)> {
+    match value.get_ref() {
+        DeValue::Array(items) => items.iter().map(|item| dep(name, item)).collect(),
+        _ => Ok(vec![dep(name, value)?]),
+    }
+}
+
+fn dep(name: &str, value: &Value<'_>) -> Result<Dep, (Range<usize>, String)> {
+    let span = value.span();
+    let t = match value.get_ref() {
+        DeValue::String(version) => {
+            return Ok(Dep {
+                edge: Edge::to(name),
+                constraint: version.parse().ok(),
+                optional: false,
+            });
+        }
+        DeValue::Table(t) => t,
+        _ => {
+            return Err((
+                span,
+                format!("a dependency on `{name}` that is neither a version nor a table"),
+            ));
+        }
+    };
+    let mut conditions = Vec::new();
+    if let Some(markers) = string(get(t, "markers")).filter(|m| !m.trim().is_empty()) {
+        conditions.push(markers.to_string());
+    }
+    if let Some(python) = get(t, "python") {
+        let parsed = python
+            .get_ref()
+            .as_str()
+            .ok_or_else(|| "is not a string".to_string())
+            .and_then(str::parse::<Constraint>);
+        match parsed {
+            Ok(c) => conditions.extend(c.python_marker()),
+            Err(e) => {
+                return Err((
+                    python.span(),
+                    format!(
+                        "a dependency on `{name}` whose python constraint pyslim cannot read: {e}"
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(platform) = string(get(t, "platform")) {
+        conditions.extend(platform_marker(platform));
+    }
+    let text = match conditions.as_slice() {
+        [one] => one.clone(),
+        many => many
+            .iter()
+            .map(|c| format!("({c})"))
+            .collect::<Vec<_>>()
+            .join(" and "),
+    };
+    // A marker poetry-core wrote from `python` or `platform` reads; one written is the suspect.
+    let span = get(t, "markers").map_or(span, |m| m.span());
+    let marker = marker(&text, Some(span.clone())).map_err(|p| {
+        (
+            span.clone(),
+            format!("a dependency on `{name}` that {}", p.message),
+        )
+    })?;
+    let extras = get(t, "extras")
+        .and_then(|v| v.get_ref().as_array())
+        .into_iter()
+        .flat_map(|items| items.iter())
+        .filter_map(|item| item.get_ref().as_str().map(normalise))
+        .collect();
+    Ok(Dep {
+        edge: Edge {
+            marker,
+            extras,
+            ..Edge::to(name)
+        },
+        constraint: string(get(t, "version")).and_then(|v| v.parse().ok()),
+        optional: get(t, "optional").and_then(|v| v.get_ref().as_bool()) == Some(true),
+    })
+}
+
+/// `[package.extras]`: each extra's requirements are the package's dependencies of those
+/// names (optional ones included). A requirement the package does not depend on was not
+/// locked, as nothing asked for that extra.
+fn package_extras(
+    name: &str,
+    t: &DeTable<'_>,
+    deps: &[Dep],
+) -> Result<BTreeMap<String, Vec<Dep>>, Problem> {
+    let mut extras = BTreeMap::new();
+    for (extra, value) in table(get(t, "extras")).into_iter().flatten() {
+        let Some(items) = value.get_ref().as_array() else {
+            return Err(Problem::at(
+                Some(value.span()),
+                format!(
+                    "gives `{name}` an extra `{}` that is not a list",
+                    extra.get_ref()
+                ),
+            )
+            .with_hint(REWRITE));
+        };
+        let mut wanted_deps = Vec::new();
+        for item in items.iter() {
+            let Some(wanted) = item.get_ref().as_str().and_then(project::requirement) else {
+                return Err(Problem::at(
+                    Some(item.span()),
+                    format!("gives `{name}` an extra requirement pyslim cannot read"),
+                )
+                .with_hint(REWRITE));
+            };
+            let wanted_marker = marker(wanted.marker.as_deref().unwrap_or(""), Some(item.span()))?;
+            let target = normalise(&wanted.name);
+            for dep in deps.iter().filter(|d| d.edge.name == target) {
+                let mut dep = dep.clone();
+                for extra in &wanted.extras {
+                    if !dep.edge.extras.contains(extra) {
+                        dep.edge.extras.push(extra.clone());
+                    }
+                }
+                if let Some(m) = &wanted_marker {
+                    match &mut dep.edge.marker {
+                        Some(existing) => existing.and(m.clone()),
+                        None => dep.edge.marker = Some(m.clone()),
+                    }
+                }
+                wanted_deps.push(dep);
+            }
+        }
+        // Followed for this extra, a dependency's `extra == "this"` holds.
+        if let Ok(active) = ExtraName::new(normalise(extra.get_ref())) {
+            for dep in &mut wanted_deps {
+                if let Some(m) = dep.edge.marker.take() {
+                    let simplified = m.simplify_extras(std::slice::from_ref(&active));
+                    dep.edge.marker = (!simplified.is_true()).then_some(simplified);
+                }
+            }
+        }
+        extras.insert(normalise(extra.get_ref()), wanted_deps);
+    }
+    Ok(extras)
+}
+
+/// Lock 2.1: an edge per package and group, with the package's marker for that group.
+fn flat_roots(
+    doc: &DeTable<'_>,
+    read: &[Entry<'_, '_>],
+    lock: &mut Lock,
+) -> Result<(), Vec<Problem>> {
+    let mut problems = Vec::new();
+    for entry in read {
+        let package = &entry.package;
+        let groups = get(entry.table, "groups");
+        let names: Vec<&str> = groups
+            .and_then(|g| g.get_ref().as_array())
+            .into_iter()
+            .flat_map(|items| items.iter())
+            .filter_map(|item| item.get_ref().as_str())
+            .collect();
+        let markers = get(entry.table, "markers");
+        for group in names {
+            let (text, span) = match markers.map(|m| (m, m.get_ref())) {
+                None => ("", None),
+                Some((m, DeValue::String(text))) => (text.as_ref(), Some(m.span())),
+                Some((m, DeValue::Table(by_group))) => match get(by_group, group) {
+                    Some(g) => (g.get_ref().as_str().unwrap_or_default(), Some(g.span())),
+                    None => ("", Some(m.span())),
+                },
+                Some((m, _)) => {
+                    problems.push(
+                        Problem::at(
+                            Some(m.span()),
+                            format!(
+                                "gives `{}` markers that are neither a string nor a table",
+                                package.name
+                            ),
+                        )
+                        .with_hint(REWRITE),
+                    );
+                    continue;
+                }
+            };
+            let text = if text.trim() == "*" { "" } else { text };
+            let marker = match marker(text, span) {
+                Ok(m) => m,
+                Err(p) => {
+                    problems.push(p);
+                    continue;
+                }
+            };
+            let edge = Edge {
+                version: package.version.clone(),
+                marker,
+                ..Edge::to(&package.name)
+            };
+            match normalise(group).as_str() {
+                "main" => lock.main.push(edge),
+                other => lock.groups.entry(other.to_string()).or_default().push(edge),
+            }
+        }
+    }
+    // Which packages an extra adds, its markers say (`extra == "..."`).
+    for (extra, _) in table(get(doc, "extras")).into_iter().flatten() {
+        lock.extras.insert(normalise(extra.get_ref()), Vec::new());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// A package's dependencies and its extras', as edges.
+type Pinned = (Vec<Edge>, BTreeMap<String, Vec<Edge>>);
+
+/// Lock 1.1 and 2.0: the project's own requirements, read from its pyproject.toml, walked to
+/// the lock's packages; an edge to a name the lock pins several versions of is pinned to the
+/// one its constraint allows.
+fn graph_roots(
+    project: &Project<'_>,
+    read: &mut [Entry<'_, '_>],
+    lock: &mut Lock,
+) -> Result<(), Vec<Problem>> {
+    let declared = declared(project).map_err(|p| vec![p])?;
+    let versions = |name: &str| -> Vec<String> {
+        read.iter()
+            .filter(|e| e.package.name == name)
+            .filter_map(|e| e.package.version.clone())
+            .collect()
+    };
+    let pinned = |dep: &Dep| -> Edge {
+        let mut edge = dep.edge.clone();
+        let candidates = versions(&edge.name);
+        if candidates.len() > 1
+            && let Some(constraint) = &dep.constraint
+        {
+            let allowed: Vec<&String> = candidates
+                .iter()
+                .filter(|v| constraint.allows(v) == Some(true))
+                .collect();
+            if let [one] = allowed.as_slice() {
+                edge.version = Some((*one).clone());
+            }
+        }
+        edge
+    };
+    lock.main = declared.main.iter().map(pinned).collect();
+    lock.extras = declared
+        .extras
+        .iter()
+        .map(|(k, deps)| (k.clone(), deps.iter().map(pinned).collect()))
+        .collect();
+    lock.groups = declared
+        .groups
+        .iter()
+        .map(|(k, deps)| (k.clone(), deps.iter().map(pinned).collect()))
+        .collect();
+    let edges: Vec<Pinned> = read
+        .iter()
+        .map(|entry| {
+            let deps = entry
+                .deps
+                .iter()
+                .filter(|d| !d.optional)
+                .map(pinned)
+                .collect();
+            let extras = entry
+                .extras
+                .iter()
+                .map(|(extra, deps)| (extra.clone(), deps.iter().map(pinned).collect()))
+                .collect();
+            (deps, extras)
+        })
+        .collect();
+    for (entry, (deps, extras)) in read.iter_mut().zip(edges) {
+        entry.package.dependencies = deps;
+        entry.package.extras = extras;
+    }
+    Ok(())
+}
+
+/// What the project itself asks for, by where poetry reads it.
+#[derive(Default)]
+struct Declared {
+    main: Vec<Dep>,
+    extras: BTreeMap<String, Vec<Dep>>,
+    groups: BTreeMap<String, Vec<Dep>>,
+}
+
+fn declared(project: &Project<'_>) -> Result<Declared, Problem> {
+    let mut out = Declared::default();
+    let wrap = |edges: Vec<Edge>| -> Vec<Dep> {
+        edges
+            .into_iter()
+            .map(|edge| Dep {
+                edge,
+                constraint: None,
+                optional: false,
+            })
+            .collect()
+    };
+    let poetry_deps = |keys: &[&str], what: &str| -> Result<Vec<Dep>, Problem> {
+        let mut deps = Vec::new();
+        for (name, value) in table(project.get(keys)).into_iter().flatten() {
+            if name.get_ref().as_ref() == "python" {
+                continue;
+            }
+            let found = deps_of(name.get_ref(), value).map_err(|(span, detail)| {
+                project
+                    .problem(span, &format!("{what} gives {detail}"))
+                    .with_hint("write dependencies as poetry documents them")
+            })?;
+            deps.extend(found);
+        }
+        Ok(deps)
+    };
+    let main = poetry_deps(
+        &["tool", "poetry", "dependencies"],
+        "[tool.poetry.dependencies]",
+    )?;
+    for extra_value in table(project.get(&["tool", "poetry", "extras"]))
+        .into_iter()
+        .flatten()
+    {
+        let (extra, value) = extra_value;
+        let names: Vec<String> = value
+            .get_ref()
+            .as_array()
+            .into_iter()
+            .flat_map(|items| items.iter())
+            .filter_map(|item| item.get_ref().as_str().map(normalise))
+            .collect();
+        let deps = main
+            .iter()
+            .filter(|d| names.contains(&d.edge.name))
+            .cloned()
+            .collect();
+        out.extras.insert(normalise(extra.get_ref()), deps);
+    }
+    out.main = main.into_iter().filter(|d| !d.optional).collect();
+    out.main.extend(wrap(project.dependencies()?));
+    for (extra, edges) in project.optional_dependencies()? {
+        out.extras.entry(extra).or_default().extend(wrap(edges));
+    }
+    let dev = poetry_deps(
+        &["tool", "poetry", "dev-dependencies"],
+        "[tool.poetry.dev-dependencies]",
+    )?;
+    if project
+        .get(&["tool", "poetry", "dev-dependencies"])
+        .is_some()
+    {
+        out.groups.entry("dev".into()).or_default().extend(dev);
+    }
+    for (group, _) in table(project.get(&["tool", "poetry", "group"]))
+        .into_iter()
+        .flatten()
+    {
+        let group = group.get_ref();
+        let what = format!("[tool.poetry.group.{group}.dependencies]");
+        let deps = poetry_deps(&["tool", "poetry", "group", group, "dependencies"], &what)?;
+        out.groups.entry(normalise(group)).or_default().extend(deps);
+    }
+    for (group, edges) in project.dependency_groups()? {
+        out.groups.entry(group).or_default().extend(wrap(edges));
+    }
+    Ok(out)
+}
+
+/// The groups `poetry install` installs when told none: all but those marked optional.
+fn default_groups(project: &Project<'_>) -> Vec<String> {
+    let mut groups = Vec::new();
+    if project
+        .get(&["tool", "poetry", "dev-dependencies"])
+        .is_some()
+    {
+        groups.push("dev".to_string());
+    }
+    for (group, value) in table(project.get(&["tool", "poetry", "group"]))
+        .into_iter()
+        .flatten()
+    {
+        let optional = table(Some(value))
+            .and_then(|t| get(t, "optional"))
+            .and_then(|v| v.get_ref().as_bool())
+            == Some(true);
+        if !optional {
+            groups.push(normalise(group.get_ref()));
+        }
+    }
+    for (group, _) in table(project.get(&["dependency-groups"]))
+        .into_iter()
+        .flatten()
+    {
+        let name = normalise(group.get_ref());
+        let optional = path(
+            &project.doc,
+            &["tool", "poetry", "group", group.get_ref(), "optional"],
+        )
+        .and_then(|v| v.get_ref().as_bool())
+            == Some(true);
+        if !optional {
+            groups.push(name);
+        }
+    }
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
+fn no_project(doc: &DeTable<'_>) -> Problem {
+    let at = table(get(doc, "metadata"))
+        .and_then(|m| get(m, "lock-version"))
+        .map(|v| v.span());
+    Problem::at(
+        at,
+        "was written by poetry 1.x, which records what each package needs but not what the project needs; pyslim reads that from the pyproject.toml beside the lock, and there is none",
+    )
+    .with_hint("keep pyproject.toml beside poetry.lock, or lock with poetry 2 (lock-version 2.1 records every package's groups and markers)")
+}
+
+/// The problem of a lock whose `content-hash` is not poetry's hash of the pyproject.toml.
+fn stale(metadata: Option<&Value<'_>>, pyproject: &DeTable<'_>) -> Option<Problem> {
+    let recorded = metadata
+        .and_then(|m| m.get_ref().as_table())
+        .and_then(|m| get(m, "content-hash"));
+    let Some(recorded) = recorded else {
+        return Some(
+            Problem::at(
+                metadata.map(|m| m.span()),
+                "records no content-hash, so poetry takes it for out of date with pyproject.toml",
+            )
+            .with_hint(RELOCK),
+        );
+    };
+    let text = recorded.get_ref().as_str().unwrap_or_default();
+    // A project with content this cannot hash as poetry does is not judged.
+    let hashes = content_hashes(pyproject)?;
+    if hashes.iter().any(|h| h == text) {
+        return None;
+    }
+    Some(
+        Problem::at(
+            Some(recorded.span()),
+            format!(
+                "is out of date with pyproject.toml: its content-hash is not that of the project's dependencies now ({})",
+                hashes.first().map(|h| &h[..12]).unwrap_or_default()
+            ),
+        )
+        .with_hint(RELOCK),
+    )
+}
+
+/// The content hashes a poetry may have written for this pyproject.toml: poetry 2.3 and later
+/// (with `[dependency-groups]`), poetry 2.0 to 2.2 (without), and poetry 1.x (`[tool.poetry]`
+/// alone). Poetry 2 accepts a lock of poetry < 2.3 by the older hash too; a lock poetry 1.x
+/// wrote is fresh to the poetry that wrote it by the last. None when the relevant content has
+/// a float or a datetime.
+fn content_hashes(doc: &DeTable<'_>) -> Option<Vec<String>> {
+    let project = table(get(doc, "project"));
+    let mut relevant_project = BTreeMap::new();
+    for key in PROJECT_KEYS {
+        if let Some(value) = project.and_then(|p| get(p, key)) {
+            relevant_project.insert(key.to_string(), Py::of(value.get_ref())?);
+        }
+    }
+    let all_groups = Py::or(get(doc, "dependency-groups"), Py::Dict(BTreeMap::new()))?;
+    let poetry = table(path(doc, &["tool", "poetry"]));
+    let poetry_value = |key: &str| poetry.and_then(|p| get(p, key));
+    let mut hashes = Vec::new();
+    for groups in [all_groups, Py::Dict(BTreeMap::new())] {
+        let with_project = !relevant_project.is_empty() || groups.truthy();
+        let mut relevant_poetry = BTreeMap::new();
+        for key in POETRY_KEYS {
+            match poetry_value(key) {
+                Some(value) => {
+                    relevant_poetry.insert(key.to_string(), Py::of(value.get_ref())?);
+                }
+                None if with_project || !LEGACY_KEYS.contains(&key) => {}
+                None => {
+                    relevant_poetry.insert(key.to_string(), Py::Null);
+                }
+            }
+        }
+        let content = if with_project {
+            let mut content = BTreeMap::new();
+            if !relevant_project.is_empty() {
+                content.insert("project".to_string(), Py::Dict(relevant_project.clone()));
+            }
+            if groups.truthy() {
+                content.insert("dependency-groups".to_string(), groups);
+            }
+            let tool = BTreeMap::from([("poetry".to_string(), Py::Dict(relevant_poetry))]);
+            content.insert("tool".to_string(), Py::Dict(tool));
+            content
+        } else {
+            relevant_poetry
+        };
+        hashes.push(Py::Dict(content).sha256());
+    }
+    let mut legacy = BTreeMap::new();
+    for key in POETRY_KEYS {
+        match poetry_value(key) {
+            Some(value) => {
+                legacy.insert(key.to_string(), Py::of(value.get_ref())?);
+            }
+            None if LEGACY_KEYS.contains(&key) => {
+                legacy.insert(key.to_string(), Py::Null);
+            }
+            None => {}
+        }
+    }
+    hashes.push(Py::Dict(legacy).sha256());
+    Some(hashes)
 }

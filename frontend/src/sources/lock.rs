@@ -33,6 +33,14 @@ impl FoundLock {
         groups: Option<&[String]>,
         context_root: &str,
     ) -> Result<render::Pinned, lock::Problem> {
+        // An image ships the project, not its tools: the groups poetry and pdm install by
+        // default (poetry's non-optional groups, pdm's dev groups) come only when the spec names
+        // them, as `poetry install --only main` and `pdm install --prod` do. pylock's default
+        // groups stay: there they are the project's own dependencies.
+        let groups = match (groups, self.format) {
+            (None, Format::Poetry | Format::Pdm) => Some(&[][..]),
+            _ => groups,
+        };
         let selected = lock::select::select(&self.lock, env, extras, groups)?;
         render::pinned(&selected, dir_of(&self.path), context_root)
     }
