@@ -67,7 +67,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     if spec.target.as_deref() == Some(WHEELS_TARGET) && found.dependencies.inputs.is_empty() {
         return Err(Failure::NoWheelsToCollect);
     }
-    let warnings = lint::check(&spec, &found.files);
+    let warnings = lint::check(&spec, &found.files, found.dependencies.lock());
     if options.request == Some(Request::Lint) {
         let answer = subrequest::lint(&source, &found.files, &warnings, &found.python);
         return Ok(gw.return_metadata(answer).await?);

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use pyslim_spec::{SourceFile, Span, Spec, User};
+use pyslim_spec::{SourceFile, SourceKind, Span, Spec, User};
 
 use crate::known;
+use crate::sources::FoundLock;
 use crate::sources::requirements::{self, IncludeKind, Item, unpinned};
 
 /// One finding, located in the spec (file 0) or in a requirements file (file `n` is
@@ -59,7 +60,7 @@ fn description(rule: &str) -> &'static str {
         .map_or("", |(_, d)| d)
 }
 
-pub fn check(spec: &Spec, files: &[SourceFile]) -> Vec<Warning> {
+pub fn check(spec: &Spec, files: &[SourceFile], lock: Option<&FoundLock>) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let mut warn = |rule: &'static str, detail: String, file: usize, line: u32| {
         warnings.push(Warning {
@@ -178,7 +179,15 @@ pub fn check(spec: &Spec, files: &[SourceFile]) -> Vec<Warning> {
         );
     }
     compiled_requirements(spec, files, &asked, &mut warn);
+    if let Some(lock) = lock
+        && let Some(n) = files.iter().position(|f| f.name == lock.path)
+    {
+        compiled_locked(lock, &asked, n + 1, &mut warn);
+    }
     for (n, file) in files.iter().enumerate() {
+        if matches!(file.kind, SourceKind::LockToml | SourceKind::LockJson) {
+            continue;
+        }
         for (line, name) in unpinned(&file.text) {
             warn(
                 "UnpinnedRequirement",
@@ -198,6 +207,48 @@ pub fn check(spec: &Spec, files: &[SourceFile]) -> Vec<Warning> {
 /// (python:X carries libpq-dev, libxml2-dev…), so they build without a word in `system:` and
 /// fail only when imported in the image. Each project is reported once, where it is first
 /// required, and only for libraries neither `runtime:` nor another warning (`asked`) names.
+/// The same for a lock's packages, at the line of each in the lock: every package it pins,
+/// whichever platform a build selects.
+fn compiled_locked(
+    lock: &FoundLock,
+    asked: &[&str],
+    file: usize,
+    warn: &mut impl FnMut(&'static str, String, usize, u32),
+) {
+    let mut reported = BTreeSet::new();
+    for package in &lock.lock.packages {
+        let Some(project) = known::project(&package.name).filter(|p| p.always_compiled) else {
+            continue;
+        };
+        let missing = known::to_add(project.runtime, asked);
+        if missing.is_empty() || !reported.insert(project.name) {
+            continue;
+        }
+        let line = package
+            .span
+            .clone()
+            .map_or(1, |range| lock.file.span_at(range).line);
+        warn(
+            "CompiledRequirementWithoutRuntimeLibraries",
+            format!(
+                "`{name}` in {lock_file} is compiled from source against {libraries}, which `runtime:` does not install: in the image, {fails}; add `runtime: {list}`",
+                name = package.name,
+                lock_file = lock.path,
+                libraries = project
+                    .runtime
+                    .iter()
+                    .map(|l| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                fails = project.fails,
+                list = known::yaml_list(&missing),
+            ),
+            file,
+            line,
+        );
+    }
+}
+
 fn compiled_requirements(
     spec: &Spec,
     files: &[SourceFile],
@@ -220,6 +271,9 @@ fn compiled_requirements(
     let mut reported = BTreeSet::new();
     for (n, file) in files.iter().enumerate() {
         let name = file.name.as_str();
+        if matches!(file.kind, SourceKind::LockToml | SourceKind::LockJson) {
+            continue;
+        }
         if constraints.contains(name) && !required.contains(name) && !named_by_spec(name) {
             continue;
         }
@@ -273,7 +327,7 @@ mod tests {
             "requirements.txt",
             "flask==3.0.3\nrequests>=2\n# comment\n-r other.txt\nnumpy ; python_version > '3'\n./local/pkg\n",
         )];
-        let found: Vec<_> = check(&spec, &files)
+        let found: Vec<_> = check(&spec, &files, None)
             .into_iter()
             .map(|w| (w.rule, w.file, w.line))
             .collect();
@@ -292,7 +346,10 @@ mod tests {
             "python: '3.11'\nrequirements: r.txt\nsystem: [libldap2-dev]\n",
         ))
         .expect("valid");
-        assert_eq!(check(&spec, &[])[0].rule, "CompiledWithoutRuntimeLibraries");
+        assert_eq!(
+            check(&spec, &[], None)[0].rule,
+            "CompiledWithoutRuntimeLibraries"
+        );
     }
 
     fn spec(yaml: &str) -> Spec {
@@ -313,6 +370,7 @@ mod tests {
         let warnings = check(
             &spec("python: '3.11'\nrequirements: r.txt\nruntime: [libpq-dev, libfoo-dev]\n"),
             &[],
+            None,
         );
         let found = of("RuntimeDevPackage", &warnings);
         assert!(found[0].2.contains("instead (`libpq5`)"), "{found:?}");
@@ -329,11 +387,13 @@ mod tests {
     #[test]
     fn known_dev_packages_name_the_library_runtime_lacks() {
         let yaml = "python: '3.11'\nrequirements: r.txt\nsystem:\n  - default-libmysqlclient-dev\n  - libpq-dev\n  - libssl-dev\n  - libldap2-dev\n  - libsasl2-dev\n  - libjpeg-dev\n  - libjpeg62-turbo-dev\n  - pkg-config\nruntime: [libpq5]\n";
-        let found: Vec<(u32, String)> =
-            of("CompiledWithoutRuntimeLibraries", &check(&spec(yaml), &[]))
-                .into_iter()
-                .map(|(_, line, detail)| (line, detail))
-                .collect();
+        let found: Vec<(u32, String)> = of(
+            "CompiledWithoutRuntimeLibraries",
+            &check(&spec(yaml), &[], None),
+        )
+        .into_iter()
+        .map(|(_, line, detail)| (line, detail))
+        .collect();
         let lines: Vec<u32> = found.iter().map(|(line, _)| *line).collect();
         // libpq5 is listed, libssl3 is in every slim image, libldap-2.5-0 brings libsasl2-2,
         // and libjpeg62-turbo is asked for once.
@@ -365,7 +425,10 @@ mod tests {
                 "python: '3.11'\nrequirements: r.txt\nsystem: [{}]\n",
                 dev.dev
             ));
-            let found = of("CompiledWithoutRuntimeLibraries", &check(&without, &[]));
+            let found = of(
+                "CompiledWithoutRuntimeLibraries",
+                &check(&without, &[], None),
+            );
             if known::IN_SLIM_IMAGE.contains(&dev.library) {
                 assert!(found.is_empty(), "{}: {found:?}", dev.dev);
             } else {
@@ -382,7 +445,7 @@ mod tests {
                 dev.dev, dev.library
             ));
             assert!(
-                of("CompiledWithoutRuntimeLibraries", &check(&with, &[])).is_empty(),
+                of("CompiledWithoutRuntimeLibraries", &check(&with, &[], None)).is_empty(),
                 "{}",
                 dev.dev
             );
@@ -394,6 +457,7 @@ mod tests {
         let alone = check(
             &spec("python: '3.11'\nrequirements: r.txt\nsystem: [libfoo-dev, libpq-dev]\n"),
             &[],
+            None,
         );
         let found = of("CompiledWithoutRuntimeLibraries", &alone);
         assert_eq!(found.len(), 2, "{found:?}");
@@ -410,6 +474,7 @@ mod tests {
                 "python: '3.11'\nrequirements: r.txt\nsystem: [libfoo-dev]\nruntime: [libbar1]\n",
             ),
             &[],
+            None,
         );
         assert!(of("CompiledWithoutRuntimeLibraries", &some).is_empty());
     }
@@ -432,7 +497,7 @@ mod tests {
         ];
         let found = of(
             "CompiledRequirementWithoutRuntimeLibraries",
-            &check(&spec(yaml), &files),
+            &check(&spec(yaml), &files, None),
         );
         let at: Vec<(usize, u32)> = found.iter().map(|(file, line, _)| (*file, *line)).collect();
         // psycopg2 is reported where it is first required, not again in dev.txt.
@@ -456,13 +521,13 @@ mod tests {
         assert!(
             of(
                 "CompiledRequirementWithoutRuntimeLibraries",
-                &check(&spec(fixed), &files)
+                &check(&spec(fixed), &files, None)
             )
             .is_empty()
         );
         // A library the -dev package's warning already asks for is not asked for again.
         let with_dev = "python: '3.11'\nrequirements: [requirements.txt, dev.txt]\nsystem: [libpq-dev]\nruntime: [libsasl2-2]\n";
-        let warnings = check(&spec(with_dev), &files);
+        let warnings = check(&spec(with_dev), &files, None);
         assert_eq!(of("CompiledWithoutRuntimeLibraries", &warnings).len(), 1);
         let at: Vec<u32> = of("CompiledRequirementWithoutRuntimeLibraries", &warnings)
             .iter()
@@ -476,6 +541,7 @@ mod tests {
             &check(
                 &spec("python: '3.11'\nrequirements: requirements.txt\n"),
                 &uwsgi,
+                None,
             ),
         );
         assert_eq!(found.len(), 1, "{found:?}");
@@ -491,7 +557,7 @@ mod tests {
             let files = [SourceFile::new("r.txt", format!("{}==1.0\n", project.name))];
             let found = of(
                 "CompiledRequirementWithoutRuntimeLibraries",
-                &check(&spec("python: '3.11'\nrequirements: r.txt\n"), &files),
+                &check(&spec("python: '3.11'\nrequirements: r.txt\n"), &files, None),
             );
             // The others usually come as wheels that carry their own libraries.
             assert_eq!(
@@ -507,7 +573,7 @@ mod tests {
             assert!(
                 of(
                     "CompiledRequirementWithoutRuntimeLibraries",
-                    &check(&with, &files)
+                    &check(&with, &files, None)
                 )
                 .is_empty(),
                 "{}",
@@ -519,11 +585,11 @@ mod tests {
     #[test]
     fn system_packages_without_anything_to_compile_are_unused() {
         let helper = spec("python: '3.11'\nruntime: [redis-server]\nsystem: [libpq-dev]\n");
-        let found = of("SystemPackagesUnused", &check(&helper, &[]));
+        let found = of("SystemPackagesUnused", &check(&helper, &[], None));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].1, 3);
         let compiling = spec("python: '3.11'\nrequirements: r.txt\nsystem: [libpq-dev]\n");
-        assert!(of("SystemPackagesUnused", &check(&compiling, &[])).is_empty());
+        assert!(of("SystemPackagesUnused", &check(&compiling, &[], None)).is_empty());
     }
 
     /// The examples are what the README shows: the check must find nothing in them.
@@ -558,10 +624,51 @@ mod tests {
                 );
                 files.push(SourceFile::new(name, text));
             }
-            let warnings = check(&spec, &files);
+            let warnings = check(&spec, &files, None);
             assert!(warnings.is_empty(), "{}: {warnings:?}", example.display());
             checked += 1;
         }
         assert!(checked >= 5, "{checked}");
+    }
+
+    #[test]
+    fn a_locked_package_compiled_against_a_library_is_reported_at_its_line_in_the_lock() {
+        let hash = "a".repeat(64);
+        let text = format!(
+            "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nversion = \"1.0\"\nsource = {{ virtual = \".\" }}\ndependencies = [{{ name = \"psycopg2\" }}]\n\n[[package]]\nname = \"psycopg2\"\nversion = \"2.9.10\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\nsdist = {{ url = \"https://example.org/psycopg2-2.9.10.tar.gz\", hash = \"sha256:{hash}\" }}\n"
+        );
+        let file = SourceFile::of_kind(SourceKind::LockToml, "uv.lock", text);
+        let parsed = crate::lock::parse(
+            crate::lock::Format::Uv,
+            &crate::lock::Input {
+                lock: &file.text,
+                project: None,
+            },
+            ".",
+        )
+        .expect("a lock");
+        let lock = FoundLock {
+            path: "uv.lock".into(),
+            format: crate::lock::Format::Uv,
+            lock: parsed,
+            origin: Span::new(3, 15, 7),
+            file: file.clone(),
+        };
+        let spec = spec("python: '3.11'\nrequirements: uv.lock\n");
+        let files = [file];
+        let warnings = check(&spec, &files, Some(&lock));
+        let found = of("CompiledRequirementWithoutRuntimeLibraries", &warnings);
+        assert_eq!(found.len(), 1, "{warnings:?}");
+        let (file, line, detail) = &found[0];
+        assert!(detail.contains("`psycopg2` in uv.lock"), "{detail}");
+        assert_eq!((*file, *line), (1, 10));
+        // Nothing else reads the lock as requirements (no `UnpinnedRequirement` for its lines).
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let fixed = spec_with_runtime();
+        assert!(check(&fixed, &files, Some(&lock)).is_empty());
+    }
+
+    fn spec_with_runtime() -> Spec {
+        spec("python: '3.11'\nrequirements: uv.lock\nruntime: [libpq5]\n")
     }
 }

@@ -356,6 +356,8 @@ pub async fn read(
         );
     }
     if let Some(found) = honoured {
+        // The lint reads it, as it reads the requirements files.
+        files.push(found.file.clone());
         check_lock(spec, &found, &dependencies, &mut problems);
         if let Some(python) = &python {
             python::check_lock(python, &found, &mut problems);
