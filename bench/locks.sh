@@ -28,20 +28,26 @@ sed -i 's/^app: \.$/requirements: requirements.txt\napp: ./' "$work/requirements
 
 now() { date +%s.%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-cold() { # context
+cold() { # context → "TOTAL DEPENDENCY-STEP" seconds
   $DOCKER builder prune -af >/dev/null
-  local start
+  local start step
   start=$(now)
-  $DOCKER buildx build -q -f "$1/pyslim.yaml" "$1" >/dev/null
-  awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f\n", b - a }'
+  $DOCKER buildx build --progress=plain -f "$1/pyslim.yaml" "$1" >"$work/log" 2>&1
+  step=$(grep -m1 'build dependency wheels' "$work/log" | cut -d' ' -f1)
+  awk -v a="$start" -v b="$(now)" -v s="$(grep "^$step DONE" "$work/log" | tail -1 | awk '{ print $3 }' | tr -d s)" \
+    'BEGIN { printf "%.1f %.1f\n", b - a, s }'
 }
-lock_times=() requirement_times=()
+lock_times=() requirement_times=() lock_steps=() requirement_steps=()
 for _ in $(seq "$runs"); do
-  lock_times+=("$(cold "$work/lock")")
-  requirement_times+=("$(cold "$work/requirements")")
+  read -r total step < <(cold "$work/lock")
+  lock_times+=("$total") lock_steps+=("$step")
+  read -r total step < <(cold "$work/requirements")
+  requirement_times+=("$total") requirement_steps+=("$step")
 done
 lock=$(printf '%s\n' "${lock_times[@]}" | median)
 requirements=$(printf '%s\n' "${requirement_times[@]}" | median)
+lock_step=$(printf '%s\n' "${lock_steps[@]}" | median)
+requirement_step=$(printf '%s\n' "${requirement_steps[@]}" | median)
 {
   echo "# Cold builds from a lock and from requirements"
   echo
@@ -49,8 +55,8 @@ requirements=$(printf '%s\n' "${requirement_times[@]}" | median)
   echo "Command: \`bench/locks.sh $runs\`; medians of $runs runs, each from an empty build cache"
   echo "(\`docker builder prune -af\`, cache mounts included)."
   echo
-  echo "| set | from | cold s | runs |"
-  echo "| --- | --- | ---: | --- |"
-  echo "| examples/uv-lock (8 packages + the app) | uv.lock: pinned, hashes checked, no resolution | $lock | ${lock_times[*]} |"
-  echo "| examples/uv-lock (8 packages + the app) | requirements.txt of the same pins, resolved by pip | $requirements | ${requirement_times[*]} |"
+  echo "| set | from | cold s | dependency step s | runs (cold) |"
+  echo "| --- | --- | ---: | ---: | --- |"
+  echo "| examples/uv-lock (8 packages + the app) | uv.lock: pinned, hashes checked, no resolution | $lock | $lock_step | ${lock_times[*]} |"
+  echo "| examples/uv-lock (8 packages + the app) | requirements.txt of the same pins, resolved by pip | $requirements | $requirement_step | ${requirement_times[*]} |"
 } | tee bench/LOCKS.md
