@@ -1,7 +1,9 @@
 //! The build backends people use, each on a tiny package of its own shape, built to a wheel by
 //! the real frontend and run through its console script: hatchling, flit_core, pdm-backend,
 //! poetry-core 2 and 1.x (uv_build has its example). No requirements file anywhere: each
-//! package's dependency comes from its own metadata, poetry 1.x's from its own table.
+//! package's dependency comes from its own metadata, poetry 1.x's from its own table. And
+//! maturin, on examples/maturin: a Rust extension module, compiled by the Rust toolchain its
+//! spec puts in the compile stage.
 
 use std::fs;
 
@@ -217,4 +219,55 @@ fn setup_py_dependencies_come_from_its_build_backend() {
     let said = run(docker().args(["run", "--rm", tag]));
     assert_eq!(said.trim(), format!("{edit} with six 1.16.0"));
     let _ = fs::remove_dir_all(&dir);
+}
+
+/// examples/maturin: a pyo3 module built by maturin with Debian's Rust toolchain
+/// (`system: [rustc-web, cargo-web]`), its crates from crates.io at the versions of its
+/// Cargo.lock. The image imports the compiled module and runs its console script, and holds
+/// nothing of Rust: no toolchain, no cargo registry, no target directory.
+#[test]
+fn maturin_builds_a_rust_extension_module_with_the_toolchain_of_system() {
+    require_engine();
+    let tag = "pyslim-e2e/maturin";
+    let out = build_example("maturin", tag, &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("[compile] apt-get install rustc-web cargo-web"),
+        "{log}"
+    );
+    assert!(
+        log.contains("[compile] install app build backend: maturin>=1.5,<2"),
+        "{log}"
+    );
+    // A wheel for this Python's ABI, not a stable-ABI or pure-Python one.
+    assert!(
+        log.contains("filename=hello_rust-0.1.0-cp311-cp311-linux_x86_64.whl"),
+        "{log}"
+    );
+    let said = sh(
+        tag,
+        "python -c 'import hello_rust; print(hello_rust.add(2, 3)); print(hello_rust.greet(\"e2e\"))'",
+    );
+    assert_eq!(said, "5\nHello, e2e, from Rust!\n");
+    let said = run(docker().args(["run", "--rm", tag]));
+    assert_eq!(said.trim(), "Hello, pyslim, from Rust! 2 + 3 = 5");
+    assert_clean(tag);
+    for (i, files) in added_layers(tag, "python:3.11-slim").iter().enumerate() {
+        for path in files {
+            let p = format!("/{}", path.trim_start_matches("./"));
+            let rust = p.contains("/.cargo/")
+                || p.contains("/.rustup/")
+                || p.contains("/rustlib/")
+                || p.contains("/target/")
+                || p.contains("rust-web")
+                || p.contains("libstd-")
+                || p.ends_with(".rlib")
+                || p.ends_with(".rs")
+                || ["/usr/bin/rustc", "/usr/bin/cargo"].contains(&p.as_str());
+            assert!(!rust, "{tag}: layer {i} added by pyslim holds {p}");
+        }
+    }
+    let found = sh(tag, "command -v rustc cargo || true");
+    assert_eq!(found.trim(), "", "{tag} has Rust on PATH");
 }
