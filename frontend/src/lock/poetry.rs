@@ -21,7 +21,7 @@ use pep508_rs::ExtraName;
 use toml::de::{DeTable, DeValue};
 
 use self::constraint::{Constraint, platform_marker};
-use super::project::{self, Project, Py, Value, get, path, string, table};
+use super::project::{self, Project, Py, Separators, Value, get, path, string, table};
 use super::{Dist, Edge, Input, Lock, Package, Problem, Source, marker, normalise, sha256};
 
 const RELOCK: &str =
@@ -897,7 +897,7 @@ fn content_hashes(doc: &DeTable<'_>) -> Option<Vec<String>> {
         } else {
             relevant_poetry
         };
-        hashes.push(Py::Dict(content).sha256());
+        hashes.push(Py::Dict(content).sha256(Separators::SPACED));
     }
     let mut legacy = BTreeMap::new();
     for key in POETRY_KEYS {
@@ -911,6 +911,6 @@ fn content_hashes(doc: &DeTable<'_>) -> Option<Vec<String>> {
             None => {}
         }
     }
-    hashes.push(Py::Dict(legacy).sha256());
+    hashes.push(Py::Dict(legacy).sha256(Separators::SPACED));
     Some(hashes)
 }
