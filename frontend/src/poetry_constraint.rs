@@ -315,35 +315,27 @@ fn comparisons(alternative: &str) -> Vec<String> {
     out
 }
 
+/// The end of a range from the version its operator is written with.
+type Bump = fn(&Version) -> Version;
+
 fn part(comparison: &str) -> Result<Part, String> {
     let bare = comparison.strip_prefix(['v', 'V']).unwrap_or(comparison);
     if bare.split('.').all(|p| matches!(p, "*" | "x" | "X")) {
         return Ok(Part::Any);
     }
-    if let Some(rest) = comparison.strip_prefix("~=") {
-        // Unlike PEP 440, poetry-core takes `~=1` (as below 1.1) and reads `~=1.2.3.4` as
-        // below 1.3.
-        let low = Version::parse(rest)?;
-        let high = if low.release().len() == 2 {
-            low.bump(0)
-        } else {
-            low.bump(1)
-        };
-        return Ok(range(low, high));
-    }
-    if let Some(rest) = comparison.strip_prefix('~') {
-        let low = Version::parse(rest)?;
-        let high = if low.release().len() == 1 {
-            low.bump(0)
-        } else {
-            low.bump(1)
-        };
-        return Ok(range(low, high));
-    }
-    if let Some(rest) = comparison.strip_prefix('^') {
-        let low = Version::parse(rest)?;
-        let high = low.next_breaking();
-        return Ok(range(low, high));
+    // Each a range from the version written; `~=` before `~`, which it starts with.
+    let ranges: [(&str, Bump); 3] = [
+        // PEP 440's, which poetry-core extends to one part: `~=1` is below 1.1.
+        ("~=", |v| v.bump(usize::from(v.release().len() != 2))),
+        ("~", |v| v.bump(usize::from(v.release().len() != 1))),
+        ("^", Version::next_breaking),
+    ];
+    for (op, high) in ranges {
+        if let Some(rest) = comparison.strip_prefix(op) {
+            let low = Version::parse(rest)?;
+            let high = high(&low);
+            return Ok(range(low, high));
+        }
     }
     // poetry-core matches `<>` and ignores it, making `<>1.3` mean `==1.3`; it is read here as
     // the `!=` it was written for.
@@ -637,56 +629,55 @@ mod tests {
     #[test]
     fn python_constraints_become_the_markers_poetry_core_makes() {
         // Each as poetry-core 2.x's create_nested_marker writes it.
-        assert_eq!(
-            python("^3.8").as_deref(),
-            Some(r#"python_version >= "3.8" and python_version < "4.0""#)
-        );
-        assert_eq!(
-            python("~3.8").as_deref(),
-            Some(r#"python_version >= "3.8" and python_version < "3.9""#)
-        );
-        assert_eq!(
-            python(">=3.7,<4").as_deref(),
-            Some(r#"python_version >= "3.7" and python_version < "4""#)
-        );
-        assert_eq!(
-            python(">= 3.7, < 3.11").as_deref(),
-            Some(r#"python_version >= "3.7" and python_version < "3.11""#)
-        );
-        assert_eq!(
-            python(">3.8").as_deref(),
-            Some(r#"python_full_version > "3.8.0""#)
-        );
-        assert_eq!(
-            python("<=3.10").as_deref(),
-            Some(r#"python_full_version <= "3.10.0""#)
-        );
-        assert_eq!(python("3.8").as_deref(), Some(r#"python_version == "3.8""#));
-        assert_eq!(
-            python(">=3.8.1,<4.0").as_deref(),
-            Some(r#"python_full_version >= "3.8.1" and python_version < "4.0""#)
-        );
-        assert_eq!(
-            python("<3.8 || >=3.10").as_deref(),
-            Some(r#"(python_version < "3.8") or (python_version >= "3.10")"#)
-        );
-        assert_eq!(
-            python("~2.7 || ^3.6").as_deref(),
-            Some(
-                r#"(python_version >= "2.7" and python_version < "2.8") or (python_version >= "3.6" and python_version < "4.0")"#
-            )
-        );
-        // poetry-core reads `3.9.*` as the range [3.9, 3.10) and writes its bounds.
-        assert_eq!(
-            python("3.9.*").as_deref(),
-            Some(r#"python_version >= "3.9" and python_version < "3.10""#)
-        );
-        assert_eq!(
-            python("!=3.8").as_deref(),
-            Some(r#"((python_version < "3.8") or (python_full_version > "3.8.0"))"#)
-        );
-        assert_eq!(python("*"), None);
-        assert_eq!(python(">=2.7 || *"), None);
+        for (poetry, marker) in [
+            (
+                "^3.8",
+                Some(r#"python_version >= "3.8" and python_version < "4.0""#),
+            ),
+            (
+                "~3.8",
+                Some(r#"python_version >= "3.8" and python_version < "3.9""#),
+            ),
+            (
+                ">=3.7,<4",
+                Some(r#"python_version >= "3.7" and python_version < "4""#),
+            ),
+            (
+                ">= 3.7, < 3.11",
+                Some(r#"python_version >= "3.7" and python_version < "3.11""#),
+            ),
+            (">3.8", Some(r#"python_full_version > "3.8.0""#)),
+            ("<=3.10", Some(r#"python_full_version <= "3.10.0""#)),
+            ("3.8", Some(r#"python_version == "3.8""#)),
+            (
+                ">=3.8.1,<4.0",
+                Some(r#"python_full_version >= "3.8.1" and python_version < "4.0""#),
+            ),
+            (
+                "<3.8 || >=3.10",
+                Some(r#"(python_version < "3.8") or (python_version >= "3.10")"#),
+            ),
+            (
+                "~2.7 || ^3.6",
+                Some(
+                    r#"(python_version >= "2.7" and python_version < "2.8") or (python_version >= "3.6" and python_version < "4.0")"#,
+                ),
+            ),
+            // poetry-core reads `3.9.*` as the range [3.9, 3.10) and writes its bounds.
+            (
+                "3.9.*",
+                Some(r#"python_version >= "3.9" and python_version < "3.10""#),
+            ),
+            // poetry-core leaves out the outer parentheses, which an `and` beside it needs.
+            (
+                "!=3.8",
+                Some(r#"((python_version < "3.8") or (python_full_version > "3.8.0"))"#),
+            ),
+            ("*", None),
+            (">=2.7 || *", None),
+        ] {
+            assert_eq!(python(poetry).as_deref(), marker, "{poetry}");
+        }
         assert!("^three".parse::<Constraint>().is_err());
         assert!(">>3".parse::<Constraint>().is_err());
     }
