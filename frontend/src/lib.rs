@@ -15,5 +15,6 @@ pub mod lower;
 pub mod options;
 pub mod plan;
 pub mod platform;
+pub mod poetry_constraint;
 pub mod sources;
 pub mod subrequest;

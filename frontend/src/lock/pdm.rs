@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use pep508_rs::MarkerTree;
 use toml::de::DeTable;
 
-use super::project::{self, Project, Py, Value, get, path, string, table};
+use super::project::{self, Project, Py, Separators, Value, get, path, string, table};
 use super::{Dist, Edge, Input, Lock, Package, Problem, Source, marker, normalise, sha256};
 
 const RELOCK: &str = "run `pdm lock` and commit the lock";
@@ -692,7 +692,7 @@ fn content_hashes(doc: &DeTable<'_>) -> Option<Vec<String>> {
                 let mut content = base.clone();
                 content.insert("dev-dependencies".to_string(), dev);
                 content.insert(key.to_string(), value);
-                Py::Dict(content).sha256()
+                Py::Dict(content).sha256(Separators::SPACED)
             })
             .collect(),
     )

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use super::project::{Py, Separators};
 use super::{Dist, Edge, Input, Lock, Package, Problem, Source, normalise, pylock, sha256};
 
 const RELOCK: &str = "run `pipenv lock` and commit Pipfile.lock";
@@ -328,7 +329,6 @@ const NOT_CATEGORIES: [&str; 9] = [
 /// date, a boolean inside an array, two names one after normalising) or is not TOML: pipenv
 /// itself fails on some of these, and a lock is better left unchecked than refused wrongly.
 fn pipfile_hashes(pipfile: &str) -> Option<Vec<String>> {
-    use sha2::{Digest, Sha256};
     use toml::Value;
 
     let document: toml::Table = pipfile.parse().ok()?;
@@ -372,9 +372,7 @@ fn pipfile_hashes(pipfile: &str) -> Option<Vec<String>> {
                 }
             }
         }
-        let mut text = String::new();
-        python_json(&Value::Table(data), false, &mut text)?;
-        Some(format!("{:x}", Sha256::digest(text.as_bytes())))
+        Some(tomlkit(&Value::Table(data), false)?.sha256(Separators::COMPACT))
     };
     let mut hashes = vec![
         data(false, false, false)?,
@@ -412,69 +410,30 @@ fn canonical_names(section: toml::Value) -> Option<toml::Value> {
     Some(toml::Value::Table(out))
 }
 
-/// Python's `json.dumps(value, sort_keys=True, separators=(",", ":"))` of the value tomlkit
-/// reads; None for what it encodes otherwise or not at all.
-fn python_json(value: &toml::Value, in_array: bool, out: &mut String) -> Option<()> {
+/// The value tomlkit reads, as Python's json sees it; None for what json encodes otherwise or
+/// not at all.
+fn tomlkit(value: &toml::Value, in_array: bool) -> Option<Py> {
     use toml::Value;
-    match value {
-        Value::String(text) => python_string(text, out),
-        Value::Integer(n) => out.push_str(&n.to_string()),
+    Some(match value {
+        Value::String(text) => Py::Str(text.clone()),
+        Value::Integer(n) => Py::Int(i128::from(*n)),
         // tomlkit keeps a boolean in an array as an item json cannot encode.
         Value::Boolean(_) if in_array => return None,
-        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Boolean(b) => Py::Bool(*b),
         Value::Float(_) | Value::Datetime(_) => return None,
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                python_json(item, true, out)?;
-            }
-            out.push(']');
-        }
-        Value::Table(table) => {
-            let mut keys: Vec<&String> = table.keys().collect();
-            // Python sorts by code point, which is UTF-8's byte order.
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                python_string(key, out);
-                out.push(':');
-                python_json(&table[key], false, out)?;
-            }
-            out.push('}');
-        }
-    }
-    Some(())
-}
-
-/// A string as Python's json writes it with `ensure_ascii`: printable ASCII as is, the
-/// usual short escapes, everything else as `\uXXXX` UTF-16 units in lower-case hex.
-fn python_string(text: &str, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
+        Value::Array(items) => Py::List(
+            items
+                .iter()
+                .map(|item| tomlkit(item, true))
+                .collect::<Option<_>>()?,
+        ),
+        Value::Table(table) => Py::Dict(
+            table
+                .iter()
+                .map(|(key, value)| Some((key.clone(), tomlkit(value, false)?)))
+                .collect::<Option<_>>()?,
+        ),
+    })
 }
 
 fn not_a(what: &str, kind: &str, node: &Node) -> Problem {

@@ -10,7 +10,6 @@
 //! The lock is checked against that pyproject.toml as `poetry install` checks it: its
 //! `content-hash` must be the sha256 poetry computes of the project's dependency tables.
 
-mod constraint;
 #[cfg(test)]
 mod tests;
 
@@ -20,9 +19,9 @@ use std::ops::Range;
 use pep508_rs::ExtraName;
 use toml::de::{DeTable, DeValue};
 
-use self::constraint::{Constraint, platform_marker};
-use super::project::{self, Project, Py, Value, get, path, string, table};
+use super::project::{self, Project, Py, Separators, Value, get, path, string, table};
 use super::{Dist, Edge, Input, Lock, Package, Problem, Source, marker, normalise, sha256};
+use crate::poetry_constraint::{Constraint, platform_marker};
 
 const RELOCK: &str =
     "run `poetry lock` (poetry 2) or `poetry lock --no-update` (poetry 1) and commit the lock";
@@ -428,11 +427,12 @@ fn dep(name: &str, value: &Value<'_>) -> Result<Dep, (Range<usize>, String)> {
         conditions.push(markers.to_string());
     }
     if let Some(python) = get(t, "python") {
-        let parsed = python
-            .get_ref()
-            .as_str()
-            .ok_or_else(|| "is not a string".to_string())
-            .and_then(str::parse::<Constraint>);
+        let parsed = match python.get_ref().as_str() {
+            Some(text) => text
+                .parse::<Constraint>()
+                .map_err(|why| format!("`{text}` {why}")),
+            None => Err("is not a string".to_string()),
+        };
         match parsed {
             Ok(c) => conditions.extend(c.python_marker()),
             Err(e) => {
@@ -897,7 +897,7 @@ fn content_hashes(doc: &DeTable<'_>) -> Option<Vec<String>> {
         } else {
             relevant_poetry
         };
-        hashes.push(Py::Dict(content).sha256());
+        hashes.push(Py::Dict(content).sha256(Separators::SPACED));
     }
     let mut legacy = BTreeMap::new();
     for key in POETRY_KEYS {
@@ -911,6 +911,6 @@ fn content_hashes(doc: &DeTable<'_>) -> Option<Vec<String>> {
             None => {}
         }
     }
-    hashes.push(Py::Dict(legacy).sha256());
+    hashes.push(Py::Dict(legacy).sha256(Separators::SPACED));
     Some(hashes)
 }

@@ -289,8 +289,29 @@ pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).unwrap_or(text).matches('\n').count() + 1
 }
 
-/// A value as Python's `json.dumps(value, sort_keys=True)` writes it: separators `, ` and
-/// `: `, keys sorted by code point, every non-ASCII character escaped (`ensure_ascii`).
+/// `json.dumps`'s `separators`: between items, and between a key and its value. Each tool
+/// hashes with its own, and one character off is another hash.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Separators {
+    item: &'static str,
+    key: &'static str,
+}
+
+impl Separators {
+    /// Python's default, which poetry and pdm hash with.
+    pub(super) const SPACED: Separators = Separators {
+        item: ", ",
+        key: ": ",
+    };
+    /// `separators=(",", ":")`, which pipenv hashes with.
+    pub(super) const COMPACT: Separators = Separators {
+        item: ",",
+        key: ":",
+    };
+}
+
+/// A value as Python's `json.dumps(value, sort_keys=True, separators=...)` writes it: keys
+/// sorted by code point, every non-ASCII character escaped (`ensure_ascii`).
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Py {
     Null,
@@ -347,13 +368,13 @@ impl Py {
         }
     }
 
-    pub(super) fn dumps(&self) -> String {
+    pub(super) fn dumps(&self, separators: Separators) -> String {
         let mut out = String::new();
-        self.write(&mut out);
+        self.write(separators, &mut out);
         out
     }
 
-    fn write(&self, out: &mut String) {
+    fn write(&self, separators: Separators, out: &mut String) {
         match self {
             Py::Null => out.push_str("null"),
             Py::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -363,9 +384,9 @@ impl Py {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        out.push_str(", ");
+                        out.push_str(separators.item);
                     }
-                    item.write(out);
+                    item.write(separators, out);
                 }
                 out.push(']');
             }
@@ -373,11 +394,11 @@ impl Py {
                 out.push('{');
                 for (i, (key, value)) in entries.iter().enumerate() {
                     if i > 0 {
-                        out.push_str(", ");
+                        out.push_str(separators.item);
                     }
                     string_literal(key, out);
-                    out.push_str(": ");
-                    value.write(out);
+                    out.push_str(separators.key);
+                    value.write(separators, out);
                 }
                 out.push('}');
             }
@@ -385,8 +406,8 @@ impl Py {
     }
 
     /// The lower-case hex sha256 of [`Py::dumps`], UTF-8 encoded.
-    pub(super) fn sha256(&self) -> String {
-        let digest = Sha256::digest(self.dumps().as_bytes());
+    pub(super) fn sha256(&self, separators: Separators) -> String {
+        let digest = Sha256::digest(self.dumps(separators).as_bytes());
         digest.iter().fold(String::with_capacity(64), |mut hex, b| {
             let _ = write!(hex, "{b:02x}");
             hex
@@ -434,15 +455,18 @@ mod tests {
             "b = 1\na = ['x', {z = true, y = -1_000}, []]\nc = {}\nd = \"caf\u{e9} \u{1f600} \\\"q\\\" \\\\ \\t\\u007f\"\ne = 0x1f\n",
         );
         assert_eq!(
-            value.dumps(),
+            value.dumps(Separators::SPACED),
             r#"{"a": ["x", {"y": -1000, "z": true}, []], "b": 1, "c": {}, "d": "caf\u00e9 \ud83d\ude00 \"q\" \\ \t\u007f", "e": 31}"#
         );
         let mut with_null = BTreeMap::new();
         with_null.insert("source".to_string(), Py::Null);
-        assert_eq!(Py::Dict(with_null).dumps(), r#"{"source": null}"#);
+        assert_eq!(
+            Py::Dict(with_null).dumps(Separators::SPACED),
+            r#"{"source": null}"#
+        );
         // Python's json.dumps({}) hashed.
         assert_eq!(
-            Py::Dict(BTreeMap::new()).sha256(),
+            Py::Dict(BTreeMap::new()).sha256(Separators::SPACED),
             "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
         );
     }

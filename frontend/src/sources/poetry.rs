@@ -10,12 +10,10 @@
 //! (`[tool.poetry.group.NAME.dependencies]`, the old `dev-dependencies`) are never read: they
 //! are the developer's tools, not the app's.
 
-use std::cmp::Ordering;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::str::FromStr;
 
-use pep508_rs::pep440_rs::Version;
 use pep508_rs::{Requirement, VerbatimUrl};
 use pyslim_spec::Extra;
 use toml::Spanned;
@@ -24,6 +22,7 @@ use toml::de::{DeTable, DeValue};
 use super::pyproject::{Error, Problem, get, table};
 use super::requirements::project;
 use crate::plan::layout::CONTEXT;
+use crate::poetry_constraint::{Constraint, platform_marker};
 
 /// A local project a requirement names (`{path = "../lib"}`): the dependency step must see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,34 +238,35 @@ fn entry(
             span: at,
         });
     } else if let Some((constraint, at)) = fields.version {
-        let specifiers = specifiers(constraint).map_err(|why| {
-            let hint = if constraint.contains('|') {
-                EITHER_HINT
-            } else {
-                CONSTRAINT_HINT
-            };
-            problem(
-                format!("has a version constraint `{constraint}` for `{name}` that {why}"),
-                hint,
-                Some(at),
-            )
-        })?;
+        let specifiers = constraint
+            .parse::<Constraint>()
+            .and_then(|c| c.specifiers())
+            .map_err(|why| {
+                let hint = if constraint.contains('|') {
+                    EITHER_HINT
+                } else {
+                    CONSTRAINT_HINT
+                };
+                problem(
+                    format!("has a version constraint `{constraint}` for `{name}` that {why}"),
+                    hint,
+                    Some(at),
+                )
+            })?;
         line.push_str(&specifiers);
     }
     let mut markers = Vec::new();
     if let Some((constraint, at)) = fields.python {
-        let python = python_markers(constraint).map_err(|why| {
+        let python = constraint.parse::<Constraint>().map_err(|why| {
             problem(
                 format!("has a `python` constraint `{constraint}` for `{name}` that {why}"),
                 CONSTRAINT_HINT,
                 Some(at),
             )
         })?;
-        markers.extend((!python.is_empty()).then_some(python));
+        markers.extend(python.python_marker());
     }
-    if let Some(platform) = fields.platform {
-        markers.push(format!("sys_platform == \"{platform}\""));
-    }
+    markers.extend(fields.platform.and_then(platform_marker));
     markers.extend(fields.markers.map(str::to_string));
     if !markers.is_empty() {
         let joined = if markers.len() == 1 {
@@ -449,500 +449,9 @@ fn percent_encoded(path: &str) -> String {
     out
 }
 
-/// One end of a range of versions.
-#[derive(Clone, Debug)]
-struct Bound {
-    version: Version,
-    inclusive: bool,
-}
-
-/// What one comparison of a poetry constraint allows.
-#[derive(Clone, Debug)]
-enum Single {
-    Any,
-    /// A range, and the PEP 440 specifiers that say it.
-    Range {
-        specifiers: Vec<String>,
-        low: Option<Bound>,
-        high: Option<Bound>,
-    },
-    /// All but some versions (`!=1.2.3`, `!=1.2.*`): no range.
-    Exclusion(String),
-}
-
-/// A poetry version constraint as PEP 440 specifiers (`^1.2.3` as `>=1.2.3,<2.0.0`); empty for
-/// any version. The error completes "the constraint …".
-pub fn specifiers(constraint: &str) -> Result<String, String> {
-    let alternatives = parse(constraint)?;
-    if let [only] = alternatives.as_slice() {
-        return Ok(joined(only));
-    }
-    union(&alternatives)
-}
-
-fn joined(group: &[Single]) -> String {
-    group
-        .iter()
-        .flat_map(|single| match single {
-            Single::Any => Vec::new(),
-            Single::Range { specifiers, .. } => specifiers.clone(),
-            Single::Exclusion(specifier) => vec![specifier.clone()],
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// `A || B`: the one range the alternatives make together, when they meet; pip has no `or`
-/// of versions, and picking one range of several would install what poetry might not.
-fn union(alternatives: &[Vec<Single>]) -> Result<String, String> {
-    let mut ranges = Vec::new();
-    for group in alternatives {
-        if group.iter().all(|s| matches!(s, Single::Any)) {
-            return Ok(String::new());
-        }
-        let Some(range) = intersection(group) else {
-            return Err(
-                "puts an exclusion (`!=`) inside `||`, which one pip requirement cannot say".into(),
-            );
-        };
-        ranges.push(range);
-    }
-    ranges.sort_by(|a, b| compare_low(&a.0, &b.0));
-    let mut merged = ranges[0].clone();
-    for (low, high) in &ranges[1..] {
-        let meets = match (&merged.1, low) {
-            (None, _) | (_, None) => true,
-            (Some(end), Some(start)) => match start.version.cmp(&end.version) {
-                Ordering::Less => true,
-                Ordering::Equal => end.inclusive || start.inclusive,
-                Ordering::Greater => false,
-            },
-        };
-        if !meets {
-            return Err(
-                "allows versions in separate ranges, which one pip requirement cannot say".into(),
-            );
-        }
-        merged.1 = higher(&merged.1, high);
-    }
-    Ok(range_specifiers(&merged.0, &merged.1))
-}
-
-type Interval = (Option<Bound>, Option<Bound>);
-
-/// The range every comparison of `group` allows, when each is a range.
-fn intersection(group: &[Single]) -> Option<Interval> {
-    let mut low: Option<Bound> = None;
-    let mut high: Option<Bound> = None;
-    for single in group {
-        match single {
-            Single::Any => {}
-            Single::Exclusion(_) => return None,
-            Single::Range {
-                low: from,
-                high: to,
-                ..
-            } => {
-                if let Some(from) = from
-                    && low.as_ref().is_none_or(|l| {
-                        from.version > l.version || (from.version == l.version && !from.inclusive)
-                    })
-                {
-                    low = Some(from.clone());
-                }
-                if let Some(to) = to
-                    && high.as_ref().is_none_or(|h| {
-                        to.version < h.version || (to.version == h.version && !to.inclusive)
-                    })
-                {
-                    high = Some(to.clone());
-                }
-            }
-        }
-    }
-    Some((low, high))
-}
-
-fn compare_low(a: &Option<Bound>, b: &Option<Bound>) -> Ordering {
-    match (a, b) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Less,
-        (Some(_), None) => Ordering::Greater,
-        (Some(a), Some(b)) => a
-            .version
-            .cmp(&b.version)
-            .then(b.inclusive.cmp(&a.inclusive)),
-    }
-}
-
-fn higher(a: &Option<Bound>, b: &Option<Bound>) -> Option<Bound> {
-    let (a, b) = (a.as_ref()?, b.as_ref()?);
-    Some(match a.version.cmp(&b.version) {
-        Ordering::Less => b.clone(),
-        Ordering::Greater => a.clone(),
-        Ordering::Equal => Bound {
-            version: a.version.clone(),
-            inclusive: a.inclusive || b.inclusive,
-        },
-    })
-}
-
-fn range_specifiers(low: &Option<Bound>, high: &Option<Bound>) -> String {
-    if let (Some(low), Some(high)) = (low, high)
-        && low.version == high.version
-        && low.inclusive
-        && high.inclusive
-    {
-        return format!("=={}", low.version);
-    }
-    let mut out = Vec::new();
-    if let Some(low) = low {
-        let op = if low.inclusive { ">=" } else { ">" };
-        out.push(format!("{op}{}", low.version));
-    }
-    if let Some(high) = high {
-        let op = if high.inclusive { "<=" } else { "<" };
-        out.push(format!("{op}{}", high.version));
-    }
-    out.join(",")
-}
-
-/// A poetry `python` constraint as the environment markers that say it
-/// (`^3.8` as `python_version >= "3.8" and python_version < "4.0"`); empty for any Python.
-/// `python_version` has two parts, so a bound with three is on `python_full_version`.
-pub fn python_markers(constraint: &str) -> Result<String, String> {
-    let mut alternatives = Vec::new();
-    for group in parse(constraint)? {
-        let mut clauses = Vec::new();
-        for single in &group {
-            let specifiers = match single {
-                Single::Any => Vec::new(),
-                Single::Range { specifiers, .. } => specifiers.clone(),
-                Single::Exclusion(specifier) => vec![specifier.clone()],
-            };
-            for specifier in specifiers {
-                clauses.push(marker(&specifier));
-            }
-        }
-        if clauses.is_empty() {
-            return Ok(String::new());
-        }
-        alternatives.push(clauses.join(" and "));
-    }
-    Ok(if alternatives.len() == 1 {
-        alternatives.remove(0)
-    } else {
-        alternatives
-            .iter()
-            .map(|a| format!("({a})"))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    })
-}
-
-fn marker(specifier: &str) -> String {
-    let at = specifier
-        .find(|c: char| c.is_ascii_alphanumeric())
-        .unwrap_or(0);
-    let (op, version) = specifier.split_at(at);
-    let short = !version.ends_with(".*")
-        && version.split('.').count() <= 2
-        && version.chars().all(|c| c.is_ascii_digit() || c == '.');
-    let variable = if short {
-        "python_version"
-    } else {
-        "python_full_version"
-    };
-    format!("{variable} {op} \"{version}\"")
-}
-
-/// `A || B` of `C,D` comparisons; poetry also takes a single `|`, and spaces for commas.
-fn parse(constraint: &str) -> Result<Vec<Vec<Single>>, String> {
-    let text = constraint.trim();
-    if text.is_empty() {
-        return Err("is empty".into());
-    }
-    text.replace("||", "|")
-        .split('|')
-        .map(|alternative| {
-            let alternative = alternative.trim().trim_end_matches(',').trim_end();
-            comparisons(alternative)
-                .into_iter()
-                .map(|c| single(&c))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .collect()
-}
-
-/// The comparisons of one alternative: split at commas and spaces, an operator written apart
-/// from its version (`>= 1.2`) kept with it.
-fn comparisons(alternative: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut pending = String::new();
-    for word in alternative
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-    {
-        pending.push_str(word);
-        if !word.chars().all(|c| "<>=!~^".contains(c)) {
-            out.push(std::mem::take(&mut pending));
-        }
-    }
-    if !pending.is_empty() {
-        out.push(pending);
-    }
-    out
-}
-
-fn single(comparison: &str) -> Result<Single, String> {
-    let bare = comparison.strip_prefix(['v', 'V']).unwrap_or(comparison);
-    if bare.split('.').all(|p| matches!(p, "*" | "x" | "X")) {
-        return Ok(Single::Any);
-    }
-    if let Some(rest) = comparison.strip_prefix("~=") {
-        // PEP 440's own: the last part may change. Poetry reads `~=1.2.3.4` as below 1.3.
-        let low = version(rest)?;
-        let release = low.release();
-        let high = match release.len() {
-            0 | 1 => {
-                return Err(format!(
-                    "uses `~=` with one part (`{comparison}`); it needs two, like `~=1.2`"
-                ));
-            }
-            2 => next(&low, 0),
-            _ => next(&low, 1),
-        };
-        return Ok(range(low, high));
-    }
-    if let Some(rest) = comparison.strip_prefix('~') {
-        let low = version(rest)?;
-        let high = if low.release().len() == 1 {
-            next(&low, 0)
-        } else {
-            next(&low, 1)
-        };
-        return Ok(range(low, high));
-    }
-    if let Some(rest) = comparison.strip_prefix('^') {
-        // The first non-zero part may not change (`^0.2.3` stays below 0.3.0); of a version
-        // of zeros, the last part written.
-        let low = version(rest)?;
-        let release = low.release();
-        let part = release
-            .iter()
-            .position(|&p| p != 0)
-            .unwrap_or(release.len().saturating_sub(1))
-            .min(2);
-        let high = next(&low, part);
-        return Ok(range(low, high));
-    }
-    let (op, rest) = ["<>", "!=", ">=", "<=", "==", ">", "<", "="]
-        .into_iter()
-        .find_map(|op| comparison.strip_prefix(op).map(|rest| (op, rest.trim())))
-        .unwrap_or(("==", comparison));
-    if let Some(prefix) = rest.strip_suffix(".*") {
-        let prefix = prefix.strip_prefix(['v', 'V']).unwrap_or(prefix);
-        let parts: Vec<u64> = prefix
-            .split('.')
-            .map(|p| p.parse::<u64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| {
-                format!("has a wildcard on `{prefix}`, which is not a release like `1.2`")
-            })?;
-        return match op {
-            "==" | "=" => {
-                let low = release_version(0, &parts);
-                let mut upper = parts.clone();
-                if let Some(last) = upper.last_mut() {
-                    *last += 1;
-                }
-                Ok(Single::Range {
-                    specifiers: vec![format!("=={prefix}.*")],
-                    low: Some(Bound {
-                        version: low,
-                        inclusive: true,
-                    }),
-                    high: Some(Bound {
-                        version: release_version(0, &upper),
-                        inclusive: false,
-                    }),
-                })
-            }
-            "!=" | "<>" => Ok(Single::Exclusion(format!("!={prefix}.*"))),
-            _ => Err(format!(
-                "puts a wildcard after `{op}` (`{comparison}`); only `==` and `!=` take one"
-            )),
-        };
-    }
-    let at = version(rest)?;
-    let bound = |inclusive| {
-        Some(Bound {
-            version: at.clone(),
-            inclusive,
-        })
-    };
-    Ok(match op {
-        "<>" | "!=" => Single::Exclusion(format!("!={at}")),
-        ">=" => Single::Range {
-            specifiers: vec![format!(">={at}")],
-            low: bound(true),
-            high: None,
-        },
-        ">" => Single::Range {
-            specifiers: vec![format!(">{at}")],
-            low: bound(false),
-            high: None,
-        },
-        "<=" => Single::Range {
-            specifiers: vec![format!("<={at}")],
-            low: None,
-            high: bound(true),
-        },
-        "<" => Single::Range {
-            specifiers: vec![format!("<{at}")],
-            low: None,
-            high: bound(false),
-        },
-        _ => Single::Range {
-            specifiers: vec![format!("=={at}")],
-            low: bound(true),
-            high: bound(true),
-        },
-    })
-}
-
-fn version(text: &str) -> Result<Version, String> {
-    let text = text.trim();
-    Version::from_str(text).map_err(|_| format!("has `{text}`, which is not a version"))
-}
-
-/// `>=low,<high`.
-fn range(low: Version, high: Version) -> Single {
-    Single::Range {
-        specifiers: vec![format!(">={low}"), format!("<{high}")],
-        low: Some(Bound {
-            version: low,
-            inclusive: true,
-        }),
-        high: Some(Bound {
-            version: high,
-            inclusive: false,
-        }),
-    }
-}
-
-/// The first release after every version of `version`'s series at `part` (0 major, 1 minor,
-/// 2 patch), as poetry writes it: as many parts as `version` has, those after `part` zero
-/// (`1.2.3` at 0 is `2.0.0`). Pre-releases of `version` count as `version`.
-fn next(version: &Version, part: usize) -> Version {
-    let mut release = version.release().to_vec();
-    if release.len() <= part {
-        release.resize(part + 1, 0);
-    }
-    release[part] += 1;
-    for later in &mut release[part + 1..] {
-        *later = 0;
-    }
-    release_version(version.epoch(), &release)
-}
-
-fn release_version(epoch: u64, release: &[u64]) -> Version {
-    let parts: Vec<String> = release.iter().map(u64::to_string).collect();
-    let text = if epoch == 0 {
-        parts.join(".")
-    } else {
-        format!("{epoch}!{}", parts.join("."))
-    };
-    Version::from_str(&text).expect("numbers joined by dots are a version")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constraints_become_the_specifiers_of_the_same_versions() {
-        for (poetry, pip) in [
-            ("^1.2.3", ">=1.2.3,<2.0.0"),
-            ("^1.2", ">=1.2,<2.0"),
-            ("^1", ">=1,<2"),
-            ("^0.2.3", ">=0.2.3,<0.3.0"),
-            ("^0.0.3", ">=0.0.3,<0.0.4"),
-            ("^0.0", ">=0.0,<0.1"),
-            ("^0", ">=0,<1"),
-            ("^2.0.0b1", ">=2.0.0b1,<3.0.0"),
-            ("^ 1.2", ">=1.2,<2.0"),
-            ("~1.2.3", ">=1.2.3,<1.3.0"),
-            ("~1.2", ">=1.2,<1.3"),
-            ("~1", ">=1,<2"),
-            ("~=1.2", ">=1.2,<2.0"),
-            ("~=1.2.3", ">=1.2.3,<1.3.0"),
-            ("1.2.*", "==1.2.*"),
-            ("==1.*", "==1.*"),
-            ("!=1.2.*", "!=1.2.*"),
-            ("*", ""),
-            ("x", ""),
-            ("1.2.3", "==1.2.3"),
-            ("=1.2.3", "==1.2.3"),
-            ("v1.2.3", "==1.2.3"),
-            (">=1,<2", ">=1,<2"),
-            (">= 1.2, < 2.0", ">=1.2,<2.0"),
-            (">=1.2 <2.0", ">=1.2,<2.0"),
-            (">=1.2,<2.0,", ">=1.2,<2.0"),
-            ("^1.2, !=1.2.5", ">=1.2,<2.0,!=1.2.5"),
-            ("<>1.3", "!=1.3"),
-            (">1.0", ">1.0"),
-            ("<=2", "<=2"),
-            // `||` when the ranges meet: one range says it.
-            ("^1.0 || ^2.0", ">=1.0,<3.0"),
-            ("^1.0 | ^2.0", ">=1.0,<3.0"),
-            (">=1,<2 || >=1.5,<3", ">=1,<3"),
-            ("<1 || >=1", ""),
-            ("1.2.3 || >1.2.3,<2", ">=1.2.3,<2"),
-            ("^2.0 || ^1.0", ">=1.0,<3.0"),
-            ("* || ^1", ""),
-        ] {
-            assert_eq!(specifiers(poetry).as_deref(), Ok(pip), "{poetry}");
-        }
-    }
-
-    #[test]
-    fn what_pip_cannot_say_is_refused() {
-        for (poetry, why) in [
-            ("^1.0 || ^3.0", "separate ranges"),
-            ("1.2.3 || 1.2.5", "separate ranges"),
-            ("<1 || >1", "separate ranges"),
-            ("^1 || !=2.1", "exclusion"),
-            ("^abc", "`abc`, which is not a version"),
-            ("~=1", "one part"),
-            (">=1.2.*", "wildcard after `>=`"),
-            ("1.x.*", "not a release"),
-            ("", "is empty"),
-        ] {
-            let error = specifiers(poetry).expect_err(poetry);
-            assert!(error.contains(why), "{poetry}: {error}");
-        }
-    }
-
-    #[test]
-    fn python_constraints_become_markers() {
-        for (poetry, markers) in [
-            (
-                "^3.8",
-                r#"python_version >= "3.8" and python_version < "4.0""#,
-            ),
-            ("<3.11", r#"python_version < "3.11""#),
-            (">=3.8.1", r#"python_full_version >= "3.8.1""#),
-            (
-                "~2.7 || ^3.6",
-                r#"(python_version >= "2.7" and python_version < "2.8") or (python_version >= "3.6" and python_version < "4.0")"#,
-            ),
-            ("3.9.*", r#"python_full_version == "3.9.*""#),
-            ("*", ""),
-        ] {
-            assert_eq!(python_markers(poetry).as_deref(), Ok(markers), "{poetry}");
-        }
-    }
 
     fn translate(text: &str, extras: &[&str]) -> Result<Declared, Error> {
         let document = DeTable::parse(text).expect("TOML").into_inner();
