@@ -87,7 +87,7 @@ fn a_failing_step_points_at_its_spec_line_and_says_what_to_check() {
     assert!(log.contains(">>> requirements: requirements.txt"), "{log}");
     assert!(
         log.contains(
-            "[compile] build dependency wheels: requirements.txt failed: a dependency did not build"
+            "[compile] build dependency wheels: requirements.txt failed: pip could not resolve or build the dependencies"
         ),
         "{log}"
     );
@@ -112,4 +112,34 @@ fn a_failing_step_points_at_its_spec_line_and_says_what_to_check() {
         ),
         "{log}"
     );
+}
+
+#[test]
+fn a_secret_the_build_was_not_given_points_at_the_index() {
+    // BuildKit refuses the first step that mounts the secret before it runs: the index is never
+    // asked, so it need not exist.
+    let log = failed_build(
+        "secret",
+        &[
+            (
+                "pyslim.yaml",
+                "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\nindex:\n  url: https://pypi.example.invalid/simple/\n  secret: pypi-netrc\n",
+            ),
+            ("requirements.txt", "six==1.16.0\n"),
+        ],
+    );
+    assert!(
+        log.contains("pyslim.yaml:6:11: error: the build was not given the secret `pypi-netrc`, which holds the credentials for `index:`"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "hint: pass it to the build: `docker buildx build --secret id=pypi-netrc,src=FILE …`"
+        ),
+        "{log}"
+    );
+    // The CLI shows the index's line, not the step's, and no advice about headers.
+    assert!(log.contains(">>>   secret: pypi-netrc"), "{log}");
+    assert!(!log.contains(">>> requirements: requirements.txt"), "{log}");
+    assert!(!log.contains("-dev packages"), "{log}");
 }

@@ -201,7 +201,7 @@ pub async fn build_platform(
     let reference = if shared.evaluate {
         gw.evaluate(definition.clone())
             .await
-            .map_err(|error| Failure::advised(error, &definition, &plan))?
+            .map_err(|error| Failure::advised(error, &definition, &plan, spec, source))?
     } else {
         gw.solve(definition).await?
     };

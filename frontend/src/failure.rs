@@ -3,12 +3,13 @@
 
 use std::fmt;
 
-use pyslim_spec::Diagnostics;
+use pyslim_spec::{Diagnostic, Diagnostics, SourceFile, Spec};
 
 use crate::gateway::{self, GatewayError};
 use crate::llb;
 use crate::options::OptionError;
-use crate::plan::Plan;
+use crate::plan::advice::{self, Advice};
+use crate::plan::{Action, Plan, StepMount};
 use crate::platform::Platform;
 
 #[derive(Debug)]
@@ -89,8 +90,20 @@ impl Failure {
 
     /// A failed solve, with what to check for the step that failed: BuildKit names the failing
     /// vertex, its name leads back to the plan step. The status keeps every detail BuildKit
-    /// attached (the spec lines of the step among them).
-    pub fn advised(error: GatewayError, definition: &llb::pb::Definition, plan: &Plan) -> Failure {
+    /// attached (the spec lines of the step among them), except when the cause is a line of
+    /// the spec other than the step's: then that line replaces them.
+    ///
+    /// The advice follows what failed, as far as the frontend can tell (BuildKit does not hand
+    /// it the step's log, see [`advice`]): a secret the build was not given, at `index:`; an
+    /// index the dependency step could not reach, at its URL; a build that needs system
+    /// packages; else the step's own advice.
+    pub fn advised(
+        error: GatewayError,
+        definition: &llb::pb::Definition,
+        plan: &Plan,
+        spec: &Spec,
+        source: &SourceFile,
+    ) -> Failure {
         let GatewayError::Rpc(status) = error else {
             return error.into();
         };
@@ -99,13 +112,91 @@ impl Failure {
             .and_then(|digest| definition.metadata.get(&digest))
             .and_then(|meta| meta.description.get("llb.customname"))
             .and_then(|name| plan.step_named(name));
-        if let Some(step) = step
-            && let Some(advice) = step.advice
-        {
+        // BuildKit refuses to start a step whose secret the client did not send: whichever
+        // downloading step came first, the fix is the same.
+        if let Some(secret) = &spec.index.secret {
+            let id = secret.to_string();
+            let mounts_it = step.is_none_or(|step| match &step.action {
+                Action::Run(run) => run
+                    .mounts
+                    .iter()
+                    .any(|m| matches!(m, StepMount::Secret { id: i, .. } if *i == id)),
+                _ => false,
+            });
+            if mounts_it && advice::secret_missing(&status.message, &id) {
+                let problem = Diagnostic::new(
+                    secret.span,
+                    format!(
+                        "the build was not given the secret `{id}`, which holds the credentials for `index:`"
+                    ),
+                )
+                .with_hint(format!(
+                    "pass it to the build: `docker buildx build --secret id={id},src=FILE …`, FILE a netrc file (`machine HOST login USER password TOKEN`)"
+                ));
+                return Failure::Solve(located(status, &problem, source));
+            }
+        }
+        let Some(step) = step else {
+            return Failure::Solve(status);
+        };
+        let code = advice::exit_code(&status.message);
+        if step.advice == Some(Advice::Dependency) && code == Some(advice::INDEX_UNREACHABLE) {
+            let index = &spec.index;
+            let extra: Vec<String> = index.extra.iter().map(|u| format!("`{u}`")).collect();
+            let checks = "check the URL (pip reads `URL/PROJECT/` from it), that the build can reach it \
+                 (a host on your machine or network needs `network: host` and `--allow network.host`), \
+                 and for a private index its credentials (`index: {secret: …}`)";
+            let located_at = match (&index.url, index.extra.first()) {
+                (Some(url), _) => Some((url.span, format!("`{url}`"), &extra[..])),
+                (None, Some(first)) => Some((first.span, format!("`{first}`"), &extra[1..])),
+                (None, None) => None,
+            };
+            let Some((span, url, others)) = located_at else {
+                status.message = format!(
+                    "{}\n\n{} failed: pip could not reach the index, PyPI (https://pypi.org/simple/); {checks}, or name a mirror in `index:`.",
+                    status.message, step.name
+                );
+                return Failure::Solve(status);
+            };
+            let also = if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (or one of {})", others.join(", "))
+            };
+            let problem = Diagnostic::new(
+                span,
+                format!("{} failed: pip could not reach the index {url}{also}, or it refused the request", step.name),
+            )
+            .with_hint(checks);
+            return Failure::Solve(located(status, &problem, source));
+        }
+        if let Some(advice) = step.advice {
+            let advice = advice.for_exit(code);
             status.message = format!("{}\n\n{} failed: {advice}", status.message, step.name);
         }
         Failure::Solve(status)
     }
+}
+
+/// BuildKit's status, with `problem` after its message and its line in place of the spec lines
+/// BuildKit attached (those of the step, not of the cause).
+fn located(
+    mut status: gateway::Status,
+    problem: &Diagnostic,
+    source: &SourceFile,
+) -> gateway::Status {
+    status.message = format!(
+        "{}\n\n{}",
+        status.message,
+        problem.render(source).trim_end()
+    );
+    status
+        .details
+        .retain(|d| !d.type_url.ends_with("errdefs.Source+json"));
+    status
+        .details
+        .extend(gateway::error_status("", &[(source, vec![problem.span.line])]).details);
+    status
 }
 
 impl From<GatewayError> for Failure {

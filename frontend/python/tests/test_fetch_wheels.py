@@ -250,3 +250,36 @@ def test_a_file_whose_hash_differs_fails_naming_both_hashes(index, builds):
     said = result.stdout + result.stderr
     assert "alpha" in said and wrong in said and "Got" in said, said
     assert wheels(builds.cache) == [], "a file that failed its check stays out of the cache"
+
+
+def test_the_exit_code_says_what_pip_output_showed():
+    sys.path.insert(0, str(FETCH_WHEELS.parent))
+    import fetch_wheels
+
+    table = [
+        ("", 0, 0),
+        ("ERROR: No matching distribution found for six==9\n", 1, 1),
+        ("lber.h: No such file or directory\n", 1, fetch_wheels.NEEDS_SYSTEM),
+        ("    src/x.c:1:10: fatal error: Python.h: No such file\n", 1, fetch_wheels.NEEDS_SYSTEM),
+        ("error: command 'gcc' failed with exit code 1\n", 1, fetch_wheels.NEEDS_SYSTEM),
+        ("Error: pg_config executable not found.\n", 1, fetch_wheels.NEEDS_SYSTEM),
+        (
+            "WARNING: Retrying ... Failed to establish a new connection: [Errno 111] "
+            "Connection refused')': /simple/six/\n",
+            1,
+            fetch_wheels.INDEX_UNREACHABLE,
+        ),
+        ("[Errno -2] Name or service not known\n", 1, fetch_wheels.INDEX_UNREACHABLE),
+        ("401 Client Error: Unauthorized for url\n", 1, fetch_wheels.INDEX_UNREACHABLE),
+        # A build that failed is told first, whatever else went wrong.
+        ("Connection refused\nfatal error: ffi.h: No such file\n", 1, fetch_wheels.NEEDS_SYSTEM),
+    ]
+    for output, status, code in table:
+        assert fetch_wheels.classify(output, status) == code, output
+
+
+def test_an_index_that_cannot_be_reached_exits_69(builds):
+    _, result = builds.run(
+        ["six==1.16.0"], "--index-url", "http://127.0.0.1:1/simple", "--retries", "1", check=False
+    )
+    assert result.returncode == 69, result.stderr

@@ -16,7 +16,7 @@
 //! cache, network), [`install`] (uv or pip), [`runtime`] (the runtime stage's strategies),
 //! [`apt`], [`advice`] (what to check when a step fails) and [`layout`] (where things sit).
 
-mod advice;
+pub mod advice;
 mod apt;
 mod builder;
 mod compile;

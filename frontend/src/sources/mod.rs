@@ -244,6 +244,10 @@ pub async fn read(
         }));
     }
     let mut generated = 0;
+    // Which requirements files each one includes (`-r`, `-c`), where: pip follows a cycle
+    // until it dies, so one is reported here.
+    let mut graph: Vec<(SourceFile, Vec<(String, Span)>)> = Vec::new();
+    let mut roots: Vec<String> = Vec::new();
     loop {
         // A file named twice (or an include cycle) is read once; an empty view would be the
         // whole context.
@@ -312,6 +316,15 @@ pub async fn read(
                     ),
                 );
             }
+            let edges = found
+                .iter()
+                .filter(|i| i.kind != IncludeKind::Path)
+                .map(|i| (i.path.clone(), i.span))
+                .collect();
+            graph.push((file.clone(), edges));
+            if item.from.is_none() {
+                roots.push(item.path.clone());
+            }
             for include in found {
                 next.push(Pending {
                     path: include.path,
@@ -329,6 +342,7 @@ pub async fn read(
         }
         round = next;
     }
+    include_cycles(&roots, &graph, &mut problems);
     let workdir = app::workdir(spec, dependencies.app.as_ref());
     start::check(
         context,
@@ -525,6 +539,59 @@ fn unknown_names<'a>(
         problems
             .problems
             .push(Diagnostic::new(span, message).with_hint(hint));
+    }
+}
+
+/// Each include that closes a cycle of requirements files, at its line in the file that has
+/// it: pip reads includes depth-first without remembering what it read, and recurses until
+/// Python stops it.
+fn include_cycles(
+    roots: &[String],
+    graph: &[(SourceFile, Vec<(String, Span)>)],
+    problems: &mut Problems,
+) {
+    fn visit<'a>(
+        path: &'a str,
+        graph: &'a [(SourceFile, Vec<(String, Span)>)],
+        stack: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+        problems: &mut Problems,
+    ) {
+        if done.contains(path) {
+            return;
+        }
+        let Some((file, edges)) = graph.iter().find(|(f, _)| f.name == path) else {
+            return;
+        };
+        stack.push(path);
+        for (target, span) in edges {
+            if let Some(at) = stack.iter().position(|p| p == target) {
+                let mut cycle: Vec<&str> = stack[at..].to_vec();
+                cycle.push(target);
+                problems.in_file(
+                    file,
+                    Diagnostic::new(
+                        *span,
+                        format!(
+                            "the requirements files include each other in a cycle: {}",
+                            cycle.join(" → ")
+                        ),
+                    )
+                    .with_hint(
+                        "pip follows includes without remembering the files it read, and never \
+                         leaves a cycle (it dies in a RecursionError); remove one of these includes",
+                    ),
+                );
+            } else {
+                visit(target, graph, stack, done, problems);
+            }
+        }
+        stack.pop();
+        done.insert(path);
+    }
+    let mut done = BTreeSet::new();
+    for root in roots {
+        visit(root, graph, &mut Vec::new(), &mut done, problems);
     }
 }
 

@@ -73,6 +73,8 @@ struct Fake {
     /// The step (by `llb.customname`) an evaluated solve fails at; the engine then also says
     /// it can evaluate, which is what makes the frontend ask for it.
     fail_at: Option<String>,
+    /// BuildKit's message for that failure; `None`: a `RUN` that exited 1.
+    fail_with: Option<String>,
 }
 
 /// How BuildKit ends the message of a failed `RUN`.
@@ -83,7 +85,7 @@ pub const STACK_TYPE: &str = "github.com/moby/buildkit/stack+json";
 /// BuildKit's answer to a solve that failed at `step`: its command in the message, and in the
 /// details a stack trace and the failing vertex, as JSON the way its grpcerrors package
 /// marshals typed errors (what `gateway::failed_vertex` reads).
-fn failed_step(definition: &pb::Definition, step: &str) -> Status {
+fn failed_step(definition: &pb::Definition, step: &str, message: Option<&str>) -> Status {
     let (vertex, op) = definition
         .def
         .iter()
@@ -102,7 +104,10 @@ fn failed_step(definition: &pb::Definition, step: &str) -> Status {
         Some(pb::op::Op::Exec(exec)) => exec.meta.map(|m| m.args.join(" ")).unwrap_or_default(),
         _ => "file operation".into(),
     };
-    let message = format!("process \"{command}\" {FAILED_STEP}");
+    let message = message.map_or_else(
+        || format!("process \"{command}\" {FAILED_STEP}"),
+        |m| m.replace("{command}", &command),
+    );
     let any =
         |type_url: &str, value: serde_json::Value| bollard_buildkit_proto::google::protobuf::Any {
             type_url: type_url.into(),
@@ -211,7 +216,9 @@ impl LlbBridge for Fake {
             .ok_or_else(|| Status::invalid_argument("no definition"))?;
         let mut recorded = self.recorded.lock().expect("lock");
         let failure = match &self.fail_at {
-            Some(step) if request.evaluate => Some(failed_step(&definition, step)),
+            Some(step) if request.evaluate => {
+                Some(failed_step(&definition, step, self.fail_with.as_deref()))
+            }
             _ => None,
         };
         recorded.solves.push(definition);
@@ -382,7 +389,7 @@ pub async fn build(
     context: &[(&str, &[u8])],
     options: &[(&str, &str)],
 ) -> (Result<(), Failure>, Recorded) {
-    run(spec, context, options, None).await
+    run(spec, context, options, None, None).await
 }
 
 /// A build whose image solve fails at the step named `step`, as BuildKit reports a failed
@@ -393,7 +400,26 @@ pub async fn build_failing_at(
     options: &[(&str, &str)],
     step: &str,
 ) -> (Result<(), Failure>, Recorded) {
-    run(spec, context, options, Some(step.to_string())).await
+    run(spec, context, options, Some(step.to_string()), None).await
+}
+
+/// A build whose image solve fails at `step` with BuildKit's `message` (`{command}` in it
+/// stands for the step's command).
+pub async fn build_failing_with(
+    spec: &str,
+    context: &[(&str, &[u8])],
+    options: &[(&str, &str)],
+    step: &str,
+    message: &str,
+) -> (Result<(), Failure>, Recorded) {
+    run(
+        spec,
+        context,
+        options,
+        Some(step.to_string()),
+        Some(message.to_string()),
+    )
+    .await
 }
 
 async fn run(
@@ -401,6 +427,7 @@ async fn run(
     context: &[(&str, &[u8])],
     options: &[(&str, &str)],
     fail_at: Option<String>,
+    fail_with: Option<String>,
 ) -> (Result<(), Failure>, Recorded) {
     let recorded = Arc::new(Mutex::new(Recorded::default()));
     let options = Options::from_pairs(options.iter().map(|(k, v)| (k.to_string(), v.to_string())))
@@ -416,6 +443,7 @@ async fn run(
         ),
         recorded: recorded.clone(),
         fail_at,
+        fail_with,
     };
     let (client, server) = tokio::io::duplex(1 << 20);
     let serving = tokio::spawn(
