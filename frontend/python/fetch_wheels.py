@@ -39,7 +39,6 @@ import runpy
 import shutil
 import sys
 
-
 # The exit codes the frontend reads (pyslim's plan/advice.rs has the same numbers).
 INDEX_UNREACHABLE = 69
 NEEDS_SYSTEM = 72
