@@ -124,6 +124,15 @@ impl Validator<'_> {
             }
         }
         out.push_str(rest);
+        // Written as `"\0"` or brought in by a build argument: an image config is JSON read by
+        // C code and a command line is C strings, and either ends the value at a NUL.
+        if complete && out.contains('\0') {
+            self.report(
+                Diagnostic::new(span, "this value holds a NUL character, which no image setting or command line can carry")
+                    .with_hint("remove the `\\0` (or `\\x00`, `\\u0000`) escape, or the NUL in the build argument it uses"),
+            );
+            return None;
+        }
         complete.then(|| Spanned::new(out, span))
     }
 
