@@ -196,7 +196,7 @@ impl Validator<'_> {
     }
 
     /// The span of `needle` where it is written inside the scalar at `span`, or the scalar's.
-    fn locate(&self, span: Span, needle: &str) -> Span {
+    pub(super) fn locate(&self, span: Span, needle: &str) -> Span {
         let Some(line) = self.source.line(span.line) else {
             return span;
         };
