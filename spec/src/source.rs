@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 /// A place in a file: 1-based line and column (in characters), and how many characters on that
 /// line the value covers (at least one, so a caret can always be drawn).
@@ -165,7 +166,8 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     pub kind: SourceKind,
-    index: LineIndex,
+    /// Shared: a file is cloned into every report made against it.
+    index: Arc<LineIndex>,
 }
 
 /// Equal when they hold the same file; the index follows from the text.
@@ -195,7 +197,7 @@ impl SourceFile {
         if kind == SourceKind::Spec && text.contains('\r') {
             text = lone_cr_as_lf(&text);
         }
-        let index = LineIndex::new(&text);
+        let index = Arc::new(LineIndex::new(&text));
         SourceFile {
             name: name.into(),
             text,

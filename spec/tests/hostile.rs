@@ -16,7 +16,10 @@ fn error(text: impl Into<String>) -> String {
 fn deep_block_nesting_is_refused_at_its_line() {
     let text = format!("python: \"3.11\"\napp: .\nzzz:\n{}x\n", "- ".repeat(30_000));
     let error = error(text);
-    let shown: Vec<&str> = error.lines().filter(|l| l.contains("error:") || l.contains("hint:")).collect();
+    let shown: Vec<&str> = error
+        .lines()
+        .filter(|l| l.contains("error:") || l.contains("hint:"))
+        .collect();
     insta::assert_snapshot!(shown.join("\n"));
 }
 

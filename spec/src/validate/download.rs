@@ -16,7 +16,16 @@ const USE_THE_SECRET: &str = "leave credentials out of the URL and pass a netrc 
 fn looks_secret(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     [
-        "token", "key", "pass", "pwd", "secret", "auth", "sig", "credential", "session", "jwt",
+        "token",
+        "key",
+        "pass",
+        "pwd",
+        "secret",
+        "auth",
+        "sig",
+        "credential",
+        "session",
+        "jwt",
         "bearer",
     ]
     .iter()

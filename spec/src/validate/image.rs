@@ -138,7 +138,9 @@ impl Validator<'_> {
                     text.span,
                     format!("`{key}` cannot hold a line break or a control character"),
                 )
-                .with_hint(format!("write the directory as one plain line, like `{key}: /app`")),
+                .with_hint(format!(
+                    "write the directory as one plain line, like `{key}: /app`"
+                )),
             );
             return None;
         }
@@ -154,8 +156,14 @@ impl Validator<'_> {
         }
         if text.split('/').any(|part| part == "..") {
             self.report(
-                Diagnostic::new(text.span, format!("`{}` goes up a directory with `..`", *text))
-                    .with_hint(format!("write the directory it means, like `{key}: {}`", absolute_example(&text))),
+                Diagnostic::new(
+                    text.span,
+                    format!("`{}` goes up a directory with `..`", *text),
+                )
+                .with_hint(format!(
+                    "write the directory it means, like `{key}: {}`",
+                    absolute_example(&text)
+                )),
             );
             return None;
         }

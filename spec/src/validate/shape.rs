@@ -142,12 +142,18 @@ impl Validator<'_> {
                 if let Some(first) = args.first().filter(|a| a.is_empty()) {
                     // A build command is an item of a list, not a key of its own.
                     let (what, example) = match key {
-                        "build-commands" => ("this command".to_string(), "- [python, -m, compileall, .]".to_string()),
+                        "build-commands" => (
+                            "this command".to_string(),
+                            "- [python, -m, compileall, .]".to_string(),
+                        ),
                         key => (format!("`{key}`"), format!("{key}: [python, -m, myapp]")),
                     };
                     self.report(
-                        Diagnostic::new(first.span, format!("{what} starts with an empty program name"))
-                            .with_hint(format!("write the program first, like `{example}`")),
+                        Diagnostic::new(
+                            first.span,
+                            format!("{what} starts with an empty program name"),
+                        )
+                        .with_hint(format!("write the program first, like `{example}`")),
                     );
                     return None;
                 }

@@ -67,7 +67,11 @@ fn refuse_unreadable(source: &SourceFile) -> Result<(), Diagnostic> {
             // its own limit, with a message that means the same.
             Err(e) if e.info().contains("recursion limit") => {
                 let mark = e.marker();
-                return Err(too_deep(Span::new(mark.line() as u32, mark.col() as u32 + 1, 1)));
+                return Err(too_deep(Span::new(
+                    mark.line() as u32,
+                    mark.col() as u32 + 1,
+                    1,
+                )));
             }
             Err(_) => break,
         };
