@@ -49,8 +49,18 @@ impl Diagnostic {
         if let Some(text) = source.and_then(|s| s.line(line)) {
             let gutter = line.to_string().len();
             let pad = " ".repeat(gutter);
-            // Tabs would shift the carets; show them as single spaces in both lines.
-            let shown: String = text.replace('\t', " ");
+            // Tabs would shift the carets: show them as single spaces. Other control characters
+            // (a NUL, a lone CR) would garble the terminal: show each as its visible symbol (␀),
+            // one character wide like the rest.
+            let shown: String = text
+                .chars()
+                .map(|c| match c {
+                    '\t' => ' ',
+                    '\0'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('?'),
+                    '\u{7f}' => '\u{2421}',
+                    c => c,
+                })
+                .collect();
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{line} | {shown}");
             let _ = writeln!(

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 /// A place in a file: 1-based line and column (in characters), and how many characters on that
 /// line the value covers (at least one, so a caret can always be drawn).
@@ -155,12 +156,28 @@ impl SourceKind {
 
 /// A file as the user wrote it: its name (the spec's as given to `docker buildx build -f`,
 /// another file's as its path in the build context), its text and what kind of file it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The text is read, never changed, once the file is made: where its lines start is worked out
+/// then, once, so that every position a parser reports is found by a binary search instead of a
+/// walk from the top of the file (which made loading a spec of many values take time in the
+/// square of its size).
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     pub name: String,
     pub text: String,
     pub kind: SourceKind,
+    /// Shared: a file is cloned into every report made against it.
+    index: Arc<LineIndex>,
 }
+
+/// Equal when they hold the same file; the index follows from the text.
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, &self.text, self.kind) == (&other.name, &other.text, other.kind)
+    }
+}
+
+impl Eq for SourceFile {}
 
 impl SourceFile {
     /// The spec file.
@@ -173,10 +190,19 @@ impl SourceFile {
         name: impl Into<String>,
         text: impl Into<String>,
     ) -> SourceFile {
+        let mut text = text.into();
+        // YAML ends a line at a lone CR (old Mac line endings) as at LF; so does the parser, and
+        // so must the lines shown, or every problem past the first line would have none to show.
+        // A CR becomes an LF byte for byte, so every offset stays where it was.
+        if kind == SourceKind::Spec && text.contains('\r') {
+            text = lone_cr_as_lf(&text);
+        }
+        let index = Arc::new(LineIndex::new(&text));
         SourceFile {
             name: name.into(),
-            text: text.into(),
+            text,
             kind,
+            index,
         }
     }
 
@@ -185,46 +211,67 @@ impl SourceFile {
     /// diagnostics, which count lines and characters.
     pub fn span_at(&self, range: std::ops::Range<usize>) -> Span {
         let start = floor_char_boundary(&self.text, range.start);
-        let before = &self.text[..start];
-        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-        let line = before.matches('\n').count() + 1;
-        let column = before[line_start..].chars().count() + 1;
-        let line_end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |at| start + at);
-        let end = floor_char_boundary(&self.text, range.end.clamp(start, line_end));
-        let len = self.text[start..end].chars().count();
+        let line = self.index.starts.partition_point(|&s| s <= start);
+        let line_start = self.index.starts[line.saturating_sub(1)];
+        let line_end = self
+            .index
+            .starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        let column = self.char_index(start) - self.char_index(line_start) + 1;
+        let end = floor_char_boundary(&self.text, range.end.clamp(start, line_end.max(start)));
+        let len = self.char_index(end) - self.char_index(start);
         let number = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Span::new(number(line), number(column), number(len))
     }
 
     /// The text of a 1-based line, without its line break.
     pub fn line(&self, line: u32) -> Option<&str> {
-        let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.text.lines().nth(index)
+        self.line_range(line).map(|range| &self.text[range])
+    }
+
+    /// How many lines the text has, counted as [`str::lines`] does.
+    pub fn line_count(&self) -> usize {
+        let n = self.index.starts.len();
+        if self.text.is_empty() {
+            0
+        } else if self.text.ends_with('\n') {
+            n - 1
+        } else {
+            n
+        }
+    }
+
+    /// The byte offset of a 1-based (line, column in characters); past the line's end, its end.
+    pub fn offset_of(&self, line: u32, column: u32) -> Option<usize> {
+        let range = self.line_range(line)?;
+        let first = self.char_index(range.start);
+        let at = self.byte_index(first + column.saturating_sub(1) as usize);
+        Some(at.clamp(range.start, range.end))
     }
 
     /// How many characters a scalar written at (line, column) covers on that line: a quoted
     /// scalar up to its closing quote, a plain one as long as its value (or to the end of the line
     /// for a block or folded scalar, whose text does not sit at its start marker).
     pub fn scalar_len(&self, line: u32, column: u32, value: &str) -> u32 {
-        let Some(text) = self.line(line) else {
+        let (Some(range), Some(at)) = (self.line_range(line), self.offset_of(line, column)) else {
             return 1;
         };
-        let rest: Vec<char> = text
-            .chars()
-            .skip(column.saturating_sub(1) as usize)
-            .collect();
-        let len = match rest.first() {
-            Some(&quote @ ('"' | '\'')) => rest[1..]
-                .iter()
-                .position(|&c| c == quote)
-                .map_or(rest.len(), |end| end + 2),
-            Some('|' | '>') => rest.len(),
+        let rest = &self.text[at..range.end];
+        let mut chars = rest.chars();
+        // Counted only as far as the scalar goes: a line of a thousand values is not walked to
+        // its end for each of them.
+        let len = match chars.next() {
+            Some(quote @ ('"' | '\'')) => match chars.position(|c| c == quote) {
+                Some(end) => end + 2,
+                None => rest.chars().count(),
+            },
+            Some('|' | '>') => rest.chars().count(),
             _ => {
                 let n = value.chars().count();
-                if n == 0 || n > rest.len() {
-                    rest.len()
+                let available = rest.chars().take(n.saturating_add(1)).count();
+                if n == 0 || n > available {
+                    rest.chars().count()
                 } else {
                     n
                 }
@@ -232,6 +279,95 @@ impl SourceFile {
         };
         u32::try_from(len).unwrap_or(u32::MAX).max(1)
     }
+
+    /// The bytes of a 1-based line, without its line break (LF, or CR LF).
+    fn line_range(&self, line: u32) -> Option<std::ops::Range<usize>> {
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        if index >= self.line_count() {
+            return None;
+        }
+        let start = self.index.starts[index];
+        let mut end = self
+            .index
+            .starts
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        if self.text[start..end].ends_with('\r') {
+            end -= 1;
+        }
+        Some(start..end)
+    }
+
+    /// How many characters come before the byte offset `byte` (a char boundary).
+    fn char_index(&self, byte: usize) -> usize {
+        let wide = &self.index.wide;
+        match wide.partition_point(|&(b, _)| b < byte) {
+            0 => byte,
+            k => {
+                let (b, c) = wide[k - 1];
+                let after = b + self.char_len_at(b);
+                c + 1 + byte.saturating_sub(after)
+            }
+        }
+    }
+
+    /// The byte offset of the character with index `char`, or the end of the text.
+    fn byte_index(&self, char: usize) -> usize {
+        let wide = &self.index.wide;
+        let at = match wide.partition_point(|&(_, c)| c < char) {
+            0 => char,
+            k => {
+                let (b, c) = wide[k - 1];
+                b + self.char_len_at(b) + (char - c - 1)
+            }
+        };
+        at.min(self.text.len())
+    }
+
+    fn char_len_at(&self, byte: usize) -> usize {
+        self.text[byte..].chars().next().map_or(1, char::len_utf8)
+    }
+}
+
+/// Where a text's lines start, and where its characters of more than one byte are.
+#[derive(Clone, Debug, Default)]
+struct LineIndex {
+    /// The byte offset of each line's start: 0, then one past each LF.
+    starts: Vec<usize>,
+    /// Each character of more than one byte: its byte offset and its index in characters. Where
+    /// there are none, bytes and characters count alike.
+    wide: Vec<(usize, usize)>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut index = LineIndex {
+            starts: vec![0],
+            wide: Vec::new(),
+        };
+        for (n, (at, c)) in text.char_indices().enumerate() {
+            if c == '\n' {
+                index.starts.push(at + 1);
+            } else if c.len_utf8() > 1 {
+                index.wide.push((at, n));
+            }
+        }
+        index
+    }
+}
+
+/// The text with each CR that is not followed by an LF made an LF.
+fn lone_cr_as_lf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The nearest char boundary at or before `at`, within the text.
@@ -285,5 +421,32 @@ mod tests {
         assert_eq!(file.span_at(1000..1001).line, 4);
         let inside = file.text.find('é').expect("é") + 1;
         assert_eq!(file.span_at(inside..inside + 1).line, 2);
+    }
+
+    #[test]
+    fn lines_columns_and_offsets_agree_with_the_text() {
+        let file = SourceFile::new("pyslim.yaml", "a: é\r\nbé: xé\n\nlast");
+        assert_eq!(file.line_count(), 4);
+        assert_eq!(file.line(1), Some("a: é"));
+        assert_eq!(file.line(2), Some("bé: xé"));
+        assert_eq!(file.line(3), Some(""));
+        assert_eq!(file.line(4), Some("last"));
+        assert_eq!((file.line(0), file.line(5)), (None, None));
+        let x = file.text.find('x').expect("x");
+        assert_eq!(file.offset_of(2, 5), Some(x));
+        assert_eq!(file.span_at(x..x + 3), Span::new(2, 5, 2));
+        // Past a line's end is its end, never the next line.
+        assert_eq!(file.offset_of(1, 99), file.text.find('\r'));
+        assert_eq!(file.scalar_len(2, 5, "xé"), 2);
+        assert_eq!(SourceFile::new("pyslim.yaml", "a\n").line_count(), 1);
+        assert_eq!(SourceFile::new("pyslim.yaml", "").line_count(), 0);
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_of_the_spec() {
+        let file = SourceFile::new("pyslim.yaml", "a: 1\rb: 2\r\nc: 3\r");
+        assert_eq!(file.text, "a: 1\nb: 2\r\nc: 3\n");
+        assert_eq!(file.line(2), Some("b: 2"));
+        assert_eq!(file.line(3), Some("c: 3"));
     }
 }

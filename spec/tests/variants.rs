@@ -65,6 +65,17 @@ fn defaults_and_build_args_expand() {
     assert_eq!(spec.args[2].value, None);
 }
 
+/// A default uses the arguments declared above it, as `ARG B=${A}-y` does in a Dockerfile, and
+/// takes their values in this build.
+#[test]
+fn a_default_uses_the_arguments_above_it() {
+    let text = "python: \"3.11\"\napp: .\nargs: {A: x, B: \"${A}-y\"}\nenv: {V: \"${B}\"}\n";
+    let v = |args: &[(&str, &str)]| env(&load(text, args, None).expect("valid"), "V");
+    assert_eq!(v(&[]).as_deref(), Some("x-y"));
+    assert_eq!(v(&[("A", "z")]).as_deref(), Some("z-y"));
+    assert_eq!(v(&[("B", "q")]).as_deref(), Some("q"));
+}
+
 #[test]
 fn undeclared_and_unset_arguments_are_located_errors() {
     let text = "python: \"3.11\"\nargs: {TOKEN: , PYTHON_VERSION: \"3.11\"}\nrequirements: requirements.txt\nenv:\n  A: \"x-${PYTHON_VERSON}\"\n  B: \"${TOKEN}\"\n  C: \"${oops\"\n";

@@ -20,8 +20,9 @@ impl Validator<'_> {
         let Some(map) = self.mapping(node, "args", "{PYTHON_VERSION: \"3.11\"}") else {
             return Vec::new();
         };
+        let names: Vec<&str> = map.keys().map(|k| k.as_str()).collect();
         let mut args = Vec::new();
-        for (name, value) in map.iter() {
+        for (at, (name, value)) in map.iter().enumerate() {
             let span = self.scalar_span(name);
             if !names::is_env_name(name.as_str()) {
                 self.report(
@@ -44,11 +45,27 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            let value = options
-                .build_args
-                .get(name.as_str())
-                .cloned()
-                .or_else(|| default.clone());
+            // A default may use the arguments declared above it, as `ARG B=${A}-y` does in a
+            // Dockerfile; one that uses itself or one declared below it has no value to take.
+            let mut sound = true;
+            if let Node::Scalar(s) = value {
+                for used in references(s.as_str()) {
+                    let later = names[at + 1..].contains(&used);
+                    if used == name.as_str() || later {
+                        sound = false;
+                        self.misordered(self.scalar_span(s), name.as_str(), used, later);
+                    }
+                }
+            }
+            let value = match (options.build_args.get(name.as_str()), value) {
+                (Some(given), _) => Some(given.clone()),
+                (None, Node::Scalar(s)) if default.is_some() && sound => {
+                    // On a problem (reported) the text stands in, so that values using this
+                    // argument do not report it again as having no value.
+                    self.expand(s).map(|v| v.value).or_else(|| default.clone())
+                }
+                _ => default.clone(),
+            };
             self.args.insert(name.as_str().to_string(), value.clone());
             args.push(Arg {
                 name: Spanned::new(name.as_str().to_string(), span),
@@ -107,6 +124,15 @@ impl Validator<'_> {
             }
         }
         out.push_str(rest);
+        // Written as `"\0"` or brought in by a build argument: an image config is JSON read by
+        // C code and a command line is C strings, and either ends the value at a NUL.
+        if complete && out.contains('\0') {
+            self.report(
+                Diagnostic::new(span, "this value holds a NUL character, which no image setting or command line can carry")
+                    .with_hint("remove the `\\0` (or `\\x00`, `\\u0000`) escape, or the NUL in the build argument it uses"),
+            );
+            return None;
+        }
         complete.then(|| Spanned::new(out, span))
     }
 
@@ -123,8 +149,34 @@ impl Validator<'_> {
         );
     }
 
+    fn misordered(&mut self, span: Span, arg: &str, used: &str, later: bool) {
+        let at = self.locate(span, &format!("${{{used}}}"));
+        let problem = if later {
+            Diagnostic::new(
+                at,
+                format!("the default of `{arg}` uses `${{{used}}}`, which is declared after it"),
+            )
+            .with_hint(format!(
+                "move `{used}` above `{arg}` under `args:`: a default may use the arguments declared before it"
+            ))
+        } else {
+            Diagnostic::new(at, format!("the default of `{arg}` uses `{arg}` itself"))
+                .with_hint(format!(
+                    "give `{arg}` a value of its own; write `$${{{arg}}}` for a literal `${{{arg}}}`"
+                ))
+        };
+        self.report(problem);
+    }
+
     fn undeclared(&mut self, span: Span, name: &str) {
         let at = self.locate(span, &format!("${{{name}}}"));
+        if !names::is_env_name(name) {
+            self.report(
+                Diagnostic::new(at, format!("`${{{name}}}` does not name a build argument"))
+                    .with_hint("write `${NAME}` with the name of an argument under `args:`, like `${APP_VERSION}`; write `$${` for a literal `${`"),
+            );
+            return;
+        }
         let declared: Vec<&str> = self.args.keys().map(String::as_str).collect();
         let hint = match nearest(name, &declared) {
             Some(near) => {
@@ -144,7 +196,7 @@ impl Validator<'_> {
     }
 
     /// The span of `needle` where it is written inside the scalar at `span`, or the scalar's.
-    fn locate(&self, span: Span, needle: &str) -> Span {
+    pub(super) fn locate(&self, span: Span, needle: &str) -> Span {
         let Some(line) = self.source.line(span.line) else {
             return span;
         };
@@ -165,4 +217,25 @@ impl Validator<'_> {
             None => span,
         }
     }
+}
+
+/// The names a text uses as `${NAME}`, by the rules of [`Validator::expand`].
+fn references(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        if let Some(after) = after.strip_prefix('$') {
+            rest = after;
+        } else if let Some(inner) = after.strip_prefix('{') {
+            let Some(end) = inner.find('}') else {
+                break;
+            };
+            found.push(&inner[..end]);
+            rest = &inner[end + 1..];
+        } else {
+            rest = after;
+        }
+    }
+    found
 }

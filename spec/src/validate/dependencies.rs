@@ -170,7 +170,9 @@ pub(super) fn normalise_context_path(path: &str) -> Result<String, PathError> {
     if path.starts_with('/') {
         return Err(PathError::Absolute);
     }
-    if path.contains('\0') || path.contains('\\') {
+    // A control character (NUL, a line break) would cut or split the path where a step
+    // hands it on.
+    if path.contains(|c: char| c.is_control() || c == '\\') {
         return Err(PathError::BadCharacter);
     }
     let mut parts = Vec::new();

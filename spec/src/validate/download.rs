@@ -9,6 +9,29 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{Index, IndexUrl, SecretId, Ssh};
 use crate::source::{Span, Spanned};
 
+const USE_THE_SECRET: &str = "leave credentials out of the URL and pass a netrc file as a secret: `index: {secret: pypi-netrc}` with `docker buildx build --secret id=pypi-netrc,src=$HOME/.netrc`";
+
+/// Whether a query parameter's name is one services put a credential in: `token`, `api_key`,
+/// `password`, `X-Amz-Signature`, `auth`…
+fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "token",
+        "key",
+        "pass",
+        "pwd",
+        "secret",
+        "auth",
+        "sig",
+        "credential",
+        "session",
+        "jwt",
+        "bearer",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
 impl Validator<'_> {
     pub(super) fn index(&mut self, node: &Node, key: &str) -> Index {
         if let Node::Scalar(s) = node
@@ -68,13 +91,34 @@ impl Validator<'_> {
             );
             return None;
         };
-        let authority = rest.split('/').next().unwrap_or_default();
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         if authority.contains('@') {
             self.report(
                 Diagnostic::new(url.span, "credentials in an index URL would be written into the build's history and cache keys")
-                    .with_hint("leave them out of the URL and pass a netrc file as a secret: `index: {secret: pypi-netrc}` with `docker buildx build --secret id=pypi-netrc,src=$HOME/.netrc`"),
+                    .with_hint(USE_THE_SECRET),
             );
             return None;
+        }
+        // A URL is printed in the build log and keyed into the cache whole: a token in its query
+        // leaks as surely as `user:pass@`. A fragment never reaches the index, so one is either a
+        // mistake or a place a credential was put.
+        if rest.contains('#') {
+            self.report(
+                Diagnostic::new(self.locate(url.span, "#"), "an index URL has no use for a `#` fragment, and one would be written into the build's history and cache keys")
+                    .with_hint("remove the `#` and what follows; a credential belongs in a netrc file passed as a secret: `index: {secret: pypi-netrc}` with `docker buildx build --secret id=pypi-netrc,src=$HOME/.netrc`"),
+            );
+            return None;
+        }
+        let query = rest.split_once('?').map_or("", |(_, query)| query);
+        for pair in query.split('&') {
+            let name = pair.split('=').next().unwrap_or_default();
+            if looks_secret(name) {
+                self.report(
+                    Diagnostic::new(self.locate(url.span, pair), format!("`{name}` in an index URL's query is a credential, and would be written into the build's history and cache keys"))
+                        .with_hint(USE_THE_SECRET),
+                );
+                return None;
+            }
         }
         Some(url.map(IndexUrl))
     }

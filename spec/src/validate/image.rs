@@ -130,13 +130,40 @@ impl Validator<'_> {
 
     pub(super) fn workdir(&mut self, node: &Node, key: &str) -> Option<Spanned<AbsolutePath>> {
         let text = self.text(node, key, "/app")?;
-        if !text.starts_with('/') || text.contains('\0') {
+        // It is made with `mkdir` and handed to the user: a line break or `..` would make or
+        // hand over another directory than the one written.
+        if text.contains(char::is_control) {
+            self.report(
+                Diagnostic::new(
+                    text.span,
+                    format!("`{key}` cannot hold a line break or a control character"),
+                )
+                .with_hint(format!(
+                    "write the directory as one plain line, like `{key}: /app`"
+                )),
+            );
+            return None;
+        }
+        if !text.starts_with('/') {
             self.report(
                 Diagnostic::new(
                     text.span,
                     format!("`{key}` must be an absolute path, not `{}`", *text),
                 )
-                .with_hint(format!("write `{key}: /{}`", text.trim_start_matches("./"))),
+                .with_hint(format!("write `{key}: {}`", absolute_example(&text))),
+            );
+            return None;
+        }
+        if text.split('/').any(|part| part == "..") {
+            self.report(
+                Diagnostic::new(
+                    text.span,
+                    format!("`{}` goes up a directory with `..`", *text),
+                )
+                .with_hint(format!(
+                    "write the directory it means, like `{key}: {}`",
+                    absolute_example(&text)
+                )),
             );
             return None;
         }
@@ -172,6 +199,17 @@ impl Validator<'_> {
         };
         let mut labels = BTreeMap::new();
         for (name, value) in map.iter() {
+            let key = name.as_str();
+            if key.is_empty() || key.contains(char::is_control) {
+                self.report(
+                    Diagnostic::new(
+                        self.scalar_span(name),
+                        "a label needs a name of one line, without control characters",
+                    )
+                    .with_hint("name it like `org.opencontainers.image.title`"),
+                );
+                continue;
+            }
             let value = self.present(name, value);
             if let Some(value) =
                 value.and_then(|value| self.text(value, name.as_str(), "\"value\""))
@@ -180,5 +218,19 @@ impl Validator<'_> {
             }
         }
         labels
+    }
+}
+
+/// A relative or roundabout path written as the absolute one a hint can suggest: its named parts
+/// under `/` (`./app` and `../app` → `/app`), or `/app` when it names none.
+pub(super) fn absolute_example(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !matches!(*p, "" | "." | ".."))
+        .collect();
+    if parts.is_empty() {
+        "/app".to_string()
+    } else {
+        format!("/{}", parts.join("/"))
     }
 }

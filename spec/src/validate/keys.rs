@@ -224,7 +224,7 @@ declare_keys! {
         targets: No,
         read: index,
         spec: direct,
-        meaning: "`{url, extra, secret}`: the index that replaces PyPI, more indexes to search, and the id of a BuildKit secret holding a **netrc** file with their credentials (`docker buildx build --secret id=pypi-netrc,src=$HOME/.netrc`). The secret is mounted only for the downloading steps; credentials are refused inside URLs. `index: none` builds offline from `find-links` only.",
+        meaning: "`{url, extra, secret}`: the index that replaces PyPI, more indexes to search, and the id of a BuildKit secret holding a **netrc** file with their credentials (`docker buildx build --secret id=pypi-netrc,src=$HOME/.netrc`). The secret is mounted only for the downloading steps; credentials are refused inside URLs (`user:pass@`, a `token=`, `key=`, `password=`… in the query, a `#` fragment). `index: none` builds offline from `find-links` only.",
         schema: json!({"anyOf": [
             {"const": "none"},
             {"type": "object", "properties": sub_properties(INDEX_KEYS), "additionalProperties": false}
@@ -275,7 +275,7 @@ declare_keys! {
         targets: No,
         read: declared_args,
         spec: direct,
-        meaning: r#"build arguments and their defaults, `{PYTHON: "3.11", TOKEN: }` (no default: the build must pass it if it is used). `${NAME}` in any value is replaced; `--build-arg NAME=value` overrides; `$$` is a literal `$`. An undeclared or unset `${X}` is an error at its line."#,
+        meaning: r#"build arguments and their defaults, `{PYTHON: "3.11", TOKEN: }` (no default: the build must pass it if it is used). `${NAME}` in any value is replaced; `--build-arg NAME=value` overrides; `$$` is a literal `$`. A default may use the arguments declared above it (`{A: x, B: "${A}-y"}`), as `ARG` does. An undeclared or unset `${X}`, or one a default uses before it is declared, is an error at its line."#,
         schema: json!({
             "type": "object",
             "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},

@@ -120,7 +120,7 @@ impl Validator<'_> {
         // The parser marks an empty value at the end of the file after the last line; point at
         // the last line instead, so there is always a line to show.
         if self.source.line(problem.span.line).is_none() {
-            let last = self.source.text.lines().count().max(1);
+            let last = self.source.line_count().max(1);
             problem.span = Span::new(u32::try_from(last).unwrap_or(u32::MAX), 1, 1);
         }
         self.problems.push(problem);

@@ -134,11 +134,30 @@ impl Validator<'_> {
         match node {
             Node::Sequence(items) => {
                 let span = self.span(node);
-                let args: Vec<String> = items
+                let args: Vec<Spanned<String>> = items
                     .iter()
                     .filter_map(|item| self.item(item, key, "python"))
-                    .map(|s| s.value)
                     .collect();
+                // The first is the program: the engine cannot start one with no name.
+                if let Some(first) = args.first().filter(|a| a.is_empty()) {
+                    // A build command is an item of a list, not a key of its own.
+                    let (what, example) = match key {
+                        "build-commands" => (
+                            "this command".to_string(),
+                            "- [python, -m, compileall, .]".to_string(),
+                        ),
+                        key => (format!("`{key}`"), format!("{key}: [python, -m, myapp]")),
+                    };
+                    self.report(
+                        Diagnostic::new(
+                            first.span,
+                            format!("{what} starts with an empty program name"),
+                        )
+                        .with_hint(format!("write the program first, like `{example}`")),
+                    );
+                    return None;
+                }
+                let args: Vec<String> = args.into_iter().map(|a| a.value).collect();
                 (args.len() == items.len()).then(|| Spanned::new(args, span))
             }
             Node::Scalar(s) if !is_null(s) => {

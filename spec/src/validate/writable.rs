@@ -124,8 +124,8 @@ impl Validator<'_> {
             self.report(
                 Diagnostic::new(span, format!("`{key}` paths must be absolute, not `{raw}`"))
                     .with_hint(format!(
-                        "write the whole path in the image, like `/{}` (or under your `workdir`)",
-                        raw.trim_start_matches("./")
+                        "write the whole path in the image, like `{}` (or under your `workdir`)",
+                        super::image::absolute_example(raw)
                     )),
             );
             return None;
