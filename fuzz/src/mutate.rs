@@ -271,7 +271,7 @@ fn edit(data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut Rng) {
         // A token many times over: deep flow or block nesting, long runs.
         10 => {
             let token = *rng.pick(&["[", "{", "- ", "  - ", "? ", "${", "\\", "a", " ", "\n"]);
-            let times = rng.small(4096);
+            let times = rng.small(32 * 1024);
             let at = place(data, rng);
             insert(data, at, token.repeat(times).as_bytes());
         }
