@@ -62,13 +62,17 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The inputs a run added to its corpus before input `before`, in the order added. They are
-/// files named by the input's index, written before the next input runs.
-pub fn additions(dir: &Path, before: u64) -> std::io::Result<Vec<Vec<u8>>> {
+/// The inputs a run added to its corpus before input `before`, in the order added, each with what
+/// running it gave when the worker has noted that (`valid` or `invalid`, then its features, one a
+/// line). They are files named by the input's index, written before the next input runs.
+pub fn additions(dir: &Path, before: u64) -> std::io::Result<Vec<(Vec<u8>, Option<String>)>> {
     let mut found: Vec<(u64, PathBuf)> = Vec::new();
     if dir.is_dir() {
         for entry in fs::read_dir(dir)? {
             let path = entry?.path();
+            if path.extension().is_none_or(|e| e != "yaml") {
+                continue;
+            }
             let index = path
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -81,7 +85,15 @@ pub fn additions(dir: &Path, before: u64) -> std::io::Result<Vec<Vec<u8>>> {
         }
     }
     found.sort();
-    found.into_iter().map(|(_, p)| fs::read(p)).collect()
+    found
+        .into_iter()
+        .map(|(_, p)| {
+            Ok((
+                fs::read(&p)?,
+                fs::read_to_string(p.with_extension("features")).ok(),
+            ))
+        })
+        .collect()
 }
 
 /// Input `index` of the run seeded with `seed`, as the worker made it: rebuilt from the seeds and

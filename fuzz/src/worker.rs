@@ -2,7 +2,7 @@
 //! `catch_unwind` and timed. An input that reaches a feature no earlier one did joins the corpus
 //! (and its directory, so a new worker picks up where a dead one stopped).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -108,27 +108,40 @@ pub fn run_one(input: &[u8]) -> Result<target::Outcome, (String, String)> {
     })
 }
 
-/// The corpus as it stood before input `before`: the seeds and the additions, each run again
-/// (`report` is told which) to know which are valid and every feature they reached.
+/// The corpus as it stood before input `before`: the seeds, run again (`report` is told which) to
+/// know which are valid and every feature they reached, and the additions with what the worker
+/// that added them noted (run again when that is missing). A new worker after a crash starts
+/// from here, so this must be quick: the corpus holds thousands.
 pub fn corpus(
     seeds: &[Vec<u8>],
     corpus_dir: &std::path::Path,
     before: u64,
     report: &mut dyn FnMut(usize),
 ) -> std::io::Result<(Corpus, HashSet<String>)> {
-    let mut inputs = seeds.to_vec();
+    let mut inputs: Vec<(Vec<u8>, Option<String>)> =
+        seeds.iter().map(|s| (s.clone(), None)).collect();
     inputs.extend(crate::additions(corpus_dir, before)?);
     let mut corpus = Corpus::default();
     let mut seen = HashSet::new();
-    for (k, input) in inputs.into_iter().enumerate() {
-        report(k);
-        // A seed that panics adds nothing here; mutations of it find the panic again.
-        let valid = match run_one(&input) {
-            Ok(outcome) => {
-                seen.extend(outcome.features);
-                outcome.valid
+    for (k, (input, noted)) in inputs.into_iter().enumerate() {
+        let valid = match noted {
+            Some(noted) => {
+                let mut lines = noted.lines();
+                let valid = lines.next() == Some("valid");
+                seen.extend(lines.map(String::from));
+                valid
             }
-            Err(_) => false,
+            None => {
+                report(k);
+                // A seed that panics adds nothing here; mutations of it find the panic again.
+                match run_one(&input) {
+                    Ok(outcome) => {
+                        seen.extend(outcome.features);
+                        outcome.valid
+                    }
+                    Err(_) => false,
+                }
+            }
         };
         corpus.push(input, valid);
     }
@@ -164,15 +177,20 @@ pub fn run(config: &Config, report: &mut dyn FnMut(Event)) -> std::io::Result<()
             Ok(outcome) => {
                 valid += u64::from(outcome.valid);
                 planned += outcome.planned as u64;
-                let new: BTreeSet<String> = outcome
-                    .features
-                    .into_iter()
-                    .filter(|f| !seen.contains(f))
-                    .collect();
-                if !new.is_empty() && corpus.len() < MAX_CORPUS {
-                    fs::write(config.corpus_dir.join(format!("{index:012}.yaml")), &input)?;
-                    seen.extend(new);
+                let new = outcome.features.iter().any(|f| !seen.contains(f));
+                if new && corpus.len() < MAX_CORPUS {
+                    // What it reached, for a later worker's `corpus`; then the input, whose
+                    // file is what makes it an addition.
+                    let path = config.corpus_dir.join(format!("{index:012}.yaml"));
+                    let mut noted = String::from(if outcome.valid { "valid" } else { "invalid" });
+                    for feature in &outcome.features {
+                        noted.push('\n');
+                        noted.push_str(feature);
+                    }
+                    fs::write(path.with_extension("features"), noted)?;
+                    fs::write(&path, &input)?;
                     corpus.push(input.clone(), outcome.valid);
+                    seen.extend(outcome.features);
                 }
             }
             Err((place, message)) => {
