@@ -9,8 +9,8 @@ use super::apt;
 use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{
-    APP_METADATA, APP_METADATA_SCRIPT, APP_WHEEL, BUILD_BACKEND, CONTEXT, FETCH_WHEELS, GENERATED,
-    TOOLS, WHEEL_CACHE, WHEELS, context, include_app, project_dir, strings, tool,
+    APP_METADATA, APP_METADATA_SCRIPT, APP_WHEEL, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS,
+    GENERATED, TOOLS, WHEEL_CACHE, WHEELS, context, include_app, project_dir, strings, tool,
 };
 use super::types::{Action, BaseImage, CopyFrom, Fs, Run, Stage, StepId, StepMount, StepNetwork};
 use crate::sources::app::metadata_files;
@@ -65,7 +65,7 @@ pub fn stage(
             .then(|| dependency_wheels(b, spec, dependencies, fetch, on, metadata)),
         app: package.map(|(app, found)| {
             let backend = backend.unwrap_or_else(|| build_backend(b, app, found, fetch, on, base));
-            app_wheel(b, app, fetch, &backend)
+            app_wheel(b, app, found, fetch, &backend)
         }),
     }
 }
@@ -277,6 +277,7 @@ fn app_metadata(b: &mut Builder, app: &Spanned<ContextPath>, backend: &Backend) 
 fn app_wheel(
     b: &mut Builder,
     app: &Spanned<ContextPath>,
+    found: &FoundApp,
     fetch: &Fetch,
     backend: &Backend,
 ) -> StepId {
@@ -297,9 +298,23 @@ fn app_wheel(
     let mut mounts = fetch.mounts.clone();
     // Building in-tree writes build/ and *.egg-info into the project; let it, then discard.
     mounts.push(context(&see, true));
+    let rust = found.build_requires.iter().any(|r| {
+        r.trim_start().starts_with("maturin") || r.trim_start().starts_with("setuptools-rust")
+    });
+    if rust {
+        // cargo locks its own files: builds may share the cache.
+        mounts.push(StepMount::Cache {
+            dest: CARGO_HOME.into(),
+            id: "pyslim-cargo".into(),
+            locked: false,
+        });
+    }
     let mut run = fetch.run(pip, CONTEXT, mounts);
     run.args.push(project_dir(app.as_str()));
     run.env.clone_from(&backend.env);
+    if rust {
+        run.env.push(("CARGO_HOME".into(), CARGO_HOME.into()));
+    }
     b.compile(
         format!("build app wheel: {app}"),
         backend.on,

@@ -11,6 +11,9 @@ pub const APP_WHEEL: &str = "/pyslim-app";
 pub const PIP_CACHE: &str = "/var/cache/pyslim/pip";
 /// Every wheel downloaded before, kept by file name (see `fetch_wheels.py`).
 pub const WHEEL_CACHE: &str = "/var/cache/pyslim/wheels";
+/// cargo's home for a Rust extension's build (maturin, setuptools-rust): the crates it downloads
+/// are kept between builds, so an app-code edit does not fetch them again.
+pub const CARGO_HOME: &str = "/var/cache/pyslim/cargo";
 /// Scripts of ours the steps run.
 pub const TOOLS: &str = "/pyslim-tools";
 pub const FETCH_WHEELS: &str = include_str!("../../python/fetch_wheels.py");
