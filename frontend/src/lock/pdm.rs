@@ -190,35 +190,9 @@ fn entry(item: &Value<'_>, legacy_files: Option<&DeTable<'_>>) -> Result<Entry, 
             }
             Some(out)
         };
-    let version = match get(t, "version") {
-        Some(v) => match v.get_ref().as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                problems.push(
-                    Problem::at(
-                        Some(v.span()),
-                        format!("gives `{name}` a version that is not a string"),
-                    )
-                    .with_hint(REWRITE),
-                );
-                None
-            }
-        },
-        None => None,
-    };
-    let source = source(&name, t).unwrap_or_else(|p| {
-        problems.push(p);
-        Source::Registry { url: None }
-    });
-    if version.is_none() && matches!(source, Source::Registry { .. }) && problems.is_empty() {
-        problems.push(
-            Problem::at(
-                Some(name_span.clone()),
-                format!("pins `{name}` without a version"),
-            )
-            .with_hint(REWRITE),
-        );
-    }
+    let source = source(&name, t);
+    let (version, source) =
+        project::version_and_source(t, &name, name_span.clone(), source, REWRITE, &mut problems);
     let files = files(&name, t, version.as_deref(), legacy_files).unwrap_or_else(|p| {
         problems.push(p);
         Vec::new()

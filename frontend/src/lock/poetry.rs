@@ -168,35 +168,9 @@ fn package<'t, 'i>(
     };
     let name = normalise(pretty);
     let mut problems = Vec::new();
-    let version = match get(t, "version") {
-        Some(v) => match v.get_ref().as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                problems.push(
-                    Problem::at(
-                        Some(v.span()),
-                        format!("gives `{name}` a version that is not a string"),
-                    )
-                    .with_hint(REWRITE),
-                );
-                None
-            }
-        },
-        None => None,
-    };
-    let source = source(&name, t).unwrap_or_else(|p| {
-        problems.push(p);
-        Source::Registry { url: None }
-    });
-    if version.is_none() && matches!(source, Source::Registry { .. }) && problems.is_empty() {
-        problems.push(
-            Problem::at(
-                Some(name_span.clone()),
-                format!("pins `{name}` without a version"),
-            )
-            .with_hint(REWRITE),
-        );
-    }
+    let source = source(&name, t);
+    let (version, source) =
+        project::version_and_source(t, &name, name_span.clone(), source, REWRITE, &mut problems);
     let files = match files(&name, pretty, t, &source, legacy_files) {
         Ok(files) => files,
         Err(p) => {

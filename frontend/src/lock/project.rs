@@ -34,6 +34,44 @@ pub(super) fn get<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t Value
         .map(|(_, v)| v)
 }
 
+/// A package's `version` (a problem when it is not a string) and its source (a problem when it
+/// cannot be read: then an index, so the rest is still checked); a package from an index with
+/// no version is a problem at its name, unless something else already is.
+pub(super) fn version_and_source(
+    t: &DeTable<'_>,
+    name: &str,
+    name_span: Range<usize>,
+    source: Result<super::Source, Problem>,
+    hint: &str,
+    problems: &mut Vec<Problem>,
+) -> (Option<String>, super::Source) {
+    let version = get(t, "version").and_then(|v| match v.get_ref().as_str() {
+        Some(s) => Some(s.to_string()),
+        None => {
+            problems.push(
+                Problem::at(
+                    Some(v.span()),
+                    format!("gives `{name}` a version that is not a string"),
+                )
+                .with_hint(hint),
+            );
+            None
+        }
+    });
+    let source = source.unwrap_or_else(|p| {
+        problems.push(p);
+        super::Source::Registry { url: None }
+    });
+    if version.is_none() && matches!(source, super::Source::Registry { .. }) && problems.is_empty()
+    {
+        problems.push(
+            Problem::at(Some(name_span), format!("pins `{name}` without a version"))
+                .with_hint(hint),
+        );
+    }
+    (version, source)
+}
+
 pub(super) fn table<'t, 'i>(value: Option<&'t Value<'i>>) -> Option<&'t DeTable<'i>> {
     value.and_then(|v| v.get_ref().as_table())
 }
