@@ -2,10 +2,10 @@
 //! app's project file. Read here, with the project file beside it to check it is not stale;
 //! what a target installs from it is chosen per platform ([`FoundLock::pinned`]).
 
-use pyslim_spec::{Diagnostic, SourceFile, SourceKind, Span};
+use pyslim_spec::{DependencyKind, Diagnostic, SourceFile, SourceKind, Span, Spec};
 
-use super::Problems;
 use super::app::in_app;
+use super::{Dependencies, Input, Problems};
 use crate::context::Context;
 use crate::gateway::GatewayError;
 use crate::lock::{self, Environment, Format, Lock, render};
@@ -166,6 +166,81 @@ fn relative(base: &str, dir: &str) -> String {
             .and_then(|rest| rest.strip_prefix('/'))
             .unwrap_or(dir)
             .to_string(),
+    }
+}
+
+/// A lock is installed on its own, and only with extras it declares.
+pub(super) fn check(
+    spec: &Spec,
+    found: &FoundLock,
+    dependencies: &Dependencies,
+    problems: &mut Problems,
+) {
+    for input in &dependencies.inputs {
+        let (name, span) = match input {
+            Input::File(path) => (
+                path.clone(),
+                spec.requirements
+                    .iter()
+                    .find(|r| r.as_str() == path)
+                    .map_or(found.origin, |r| r.span),
+            ),
+            Input::Generated { .. } => (
+                "pyproject.toml".to_string(),
+                spec.requirements
+                    .iter()
+                    .find(|r| r.dependency_kind() == DependencyKind::Pyproject)
+                    .map_or(found.origin, |r| r.span),
+            ),
+            _ => continue,
+        };
+        problems.problems.push(
+            Diagnostic::new(span, format!("`{name}` cannot be installed beside the lock `{}`: a lock pins the whole set, and pyslim installs it exactly", found.path))
+                .with_hint(format!("add what `{name}` lists to the project and run `{}`, or leave out the lock", found.format.relock_command())),
+        );
+    }
+    unknown_names(
+        spec.extras.iter().map(|e| (e.as_str(), e.span)),
+        found.lock.extras.keys().map(String::as_str).collect(),
+        "extra",
+        &found.path,
+        "extras are the project's [project.optional-dependencies] as locked; add it there and re-lock",
+        problems,
+    );
+    unknown_names(
+        spec.groups.iter().map(|g| (g.as_str(), g.span)),
+        found.lock.groups.keys().map(String::as_str).collect(),
+        "group",
+        &found.path,
+        "groups are the project's dependency groups as locked (Pipfile's `develop` is `dev`); add it there and re-lock",
+        problems,
+    );
+}
+
+/// Names a spec asks for that a lock does not have: an error at each, listing the valid ones.
+fn unknown_names<'a>(
+    asked: impl Iterator<Item = (&'a str, Span)>,
+    known: Vec<&str>,
+    what: &str,
+    lock: &str,
+    hint: &str,
+    problems: &mut Problems,
+) {
+    for (name, span) in asked {
+        if known.contains(&name) {
+            continue;
+        }
+        let message = if known.is_empty() {
+            format!("`{lock}` locks no {what}s, so it has no `{name}`")
+        } else {
+            format!(
+                "`{lock}` locks no {what} `{name}`; it has: {}",
+                known.join(", ")
+            )
+        };
+        problems
+            .problems
+            .push(Diagnostic::new(span, message).with_hint(hint));
     }
 }
 

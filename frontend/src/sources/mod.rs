@@ -299,7 +299,7 @@ pub async fn read(
                 }
                 continue;
             }
-            if let Some(span) = not_requirements(&file.text) {
+            if let Some(span) = requirements::not_requirements(&file.text) {
                 problems.in_file(
                     &file,
                     Diagnostic::new(file.span_at(span), format!("`{}` is not a requirements file: it reads like TOML or JSON, as a lock file does", item.path))
@@ -372,7 +372,7 @@ pub async fn read(
     if let Some(found) = honoured {
         // The lint reads it, as it reads the requirements files.
         files.push(found.file.clone());
-        check_lock(spec, &found, &dependencies, &mut problems);
+        lock::check(spec, &found, &dependencies, &mut problems);
         if let Some(python) = &python {
             python::check_lock(python, &found, &mut problems);
         }
@@ -410,136 +410,6 @@ pub async fn read(
         }),
         _ => Err(problems),
     })
-}
-
-/// The first line of a file that cannot be a requirements file: a TOML table header or a JSON
-/// object, as locks in other formats begin (pip would fail on it with `Invalid requirement`).
-fn not_requirements(text: &str) -> Option<std::ops::Range<usize>> {
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim();
-        if !trimmed.is_empty() && !trimmed.starts_with('#') {
-            let starts_like_data =
-                trimmed.starts_with('[') || trimmed.starts_with('{') || toml_assignment(trimmed);
-            let start = at + (line.len() - line.trim_start().len());
-            return starts_like_data.then(|| start..start + trimmed.len());
-        }
-        at += line.len();
-    }
-    None
-}
-
-/// `key = value`: one `=`, after a bare key (`name==1.0` and `name>=1` are requirements).
-fn toml_assignment(line: &str) -> bool {
-    let Some((key, value)) = line.split_once('=') else {
-        return false;
-    };
-    let key = key.trim_end();
-    // Options (`--index-url=…`) start with a dash.
-    key.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        && !value.starts_with('=')
-}
-
-#[cfg(test)]
-#[test]
-fn toml_and_json_are_not_requirements() {
-    for data in [
-        "version = 1\n",
-        "# comment\n\n[[package]]\n",
-        "{\"_meta\": {}}",
-        "lock-version = '1.0'",
-    ] {
-        assert!(not_requirements(data).is_some(), "{data}");
-    }
-    for requirements in [
-        "flask==3.0\n",
-        "--index-url=https://x/simple\nflask\n",
-        "a===1\n",
-        "b >= 1\n",
-        "-r other.txt\n",
-        "",
-        "# only\n",
-    ] {
-        assert_eq!(not_requirements(requirements), None, "{requirements}");
-    }
-}
-
-/// A lock is installed on its own, and only with extras it declares.
-fn check_lock(
-    spec: &Spec,
-    found: &FoundLock,
-    dependencies: &Dependencies,
-    problems: &mut Problems,
-) {
-    for input in &dependencies.inputs {
-        let (name, span) = match input {
-            Input::File(path) => (
-                path.clone(),
-                spec.requirements
-                    .iter()
-                    .find(|r| r.as_str() == path)
-                    .map_or(found.origin, |r| r.span),
-            ),
-            Input::Generated { .. } => (
-                "pyproject.toml".to_string(),
-                spec.requirements
-                    .iter()
-                    .find(|r| r.dependency_kind() == DependencyKind::Pyproject)
-                    .map_or(found.origin, |r| r.span),
-            ),
-            _ => continue,
-        };
-        problems.problems.push(
-            Diagnostic::new(span, format!("`{name}` cannot be installed beside the lock `{}`: a lock pins the whole set, and pyslim installs it exactly", found.path))
-                .with_hint(format!("add what `{name}` lists to the project and run `{}`, or leave out the lock", found.format.relock_command())),
-        );
-    }
-    unknown_names(
-        spec.extras.iter().map(|e| (e.as_str(), e.span)),
-        found.lock.extras.keys().map(String::as_str).collect(),
-        "extra",
-        &found.path,
-        "extras are the project's [project.optional-dependencies] as locked; add it there and re-lock",
-        problems,
-    );
-    unknown_names(
-        spec.groups.iter().map(|g| (g.as_str(), g.span)),
-        found.lock.groups.keys().map(String::as_str).collect(),
-        "group",
-        &found.path,
-        "groups are the project's dependency groups as locked (Pipfile's `develop` is `dev`); add it there and re-lock",
-        problems,
-    );
-}
-
-/// Names a spec asks for that a lock does not have: an error at each, listing the valid ones.
-fn unknown_names<'a>(
-    asked: impl Iterator<Item = (&'a str, Span)>,
-    known: Vec<&str>,
-    what: &str,
-    lock: &str,
-    hint: &str,
-    problems: &mut Problems,
-) {
-    for (name, span) in asked {
-        if known.contains(&name) {
-            continue;
-        }
-        let message = if known.is_empty() {
-            format!("`{lock}` locks no {what}s, so it has no `{name}`")
-        } else {
-            format!(
-                "`{lock}` locks no {what} `{name}`; it has: {}",
-                known.join(", ")
-            )
-        };
-        problems
-            .problems
-            .push(Diagnostic::new(span, message).with_hint(hint));
-    }
 }
 
 /// Each include that closes a cycle of requirements files, at its line in the file that has

@@ -283,6 +283,37 @@ fn strip_comment(line: &str) -> &str {
     }
 }
 
+/// The first line of a file that cannot be a requirements file: a TOML table header or a JSON
+/// object, as locks in other formats begin (pip would fail on it with `Invalid requirement`).
+pub fn not_requirements(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            let starts_like_data =
+                trimmed.starts_with('[') || trimmed.starts_with('{') || toml_assignment(trimmed);
+            let start = at + (line.len() - line.trim_start().len());
+            return starts_like_data.then(|| start..start + trimmed.len());
+        }
+        at += line.len();
+    }
+    None
+}
+
+/// `key = value`: one `=`, after a bare key (`name==1.0` and `name>=1` are requirements).
+fn toml_assignment(line: &str) -> bool {
+    let Some((key, value)) = line.split_once('=') else {
+        return false;
+    };
+    let key = key.trim_end();
+    // Options (`--index-url=…`) start with a dash.
+    key.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && !value.starts_with('=')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,5 +421,28 @@ mod tests {
                 (8, "Flask[async]".into())
             ]
         );
+    }
+
+    #[test]
+    fn toml_and_json_are_not_requirements() {
+        for data in [
+            "version = 1\n",
+            "# comment\n\n[[package]]\n",
+            "{\"_meta\": {}}",
+            "lock-version = '1.0'",
+        ] {
+            assert!(not_requirements(data).is_some(), "{data}");
+        }
+        for requirements in [
+            "flask==3.0\n",
+            "--index-url=https://x/simple\nflask\n",
+            "a===1\n",
+            "b >= 1\n",
+            "-r other.txt\n",
+            "",
+            "# only\n",
+        ] {
+            assert_eq!(not_requirements(requirements), None, "{requirements}");
+        }
     }
 }

@@ -385,7 +385,7 @@ fn the_content_hashes_are_those_each_poetry_wrote() {
     let hashes = |project: &str| {
         let text = fixture(project, "pyproject.toml");
         let parsed = Project::parse(&text, RELOCK).expect("TOML");
-        content_hashes(&parsed.doc).expect("hashable")
+        stale::content_hashes(&parsed.doc).expect("hashable")
     };
     let recorded = |project: &str| {
         let lock = fixture(project, "poetry.lock");
@@ -418,7 +418,7 @@ fn content_hashes_are_poetrys() {
     // Each checked against poetry's Locker._get_content_hash run on the same file by CPython.
     let hashes = |text: &str| {
         let project = Project::parse(text, RELOCK).expect("TOML");
-        content_hashes(&project.doc).expect("hashable")
+        stale::content_hashes(&project.doc).expect("hashable")
     };
     let graph = include_str!("testdata/graph.pyproject.toml");
     assert_eq!(
@@ -439,7 +439,7 @@ fn content_hashes_are_poetrys() {
     );
     // A float is not hashed as Python's repr would write it: no verdict, rather than a wrong one.
     let project = Project::parse("[tool.poetry.dependencies]\nx = 1.5\n", RELOCK).expect("TOML");
-    assert_eq!(content_hashes(&project.doc), None);
+    assert_eq!(stale::content_hashes(&project.doc), None);
 }
 
 #[test]
