@@ -48,6 +48,14 @@ pub struct Spec {
     pub host_network: Option<Span>,
     /// What installs the wheels into the image; uv unless the spec says otherwise.
     pub installer: Defaulted<Installer>,
+    /// What the image is built on: the slim Debian runtime unless the spec says otherwise.
+    pub flavor: Defaulted<Flavor>,
+    /// What a build does with a shared library a compiled file needs and the image lacks.
+    pub missing_libraries: Defaulted<MissingLibraries>,
+    /// The imports checked in the finished image before it is returned.
+    pub smoke_test: SmokeTest,
+    /// A command run in the finished image at build time, after the smoke test's imports.
+    pub test: Option<Spanned<Vec<String>>>,
     /// The build arguments the spec declares, with the values this build uses.
     pub args: Vec<Arg>,
     /// Every target the spec defines; the spec's fields above are already those of `target`.
@@ -342,6 +350,78 @@ impl Installer {
             Installer::Uv => "uv",
             Installer::Pip => "pip",
         }
+    }
+}
+
+/// The runtime an image is built on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flavor {
+    /// `python:X-slim`: Debian with a shell, apt and pip, and what pyslim installs.
+    #[default]
+    Slim,
+    /// Nothing but the interpreter, its standard library, what pyslim installs and the shared
+    /// libraries all of those load, with a dpkg record for every Debian package they come from.
+    Minimal,
+    /// `Minimal` with a busybox shell, for looking inside.
+    MinimalDebug,
+}
+
+impl Flavor {
+    pub const ALL: [Flavor; 3] = [Flavor::Slim, Flavor::Minimal, Flavor::MinimalDebug];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Slim => "slim",
+            Flavor::Minimal => "minimal",
+            Flavor::MinimalDebug => "minimal-debug",
+        }
+    }
+}
+
+/// What happens to a shared library that a file pyslim installs needs and the runtime lacks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissingLibraries {
+    /// The Debian package that provides it is installed, and the build says so.
+    #[default]
+    Install,
+    /// The build fails: every library must come with the base or `runtime:`.
+    Error,
+}
+
+impl MissingLibraries {
+    pub fn name(self) -> &'static str {
+        match self {
+            MissingLibraries::Install => "install",
+            MissingLibraries::Error => "error",
+        }
+    }
+}
+
+/// `smoke-test:` — every top-level module pyslim installs is imported in the finished image
+/// before it is returned, unless turned off or skipped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmokeTest {
+    pub enabled: bool,
+    /// Top-level modules not imported: those that need a service at import time.
+    pub skip: Vec<Spanned<String>>,
+    /// Where the spec wrote `smoke-test:`.
+    pub span: Option<Span>,
+}
+
+impl Default for SmokeTest {
+    fn default() -> SmokeTest {
+        SmokeTest {
+            enabled: true,
+            skip: Vec::new(),
+            span: None,
+        }
+    }
+}
+
+/// Not written: the smoke test runs, skipping nothing.
+impl From<Option<SmokeTest>> for SmokeTest {
+    fn from(written: Option<SmokeTest>) -> SmokeTest {
+        written.unwrap_or_default()
     }
 }
 

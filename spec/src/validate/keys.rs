@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 
 use super::declare::{declare_keys, sub_properties};
 use crate::model::{
-    AbsolutePath, App, AptPackage, Arg, Bases, BuildCommand, ContextPath, EnvName, Extra, Group,
-    Index, Installer, Port, PythonVersion, Ssh, TargetInfo, User, Writable,
+    AbsolutePath, App, AptPackage, Arg, Bases, BuildCommand, ContextPath, EnvName, Extra, Flavor,
+    Group, Index, Installer, MissingLibraries, Port, PythonVersion, SmokeTest, Ssh, TargetInfo,
+    User, Writable,
 };
 use crate::schema::properties;
 use crate::source::{Span, Spanned};
@@ -269,6 +270,45 @@ declare_keys! {
         meaning: "what installs the built wheels into the image. Default `uv` (0.13.9, pinned, fetched from the index into the compile stage and run from a read-only mount: it never lands in the image); both leave the same files, uv in about half the time (see bench/). An offline spec (`index: none`) uses pip unless it asks for uv.",
         schema: json!({"enum": ["uv", "pip"]}),
     }
+    flavor: Option<Spanned<Flavor>> {
+        name: "flavor",
+        type: "`slim`, `minimal` or `minimal-debug`",
+        targets: Replace,
+        read: flavor,
+        spec: defaulted,
+        meaning: "what the image is built on. `slim` (default): `python:X-slim`, Debian with a shell, apt and pip, for images you extend or debug with `docker exec`. `minimal`: nothing but what the app needs — the interpreter, its standard library (without test suites, idlelib, tkinter, ensurepip), the installed packages, the shared libraries all of those load (resolved as the dynamic loader does), the files of `runtime:` packages, CA certificates, `/etc/passwd` and `/etc/group` with the user, and a dpkg record (`/var/lib/dpkg/status.d/NAME`) for every Debian package a file came from, so scanners see them; no shell, apt, dpkg or pip. For production images you never shell into; tzdata only with `runtime: [tzdata]`; `build-commands` run before the minimal root is gathered. `minimal-debug` adds a busybox shell.",
+        schema: json!({"enum": ["slim", "minimal", "minimal-debug"]}),
+    }
+    missing_libraries: Option<Spanned<MissingLibraries>> {
+        name: "missing-libraries",
+        type: "`install` or `error`",
+        targets: Replace,
+        read: missing_libraries,
+        spec: defaulted,
+        meaning: "what the build does with a shared library that a compiled file it installs (an extension module, a wheel's bundled library, a program) needs and the runtime image lacks — found by reading every such file as the dynamic loader would. `install` (default): the Debian package the compile stage found it in is installed, and a warning names the file, the library and the `runtime:` entry that says so explicitly. `error`: the build fails instead, so every library comes from the base image or `runtime:`. A library no Debian package provides fails the build either way.",
+        schema: json!({"enum": ["install", "error"]}),
+    }
+    smoke_test: Option<SmokeTest> {
+        name: "smoke-test",
+        type: "`true`, `false` or `{skip}`",
+        targets: Replace,
+        read: smoke_test,
+        spec: defaulted,
+        meaning: "before the image is returned, every top-level module of every distribution pyslim installed and of the app is imported in it — as its user, with no network, leaving no layer — and `test:` runs; a failure fails the build naming the module, the error and, for a missing shared library, the package to add. `{skip: [redis_om]}` leaves out modules that need a service at import time; `false` turns it off.",
+        schema: json!({"anyOf": [
+            {"type": "boolean"},
+            {"type": "object", "properties": sub_properties(SMOKE_TEST_KEYS), "additionalProperties": false}
+        ]}),
+    }
+    test: Option<Spanned<Vec<String>>> {
+        name: "test",
+        type: "list (exec form)",
+        targets: Replace,
+        read: argv,
+        spec: direct,
+        meaning: "a command run by the smoke test in the finished image, after the imports, as the container would run it (`workdir`, `env:`, the image's user, no network): `[python, -m, myapp, --self-check]`. A non-zero exit fails the build. It leaves no layer.",
+        schema: argv(),
+    }
     args: Vec<Arg> {
         name: "args",
         type: "mapping",
@@ -374,6 +414,17 @@ pub const SSH_KEYS: &[SubKey] = &[
         },
     },
 ];
+
+/// The keys of `smoke-test:` written as a mapping.
+pub const SMOKE_TEST_KEYS: &[SubKey] = &[SubKey {
+    name: "skip",
+    schema: || {
+        described(
+            "Top-level modules not to import (those that need a service at import time).",
+            strings(),
+        )
+    },
+}];
 
 /// The keys of `user:` written as a mapping.
 pub const USER_KEYS: &[SubKey] = &[

@@ -12,6 +12,7 @@ mod download;
 mod image;
 pub mod keys;
 mod names;
+mod runtime;
 mod shape;
 mod targets;
 mod user;
