@@ -29,6 +29,7 @@ flags say it is of the needing object's kind, so a 32-bit library of the same na
 in for a 64-bit one.
 """
 
+import contextlib
 import io
 import os
 import posixpath
@@ -368,13 +369,14 @@ def expand(text, origin, kind):
 def parse_cache(data):
     """The entries of an ld.so.cache file, as (name, flags, path, hwcap) in the file's order.
     Reads the format of glibc 2.32 and later ("glibc-ld.so.cache1.1"), and the old one
-    ("ld.so-1.7.0"), which ldconfig's compat format follows with the new one."""
+    ("ld.so-1.7.0"), which ldconfig's compat format follows with the new one. In this machine's
+    byte order, as ldconfig writes it: the scripts run on the image's own machine."""
     data = bytes(data)
     new = b"glibc-ld.so.cache1.1"
     if data.startswith(b"ld.so-1.7.0"):
         if len(data) < 16:
             raise ElfError("an ld.so.cache that ends in its header")
-        (count,) = struct.unpack_from("<I", data, 12)
+        (count,) = struct.unpack_from("=I", data, 12)
         old_end = 16 + 12 * count
         if old_end > len(data):
             raise ElfError(f"an ld.so.cache of {count} old entries that ends early")
@@ -385,7 +387,7 @@ def parse_cache(data):
             return _parse_new(data, start)
         entries = []
         for i in range(count):
-            flags, key, value = struct.unpack_from("<iII", data, 16 + 12 * i)
+            flags, key, value = struct.unpack_from("=iII", data, 16 + 12 * i)
             entries.append(
                 (_cstring(data, old_end + key), flags, _cstring(data, old_end + value), 0)
             )
@@ -396,11 +398,11 @@ def parse_cache(data):
 
 
 def _parse_new(data, start):
-    header = struct.Struct("<20sIIB3sI12x")
+    header = struct.Struct("=20sIIB3sI12x")
     if start + header.size > len(data):
         raise ElfError("an ld.so.cache that ends in its header")
     _, count, _, _, _, _ = header.unpack_from(data, start)
-    entry = struct.Struct("<iIIIQ")
+    entry = struct.Struct("=iIIIQ")
     if start + header.size + count * entry.size > len(data):
         raise ElfError(f"an ld.so.cache of {count} entries that ends early")
     entries = []
@@ -475,11 +477,13 @@ class Loader:
     def cache(self):
         """The entries of the root's /etc/ld.so.cache: [] without one."""
         if self._cache is None:
-            try:
-                with open(self.root.host(self.root.resolve("/etc/ld.so.cache") or "/"), "rb") as f:
-                    self._cache = parse_cache(f.read(64 << 20))
-            except (OSError, ElfError):
-                self._cache = []
+            self._cache = []
+            path = self.root.resolve("/etc/ld.so.cache")
+            # Without one, or with one it cannot read, ld.so searches the default directories.
+            with contextlib.suppress(OSError, ElfError):
+                if path is not None:
+                    with open(self.root.host(path), "rb") as file:
+                        self._cache = parse_cache(file.read(64 << 20))
         return self._cache
 
     def object(self, path):
@@ -586,12 +590,11 @@ class Loader:
                     todo.append(library)
         # ld.so takes a name it cannot find on the search path from an object already loaded
         # under that name (DT_SONAME): a library the program loaded before, through another
-        # object's search path.
+        # object's search path (a wheel's, or by ctypes with a full path).
         loaded = {}
         for path, elf in sorted(found.objects.items()):
-            for name in (elf.soname, posixpath.basename(path)):
-                if name:
-                    loaded.setdefault(name, path)
+            if elf.soname:
+                loaded.setdefault(elf.soname, path)
         for path, needs in sorted(found.needs.items()):
             for i, (name, library) in enumerate(needs):
                 if library is None and name in loaded and loaded[name] != path:

@@ -74,6 +74,12 @@ for line in commands:
             [f for f in trace.stack if not f.filename.startswith(("<string>", "<frozen importlib"))]
         )
         result = {"module": name, "ok": False, "error": text, "traceback": "".join(trace.format())}
+    # What the module printed, before a later module can crash with it unwritten.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
     data = (json.dumps(result) + "\n").encode()
     while data:
         data = data[os.write(results, data):]
