@@ -32,6 +32,9 @@ import sysconfig
 import zipfile
 import zlib
 
+# elf.py lies beside this script; sys.path has the script's directory first, but not under -I,
+# -P or PYTHONSAFEPATH.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import elf
 
 USAGE = "libraries.py --report FILE --compile-root DIR WHEEL-DIRECTORY..."
@@ -94,7 +97,15 @@ def elf_members(wheel, paths):
                         found.append((path, elf.parse(member, info.file_size)))
                     except elf.ElfError as error:
                         found.append((path, error))
-    except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError) as error:
+    except (
+        OSError,
+        EOFError,
+        ValueError,
+        zipfile.BadZipFile,
+        zlib.error,
+        RuntimeError,
+        NotImplementedError,
+    ) as error:
         raise Usage(f"cannot read the wheel {wheel}: {error}") from None
     return found
 
@@ -114,12 +125,15 @@ def interpreter_kind():
 def scan(wheels, paths, root, compile_root, library_path=()):
     """The report's content (see `report`), and the warnings to print."""
     kind = interpreter_kind()
+    root = elf.Root(root)
     virtual, origin, warnings, elf_count = {}, {}, [], 0
     for wheel in wheels:
         name = os.path.basename(wheel)
         distribution, version = (*name.split("-"), "")[:2]
         for path, found in elf_members(wheel, paths):
             elf_count += 1
+            # As the loader names what it finds: the site directory's symlinks resolved.
+            path = root.resolve(path) or path
             if isinstance(found, elf.ElfError):
                 warnings.append(f"pyslim: {path} in {name} is not a readable ELF file: {found}")
                 continue

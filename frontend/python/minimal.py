@@ -44,6 +44,9 @@ import stat
 import sys
 import sysconfig
 
+# elf.py lies beside this script; sys.path has the script's directory first, but not under -I,
+# -P or PYTHONSAFEPATH.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import elf
 
 # Left out of the standard library: no app imports them at run time.
@@ -75,6 +78,14 @@ SECRETS = {
     "/etc/group",
     "/etc/group-",
 }
+# dpkg's own files: the minimal image gets the records of status.d alone.
+DPKG = "/var/lib/dpkg/"
+
+
+def left_out(path):
+    return path in SECRETS or path.startswith(DPKG)
+
+
 # The top-level symlinks of merged /usr.
 USR_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 CA_CERTIFICATES = "/etc/ssl/certs/ca-certificates.crt"
@@ -126,24 +137,25 @@ class Layer:
         self.warnings = []
 
     def add(self, path, required=True):
-        """The file or symlink at PATH, and the symlinks on the way and at its end, and the file
-        they lead to. A directory adds nothing (its files are added one by one)."""
+        """The file or symlink at PATH, the symlinks on the way and at its end, and the file they
+        lead to; a symlink that leads nowhere alone, unless REQUIRED. A directory adds nothing
+        (its files are added one by one). Returns the path of the file, if it is one."""
         path = posixpath.join("/", path)
         walked = self.root.walk(path)
         if walked is None:
             raise Error(f"{path}: too many levels of symbolic links")
         real, links = walked
+        if left_out(path) or left_out(real):
+            return None
         try:
             st = self.root.lstat(real)
         except OSError:
             if required:
                 raise Error(f"{path} is not in the image") from None
-            return None
-        if path in SECRETS or real in SECRETS:
-            return None
+            st = None
         for link, target in links:
             self.links[link] = target
-        if stat.S_ISREG(st.st_mode):
+        if st is not None and stat.S_ISREG(st.st_mode):
             self.files[real] = real
             return real
         return None
@@ -168,7 +180,7 @@ class Layer:
                 if keep is not None and not keep(child, True):
                     continue
                 if os.path.islink(os.path.join(directory, name)):
-                    self.add(child)
+                    self.add(child, required=False)
                 else:
                     kept.append(name)
                     self.add_directory(child)
@@ -179,13 +191,13 @@ class Layer:
                     self.add_entry(child)
 
     def add_entry(self, path):
-        """The file or symlink at PATH (whose directory has no symlinks), as it is; anything
-        else is left out."""
+        """The file or symlink at PATH (whose directory has no symlinks), as it is, and what a
+        symlink leads to; anything else is left out."""
         st = self.root.lstat(path)
         if stat.S_ISLNK(st.st_mode):
-            self.links[path] = os.readlink(self.root.host(path))
+            self.add(path, required=False)
         elif stat.S_ISREG(st.st_mode):
-            if path not in SECRETS:
+            if not left_out(path):
                 self.files[path] = path
         else:
             self.warnings.append(f"pyslim: {path} is neither a file nor a symlink: left out")
@@ -480,13 +492,15 @@ def interpreter_layer(layer, info, user, packages, dpkg):
         for path in files:
             if path.startswith(DOCUMENTATION):
                 continue
-            real = layer.root.resolve(path)
+            # The entry itself, not what it leads to: its directory may be a symlink (/lib).
+            directory = layer.root.resolve(posixpath.dirname(path))
             try:
-                mode = layer.root.lstat(real).st_mode
+                mode = layer.root.lstat(posixpath.join(directory, posixpath.basename(path))).st_mode
             except (OSError, TypeError):
                 continue
             if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
-                layer.add(path)
+                # A package may ship a symlink to what another one, not installed, provides.
+                layer.add(path, required=False)
 
 
 def distribution_dir(wheel, sites):

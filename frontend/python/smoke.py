@@ -37,6 +37,9 @@ import subprocess
 import sys
 import time
 
+# elf.py lies beside this script; sys.path has the script's directory first, but not under -I,
+# -P or PYTHONSAFEPATH.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import elf
 
 DEFAULT_TIMEOUT = 60
@@ -135,25 +138,30 @@ def record_modules(files):
     return found
 
 
-def distribution_modules(wheel):
+def installed_distributions():
+    """{normalized name: [the installed distributions of that name]}."""
+    found = {}
+    for dist in importlib.metadata.distributions():
+        found.setdefault(normalize(dist.metadata["Name"] or ""), []).append(dist)
+    return found
+
+
+def distribution_modules(wheel, installed):
     """(distribution name, version, its top-level modules) of the installed distribution of a
     wheel; the modules are None when it is not installed."""
     name, version = (*os.path.basename(wheel).split("-"), "")[:2]
-    found = [
-        d
-        for d in importlib.metadata.distributions()
-        if normalize(d.metadata["Name"] or "") == normalize(name)
-    ]
+    # The one of the wheel's version, if there are several.
+    found = sorted(installed.get(normalize(name), ()), key=lambda d: d.version != version)
     if not found:
         return name, version, None
-    # The one of the wheel's version, if there are several.
-    found.sort(key=lambda d: d.version != version)
     dist = found[0]
     top_level = dist.read_text("top_level.txt")
     if top_level is not None:
         names = {line.strip().replace("/", ".") for line in top_level.splitlines()}
     else:
         names = record_modules(dist.files or ())
+    # A distribution that ships its tests as a top-level package does not mean them to be
+    # imported: they need pytest, or data left out of the wheel.
     modules = {
         n
         for n in names
@@ -359,13 +367,16 @@ def main(argv):
     origin = {}  # module -> where it comes from, for the messages
     failures = []
     distributions = 0
+    installed = None
     for directory in args.wheels:
         try:
             names = sorted(n for n in os.listdir(directory) if n.endswith(".whl"))
         except OSError as error:
             raise Usage(f"cannot list {directory}: {error.strerror}") from None
         for wheel in names:
-            name, version, modules = distribution_modules(wheel)
+            if installed is None:
+                installed = installed_distributions()
+            name, version, modules = distribution_modules(wheel, installed)
             distributions += 1
             if modules is None:
                 failures.append(f"pyslim: smoke test: {name} {version} ({wheel}) is not installed")
@@ -400,13 +411,15 @@ def main(argv):
         lines += [f"pyslim: smoke test: {hint}" for hint in hints]
         failures.append("\n".join(lines))
 
+    # Before the test command runs: its output would come between the imports and their
+    # failures.
+    for failure in failures:
+        print(failure, file=sys.stderr)
     if test:
         why = run_test(test)
         if why:
             failures.append(f"pyslim: smoke test: the test command {' '.join(test)} {why}")
-
-    for failure in failures:
-        print(failure, file=sys.stderr)
+            print(failures[-1], file=sys.stderr)
     passed = sum(1 for m in modules if results[m] is None)
     summary = (
         f"pyslim: smoke test: imported {passed} modules of {distributions} distributions "

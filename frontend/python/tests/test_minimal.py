@@ -220,6 +220,7 @@ def image(tmp_path_factory):
     (root / "tmp").mkdir()
     (root / "usr/share/tools1").mkdir(parents=True)
     (root / "usr/share/tools1/data.txt").write_text("data\n")
+    (root / "usr/share/tools1/dangling").symlink_to("/usr/share/not-installed/x")
     (root / "usr/share/doc/tools1").mkdir(parents=True)
     (root / "usr/share/doc/tools1/copyright").write_text("free\n")
 
@@ -253,6 +254,7 @@ def image(tmp_path_factory):
             "/usr/bin",
             "/bin/helper",
             "/usr/share/tools1/data.txt",
+            "/usr/share/tools1/dangling",
             "/usr/share/doc/tools1/copyright",
             "/usr/share/tools1/deleted-since.txt",
         ],
@@ -335,6 +337,7 @@ def test_layer_after_layer_of_an_image_in_miniature(tmp_path, tool_env, image):
         "/usr/share/",
         "/usr/share/tools1/",
         "/usr/share/tools1/data.txt",
+        "/usr/share/tools1/dangling -> /usr/share/not-installed/x",
         "/var/",
         "/var/lib/",
         "/var/lib/dpkg/",
