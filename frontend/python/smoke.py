@@ -26,6 +26,7 @@ closed. Exit status 0 when every import and the test passed, 1 otherwise, 2 for 
 
 import argparse
 import contextlib
+import functools
 import importlib.metadata
 import json
 import keyword
@@ -295,6 +296,13 @@ def import_all(modules, source, timeout):
     return results
 
 
+@functools.lru_cache(maxsize=None)
+def compile_image(root):
+    """The loader and dpkg database of the compile image, read once for all failures."""
+    loader = elf.Loader(root)
+    return loader, elf.Dpkg(loader.root)
+
+
 def library_hints(text, compile_root, kind):
     """Lines that name the Debian package of each shared library TEXT says could not be
     loaded."""
@@ -304,8 +312,7 @@ def library_hints(text, compile_root, kind):
     names = sorted({os.path.basename(n) for n in names})
     if not names or not compile_root:
         return []
-    loader = elf.Loader(compile_root)
-    dpkg = elf.Dpkg(loader.root)
+    loader, dpkg = compile_image(compile_root)
     hints = []
     for name in names:
         path = loader.search(name, kind)

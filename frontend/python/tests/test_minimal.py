@@ -7,12 +7,13 @@ import os
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 import elf
-from conftest import MINIMAL, gcc, run
+from conftest import MINIMAL, gcc, run, write_native_wheel
 
 TRIPLET = subprocess.run(["gcc", "-dumpmachine"], capture_output=True, text=True).stdout.strip()
 ROOT_USER = os.geteuid() == 0
@@ -115,6 +116,61 @@ def test_the_interpreter_layer_of_this_machine(tmp_path, tool_env):
     assert libc6.startswith("Package: libc6\n")
     assert f"\nVersion: {version}\n" in libc6
     assert f"{len(records)} packages recorded" in result.stderr.splitlines()[-1]
+
+
+def test_the_packages_layer_of_a_wheel_installed_on_this_machine(tmp_path, tool_env):
+    """A wheel's extension that needs zlib, installed into a site directory of tmp_path: the
+    layer holds the distribution's files, and zlib with its dpkg record, as the earlier layer
+    (a --have root) holds libc and the loader."""
+    loader = elf.Loader("/")
+    kind = elf.read(os.path.realpath(sys.executable)).kind
+    libz = loader.search("libz.so.1", kind)
+    extension = gcc(
+        tmp_path / "built/_z.so",
+        "const char *zlibVersion(void);\nconst char *f(void) { return zlibVersion(); }\n",
+        "-shared",
+        "-nostdlib",
+        libz,
+    )
+    wheel = write_native_wheel(
+        tmp_path / "wheels", "Zed", "1.0", {"zed/__init__.py": b"", "zed/_z.so": extension}
+    )
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    (site / "zed/__pycache__").mkdir()
+    (site / "zed/__pycache__/__init__.cpython-311.pyc").write_bytes(b"")
+    (site / "zed/__pycache__/gone.cpython-311.pyc").write_bytes(b"")
+
+    have = tmp_path / "have"
+    for path in elf.Loader("/").closure([libz]).libraries - {libz}:
+        (have / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        (have / path.lstrip("/")).write_bytes(b"")
+        (have / os.path.realpath(path).lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        (have / os.path.realpath(path).lstrip("/")).write_bytes(b"")
+    (have / "var/lib/dpkg/status.d").mkdir(parents=True)
+    (have / "var/lib/dpkg/status.d/libc6").write_text("Package: libc6\n")
+
+    out = tmp_path / "out"
+    info = json.dumps({"site": [str(site)]})
+    args = ["--python-info", info, "--have", have, "--wheels", tmp_path / "wheels"]
+    minimal(tool_env, out, "packages", *args)
+    files = {p for p in tree(out) if not p.endswith("/") and " -> " not in p}
+    zlib = {
+        path
+        for path in files
+        if not path.startswith(str(site)) and not path.startswith("/var/lib/dpkg/")
+    }
+    assert {p for p in files if p.startswith(str(site))} == {
+        f"{site}/zed/__init__.py",
+        f"{site}/zed/__pycache__/__init__.cpython-311.pyc",
+        f"{site}/zed/_z.so",
+        f"{site}/Zed-1.0.dist-info/METADATA",
+        f"{site}/Zed-1.0.dist-info/WHEEL",
+        f"{site}/Zed-1.0.dist-info/RECORD",
+    }
+    assert zlib == {os.path.realpath(libz)}
+    assert records(out) == ["zlib1g"]
 
 
 def fake_library(path, soname, *needs):
