@@ -1,5 +1,6 @@
 """What the tests of the build steps' scripts share: tiny real wheels, a real package index on
-127.0.0.1, and an environment in which pip sees nothing of this machine's configuration."""
+127.0.0.1, an environment in which pip sees nothing of this machine's configuration, and ELF
+files built with this machine's gcc."""
 
 import base64
 import functools
@@ -19,6 +20,12 @@ SCRIPTS = Path(__file__).resolve().parent.parent
 FETCH_WHEELS = SCRIPTS / "fetch_wheels.py"
 INSTALL_WHEELS = SCRIPTS / "install_wheels.py"
 APP_METADATA = SCRIPTS / "app_metadata.py"
+LIBRARIES = SCRIPTS / "libraries.py"
+MINIMAL = SCRIPTS / "minimal.py"
+SMOKE = SCRIPTS / "smoke.py"
+
+# The scripts import elf.py from beside them; so do the tests.
+sys.path.insert(0, str(SCRIPTS))
 
 
 def project(name):
@@ -51,6 +58,42 @@ def write_wheel(directory, name, version, requires=(), message=""):
         for inside, text in files.items():
             archive.writestr(inside, text)
     return path
+
+
+def write_native_wheel(directory, name, version, members, tag="cp311-cp311-linux_x86_64"):
+    """A wheel of MEMBERS (path inside -> bytes, or a file to take them from), with the
+    .dist-info a wheel has."""
+    files = {
+        inside: Path(data).read_bytes() if isinstance(data, (str, Path)) else data
+        for inside, data in members.items()
+    }
+    info = f"{name}-{version}.dist-info"
+    files[f"{info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    )
+    files[f"{info}/WHEEL"] = f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n".encode()
+    files[f"{info}/RECORD"] = "".join(f"{p},,\n" for p in [*files, f"{info}/RECORD"]).encode()
+    path = Path(directory) / f"{name}-{version}-{tag}.whl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for inside, data in files.items():
+            archive.writestr(inside, data)
+    return path
+
+
+def gcc(output, source, *flags):
+    """OUTPUT built by gcc from the C SOURCE text, with FLAGS (-shared, -l..., -Wl,...)."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    c = output.parent / f"{output.name}.c"
+    c.write_text(source)
+    result = subprocess.run(
+        ["gcc", "-fPIC", "-o", str(output), str(c), *flags], capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        pytest.fail(f"gcc {output.name} failed:\n{result.stderr}")
+    c.unlink()
+    return output
 
 
 def wheels(directory):
@@ -124,6 +167,12 @@ class Index:
     def downloads(self):
         """The wheel files pip fetched so far, by name."""
         return sorted(p.rsplit("/", 1)[-1] for p in self.fetched if p.endswith(".whl"))
+
+
+@pytest.fixture
+def tool_env(env):
+    """The environment the ELF scripts run in: no bytecode of elf.py in the source tree."""
+    return {**env, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 @pytest.fixture

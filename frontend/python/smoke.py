@@ -1,0 +1,446 @@
+"""The build's smoke test: import every module the image's distributions install, and run the
+spec's test command.
+
+Usage: python smoke.py [--wheels DIR]... [--source DIR] [--skip MODULE]...
+           [--compile-root DIR] [--timeout SECONDS] [-- TEST ARGV...]
+
+Runs in the finished image, as its user, without network: what fails here would fail when the
+app starts, and is cheaper to learn at build time. The modules are the top-level ones of the
+distribution of each wheel in the `--wheels` directories (its top_level.txt, or else the first
+component of the paths its RECORD names), and those of an app's source directory (`--source`,
+put first on sys.path for them). `--skip` leaves some out: a module that starts a server at
+import, or needs a service. A name --skip gives that is not among them is an error, so that a
+typo does not pass for a skip.
+
+The imports run in a worker process, one module after the other: a module that crashes the
+interpreter (a segfault in an extension), calls os._exit or hangs fails alone, and a new worker
+goes on with the next. The worker hears which module to import, and answers, on pipes of its
+own: a module may read stdin or print to stdout. Each import gets --timeout seconds (60).
+
+A failure that names a shared library the loader could not open gets a hint: the Debian package
+that has it in the compile image (--compile-root), looked up as libraries.py does.
+
+Then the test command, if any, runs with the image's environment and working directory, stdin
+closed. Exit status 0 when every import and the test passed, 1 otherwise, 2 for bad arguments.
+"""
+
+import argparse
+import contextlib
+import functools
+import importlib.metadata
+import json
+import keyword
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+# elf.py lies beside this script; sys.path has the script's directory first, but not under -I,
+# -P or PYTHONSAFEPATH.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import elf
+
+DEFAULT_TIMEOUT = 60
+# Lines of a failed import's traceback shown: the last ones, where it failed.
+TRACEBACK_LINES = 12
+
+# What the worker runs, with `python -c` (see `Worker`): argv names its pipes and the source
+# directory. sys.path[0] is the working directory under -c: what the image runs would not see
+# it, so the worker does not either.
+WORKER = r"""
+import json, os, sys, traceback
+commands = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
+results = int(sys.argv[2])
+source = sys.argv[3]
+sys.argv = ["-c"]
+del sys.path[0]
+if source:
+    sys.path.insert(0, source)
+for line in commands:
+    name = line.strip()
+    if not name:
+        break
+    try:
+        __import__(name)
+        result = {"module": name, "ok": True}
+    except BaseException as error:
+        try:
+            message = str(error)
+        except BaseException:
+            message = "(the exception cannot be shown)"
+        text = type(error).__name__ + (": " + message if message else "")
+        # The frames of this loop and of importlib's machinery say nothing of the module.
+        trace = traceback.TracebackException.from_exception(error)
+        trace.stack = traceback.StackSummary.from_list(
+            [f for f in trace.stack if not f.filename.startswith(("<string>", "<frozen importlib"))]
+        )
+        result = {"module": name, "ok": False, "error": text, "traceback": "".join(trace.format())}
+    # What the module printed, before a later module can crash with it unwritten.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    data = (json.dumps(result) + "\n").encode()
+    while data:
+        data = data[os.write(results, data):]
+# Threads a module started would keep a normal exit waiting.
+os._exit(0)
+"""
+
+# A loader's words for a library it could not open, and a library's name in other words.
+CANNOT_OPEN = re.compile(r"([^\s:'\"]+\.so(?:\.[0-9]+)*): cannot open shared object file")
+LIBRARY = re.compile(r"\b(lib[A-Za-z0-9_+.-]*?\.so(?:\.[0-9]+)*)\b")
+
+
+class Usage(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise Usage(message)
+
+
+def normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def is_module_name(name):
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def record_modules(files):
+    """The top-level modules RECORD's paths install."""
+    found = set()
+    for path in files:
+        parts = str(path).replace("\\", "/").split("/")
+        first = parts[0]
+        if ".." in parts or first.endswith((".dist-info", ".data")) or first == "__pycache__":
+            continue
+        if len(parts) == 1:
+            if first.endswith(".py"):
+                name = first[:-3]
+            elif first.endswith(".so"):
+                # name.cpython-312-x86_64-linux-gnu.so, name.abi3.so, name.so
+                name = first.split(".")[0]
+            else:
+                continue
+        elif parts[-1].endswith((".py", ".so")):
+            name = first
+        else:
+            continue
+        # numpy.libs/ holds libraries, not modules.
+        if is_module_name(name):
+            found.add(name)
+    return found
+
+
+def installed_distributions():
+    """{normalized name: [the installed distributions of that name]}."""
+    found = {}
+    for dist in importlib.metadata.distributions():
+        found.setdefault(normalize(dist.metadata["Name"] or ""), []).append(dist)
+    return found
+
+
+def distribution_modules(wheel, installed):
+    """(distribution name, version, its top-level modules) of the installed distribution of a
+    wheel; the modules are None when it is not installed."""
+    name, version = (*os.path.basename(wheel).split("-"), "")[:2]
+    # The one of the wheel's version, if there are several.
+    found = sorted(installed.get(normalize(name), ()), key=lambda d: d.version != version)
+    if not found:
+        return name, version, None
+    dist = found[0]
+    top_level = dist.read_text("top_level.txt")
+    if top_level is not None:
+        names = {line.strip().replace("/", ".") for line in top_level.splitlines()}
+    else:
+        names = record_modules(dist.files or ())
+    # A distribution that ships its tests as a top-level package does not mean them to be
+    # imported: they need pytest, or data left out of the wheel.
+    modules = {
+        n
+        for n in names
+        if n and all(is_module_name(p) for p in n.split(".")) and n not in ("test", "tests")
+    }
+    return dist.metadata["Name"], dist.version, sorted(modules)
+
+
+SOURCE_LEFT_OUT = {"setup", "manage", "conftest", "__main__", "test", "tests"}
+
+
+def source_modules(directory):
+    """The top-level modules of an app's source directory: its .py files and packages."""
+    found = set()
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if os.path.isdir(path):
+            stem = name
+            if not os.path.exists(os.path.join(path, "__init__.py")):
+                continue
+        elif name.endswith(".py"):
+            stem = name[:-3]
+            if stem.startswith("test_") or stem.endswith("_test"):
+                continue
+        else:
+            continue
+        if is_module_name(stem) and stem not in SOURCE_LEFT_OUT:
+            found.add(stem)
+    return sorted(found)
+
+
+class Worker:
+    """A process that imports the modules it is sent, and answers with each result."""
+
+    def __init__(self, source):
+        commands_read, self._commands = os.pipe()
+        self._results, results_write = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(commands_read), str(results_write), source or ""],
+            stdin=subprocess.DEVNULL,
+            # What modules print goes to the build's log, not into anything read here.
+            stdout=sys.stderr.fileno(),
+            pass_fds=(commands_read, results_write),
+            # Its own process group: what a module starts goes with it.
+            start_new_session=True,
+        )
+        os.close(commands_read)
+        os.close(results_write)
+        self._buffer = b""
+        self.timed_out = False
+
+    def ask(self, name, timeout):
+        """The result of importing NAME: a dict from the worker, or None when the worker died or
+        ran out of time (see `failure`). Raises BrokenPipeError when the worker was gone before
+        it heard the name."""
+        os.write(self._commands, (name + "\n").encode())
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.timed_out = True
+                return None
+            ready, _, _ = select.select([self._results], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self._results, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def failure(self, timeout):
+        """Why the worker gave no answer: it exited, was killed, or is still importing (then it
+        is killed)."""
+        if self.timed_out:
+            self.stop(wait=False)
+            return (
+                f"import did not finish in {timeout:g} s: a module that starts a server or waits "
+                "for a service at import belongs in smoke-test: skip"
+            )
+        try:
+            status = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.stop(wait=False)
+            return "the interpreter closed its end of the pipe during the import"
+        self.stop(wait=False)
+        return f"the interpreter {ended(status)} during the import"
+
+    def stop(self, wait=True):
+        """Ends the worker (WAIT: when it has finished what it was told), and whatever its
+        modules started."""
+        if wait and self.process.poll() is None:
+            try:
+                os.write(self._commands, b"\n")
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        for fd in (self._commands, self._results):
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def import_all(modules, source, timeout):
+    """{module: None if it imported, else (error, traceback)}, in a worker that a failing module
+    takes down with it."""
+    results = {}
+    worker = None
+    try:
+        for name in modules:
+            if worker is None:
+                worker = Worker(source)
+            try:
+                result = worker.ask(name, timeout)
+            except BrokenPipeError:
+                # The worker died before it heard the name (a thread an earlier module started
+                # ended it): a new one is asked.
+                worker.stop()
+                worker = Worker(source)
+                result = worker.ask(name, timeout)
+            if result is None:
+                why = worker.failure(timeout)
+                worker = None
+                result = {"module": name, "ok": False, "error": why, "traceback": ""}
+            results[name] = None if result["ok"] else (result["error"], result["traceback"])
+    finally:
+        if worker is not None:
+            worker.stop()
+    return results
+
+
+@functools.lru_cache(maxsize=None)
+def compile_image(root):
+    """The loader and dpkg database of the compile image, read once for all failures."""
+    loader = elf.Loader(root)
+    return loader, elf.Dpkg(loader.root)
+
+
+def library_hints(text, compile_root, kind):
+    """Lines that name the Debian package of each shared library TEXT says could not be
+    loaded."""
+    names = set(CANNOT_OPEN.findall(text))
+    if "ctypes" in text or "find_library" in text or "CDLL" in text:
+        names.update(LIBRARY.findall(text))
+    names = sorted({os.path.basename(n) for n in names})
+    if not names or not compile_root:
+        return []
+    loader, dpkg = compile_image(compile_root)
+    hints = []
+    for name in names:
+        path = loader.search(name, kind)
+        owner = dpkg.owner(path) if path else None
+        if owner:
+            hints.append(f"{name} is in Debian package {owner[0]}: add it to runtime:")
+        elif path:
+            hints.append(
+                f"{name} is in the compile image at {path}, but no Debian package installed it"
+            )
+        else:
+            hints.append(f"no Debian package of the compile image provides {name}")
+    return hints
+
+
+def interpreter_kind():
+    try:
+        found = elf.read(os.path.realpath(sys.executable))
+    except (OSError, elf.ElfError):
+        found = None
+    return found.kind if found else None
+
+
+def run_test(argv):
+    """The failure of the test command, or None when it passed."""
+    try:
+        status = subprocess.call(argv, stdin=subprocess.DEVNULL)
+    except OSError as error:
+        return f"cannot run {argv[0]}: {error.strerror}"
+    return ended(status) if status else None
+
+
+def ended(status):
+    """How a process that exited with STATUS (a Popen returncode) ended."""
+    if status >= 0:
+        return f"exited with status {status}"
+    try:
+        return f"was killed by {signal.Signals(-status).name}"
+    except ValueError:
+        return f"was killed by signal {-status}"
+
+
+def main(argv):
+    test = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, test = argv[:at], argv[at + 1 :]
+    parser = Parser(prog="smoke.py", add_help=False)
+    parser.add_argument("--wheels", action="append", default=[])
+    parser.add_argument("--source")
+    parser.add_argument("--skip", action="append", default=[])
+    parser.add_argument("--compile-root")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    args = parser.parse_args(argv)
+    if args.timeout <= 0:
+        raise Usage("--timeout must be a positive number of seconds")
+
+    start = time.monotonic()
+    origin = {}  # module -> where it comes from, for the messages
+    failures = []
+    distributions = 0
+    installed = None
+    for directory in args.wheels:
+        try:
+            names = sorted(n for n in os.listdir(directory) if n.endswith(".whl"))
+        except OSError as error:
+            raise Usage(f"cannot list {directory}: {error.strerror}") from None
+        for wheel in names:
+            if installed is None:
+                installed = installed_distributions()
+            name, version, modules = distribution_modules(wheel, installed)
+            distributions += 1
+            if modules is None:
+                failures.append(f"pyslim: smoke test: {name} {version} ({wheel}) is not installed")
+                continue
+            for module in modules:
+                origin.setdefault(module, f"{name} {version}")
+    if args.source:
+        try:
+            found = source_modules(args.source)
+        except OSError as error:
+            raise Usage(f"cannot list {args.source}: {error.strerror}") from None
+        for module in found:
+            origin.setdefault(module, f"the app's source in {args.source}")
+    unknown = sorted(set(args.skip) - set(origin))
+    if unknown:
+        raise Usage(
+            f"--skip {' '.join(unknown)}: no such module among those found: "
+            f"{' '.join(sorted(origin)) or '(none)'}"
+        )
+    modules = sorted(set(origin) - set(args.skip))
+
+    results = import_all(modules, args.source, args.timeout)
+    kind = interpreter_kind()
+    for module in modules:
+        if results[module] is None:
+            continue
+        error, trace = results[module]
+        lines = [f"pyslim: smoke test: import {module} (from {origin[module]}) failed: {error}"]
+        tail = [line for line in trace.rstrip("\n").splitlines() if line.strip()]
+        lines += [f"    {line}" for line in tail[-TRACEBACK_LINES:]]
+        hints = library_hints(f"{error}\n{trace}", args.compile_root, kind) if kind else []
+        lines += [f"pyslim: smoke test: {hint}" for hint in hints]
+        failures.append("\n".join(lines))
+
+    # Before the test command runs: its output would come between the imports and their
+    # failures.
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    if test:
+        why = run_test(test)
+        if why:
+            failures.append(f"pyslim: smoke test: the test command {' '.join(test)} {why}")
+            print(failures[-1], file=sys.stderr)
+    passed = sum(1 for m in modules if results[m] is None)
+    summary = (
+        f"pyslim: smoke test: imported {passed} modules of {distributions} distributions "
+        f"in {time.monotonic() - start:.1f} s"
+    )
+    if failures:
+        summary += f"; {len(failures)} failed"
+    print(summary, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Usage as error:
+        print(f"pyslim: smoke.py: {error}", file=sys.stderr)
+        sys.exit(2)
