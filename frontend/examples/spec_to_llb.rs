@@ -9,7 +9,7 @@ use std::time::Instant;
 use pyslim_frontend::llb;
 use pyslim_frontend::lower::{BuildSite, lower};
 use pyslim_frontend::options::Sessions;
-use pyslim_frontend::plan::{BaseImage, ResolvedBases, Settings, plan};
+use pyslim_frontend::plan::{BaseImage, Closure, ResolvedBases, Settings, plan};
 use pyslim_frontend::platform::Platform;
 use pyslim_frontend::sources::Dependencies;
 use pyslim_spec::{SourceFile, load};
@@ -65,7 +65,14 @@ fn main() {
                     env: env.clone(),
                 },
             };
-            let plan = plan(&spec, &Dependencies::of(&spec), bases, &Settings::default());
+            let closure = Closure::default();
+            let plan = plan(
+                &spec,
+                &Dependencies::of(&spec),
+                bases,
+                &Settings::default(),
+                Some(&closure),
+            );
             let state = lower(&plan, &site);
             let file = SourceFile::new("pyslim.yaml", text.clone());
             let definition = llb::marshal(&state, Some(&file));

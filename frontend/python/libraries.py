@@ -127,8 +127,11 @@ def scan(wheels, paths, root, compile_root, library_path=()):
     kind = interpreter_kind()
     root = elf.Root(root)
     virtual, origin, warnings, elf_count = {}, {}, [], 0
+    # Which directory each wheel came from: the frontend tells the app's from the dependencies'.
+    directory_of = {}
     for wheel in wheels:
         name = os.path.basename(wheel)
+        directory_of[name] = os.path.dirname(wheel)
         distribution, version = (*name.split("-"), "")[:2]
         for path, found in elf_members(wheel, paths):
             elf_count += 1
@@ -216,6 +219,7 @@ def scan(wheels, paths, root, compile_root, library_path=()):
                         "version": version_,
                         "file": file,
                         "via": via,
+                        "directory": directory_of.get(wheel, ""),
                     }
                     for wheel, distribution, version_, file, via in sorted(
                         needed_by[name], key=lambda e: (*e[:4], e[4] or "")

@@ -2,7 +2,8 @@
 spec's test command.
 
 Usage: python smoke.py [--wheels DIR]... [--source DIR] [--skip MODULE]...
-           [--compile-root DIR] [--timeout SECONDS] [-- TEST ARGV...]
+           [--compile-root DIR] [--timeout SECONDS] [--user UID:GID] [--report FILE]
+           [-- TEST ARGV...]
 
 Runs in the finished image, as its user, without network: what fails here would fail when the
 app starts, and is cheaper to learn at build time. The modules are the top-level ones of the
@@ -22,6 +23,12 @@ that has it in the compile image (--compile-root), looked up as libraries.py doe
 
 Then the test command, if any, runs with the image's environment and working directory, stdin
 closed. Exit status 0 when every import and the test passed, 1 otherwise, 2 for bad arguments.
+
+`--user UID:GID`: the imports and the test run as that user (with its HOME), as the container
+would, while this script (root) writes `--report`: a JSON file of what failed — each module
+with its distribution, version, wheel directory, error, and the missing library and its
+package — and the test's exit status. With a report, the exit status is 0 once it is written:
+the frontend reads it and fails the build at the line that asked for what failed.
 """
 
 import argparse
@@ -31,6 +38,7 @@ import importlib.metadata
 import json
 import keyword
 import os
+import pwd
 import re
 import select
 import signal
@@ -197,7 +205,7 @@ def source_modules(directory):
 class Worker:
     """A process that imports the modules it is sent, and answers with each result."""
 
-    def __init__(self, source):
+    def __init__(self, source, as_user):
         commands_read, self._commands = os.pipe()
         self._results, results_write = os.pipe()
         self.process = subprocess.Popen(
@@ -208,6 +216,7 @@ class Worker:
             pass_fds=(commands_read, results_write),
             # Its own process group: what a module starts goes with it.
             start_new_session=True,
+            **as_user,
         )
         os.close(commands_read)
         os.close(results_write)
@@ -268,7 +277,7 @@ class Worker:
         self.process.wait()
 
 
-def import_all(modules, source, timeout):
+def import_all(modules, source, timeout, as_user):
     """{module: None if it imported, else (error, traceback)}, in a worker that a failing module
     takes down with it."""
     results = {}
@@ -276,14 +285,14 @@ def import_all(modules, source, timeout):
     try:
         for name in modules:
             if worker is None:
-                worker = Worker(source)
+                worker = Worker(source, as_user)
             try:
                 result = worker.ask(name, timeout)
             except BrokenPipeError:
                 # The worker died before it heard the name (a thread an earlier module started
                 # ended it): a new one is asked.
                 worker.stop()
-                worker = Worker(source)
+                worker = Worker(source, as_user)
                 result = worker.ask(name, timeout)
             if result is None:
                 why = worker.failure(timeout)
@@ -303,22 +312,30 @@ def compile_image(root):
     return loader, elf.Dpkg(loader.root)
 
 
-def library_hints(text, compile_root, kind):
-    """Lines that name the Debian package of each shared library TEXT says could not be
-    loaded."""
+def missing_libraries(text, compile_root, kind):
+    """[(library, Debian package or None, path in the compile image or None)] for each shared
+    library TEXT says could not be loaded."""
     names = set(CANNOT_OPEN.findall(text))
     if "ctypes" in text or "find_library" in text or "CDLL" in text:
         names.update(LIBRARY.findall(text))
     names = sorted({os.path.basename(n) for n in names})
     if not names or not compile_root:
-        return []
+        return [(name, None, None) for name in names]
     loader, dpkg = compile_image(compile_root)
-    hints = []
+    found = []
     for name in names:
         path = loader.search(name, kind)
         owner = dpkg.owner(path) if path else None
-        if owner:
-            hints.append(f"{name} is in Debian package {owner[0]}: add it to runtime:")
+        found.append((name, owner[0] if owner else None, path))
+    return found
+
+
+def library_hints(libraries):
+    """A line for each library `missing_libraries` found: the package to add, or why none."""
+    hints = []
+    for name, package, path in libraries:
+        if package:
+            hints.append(f"{name} is in Debian package {package}: add it to runtime:")
         elif path:
             hints.append(
                 f"{name} is in the compile image at {path}, but no Debian package installed it"
@@ -336,13 +353,30 @@ def interpreter_kind():
     return found.kind if found else None
 
 
-def run_test(argv):
-    """The failure of the test command, or None when it passed."""
+def run_test(argv, as_user):
+    """(the test command's exit status, how it failed or None when it passed)."""
     try:
-        status = subprocess.call(argv, stdin=subprocess.DEVNULL)
+        status = subprocess.call(argv, stdin=subprocess.DEVNULL, **as_user)
     except OSError as error:
-        return f"cannot run {argv[0]}: {error.strerror}"
-    return ended(status) if status else None
+        return 127, f"cannot run {argv[0]}: {error.strerror}"
+    return status, (ended(status) if status else None)
+
+
+def user(spec):
+    """Popen's arguments that run a process as UID:GID (the image's user) with that user's
+    HOME, as the container would; none without --user."""
+    if not spec:
+        return {}
+    try:
+        uid, gid = (int(part) for part in spec.split(":"))
+    except ValueError:
+        raise Usage(f"--user {spec}: expected UID:GID") from None
+    try:
+        home = pwd.getpwuid(uid).pw_dir
+    except KeyError:
+        home = "/"
+    env = dict(os.environ, HOME=home)
+    return {"user": uid, "group": gid, "extra_groups": [], "env": env}
 
 
 def ended(status):
@@ -366,13 +400,19 @@ def main(argv):
     parser.add_argument("--skip", action="append", default=[])
     parser.add_argument("--compile-root")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    parser.add_argument("--report")
+    parser.add_argument("--user")
     args = parser.parse_args(argv)
     if args.timeout <= 0:
         raise Usage("--timeout must be a positive number of seconds")
+    as_user = user(args.user)
 
     start = time.monotonic()
-    origin = {}  # module -> where it comes from, for the messages
+    # module -> where it comes from: its distribution, version and wheel directory, or None for
+    # the app's source.
+    origin = {}
     failures = []
+    reported = []
     distributions = 0
     installed = None
     for directory in args.wheels:
@@ -387,16 +427,27 @@ def main(argv):
             distributions += 1
             if modules is None:
                 failures.append(f"pyslim: smoke test: {name} {version} ({wheel}) is not installed")
+                reported.append(
+                    {
+                        "module": name,
+                        "distribution": name,
+                        "version": version,
+                        "directory": directory,
+                        "error": f"{wheel} is not installed in the image",
+                        "library": None,
+                        "package": None,
+                    }
+                )
                 continue
             for module in modules:
-                origin.setdefault(module, f"{name} {version}")
+                origin.setdefault(module, (name, version, directory))
     if args.source:
         try:
             found = source_modules(args.source)
         except OSError as error:
             raise Usage(f"cannot list {args.source}: {error.strerror}") from None
         for module in found:
-            origin.setdefault(module, f"the app's source in {args.source}")
+            origin.setdefault(module, None)
     unknown = sorted(set(args.skip) - set(origin))
     if unknown:
         raise Usage(
@@ -405,36 +456,73 @@ def main(argv):
         )
     modules = sorted(set(origin) - set(args.skip))
 
-    results = import_all(modules, args.source, args.timeout)
+    results = import_all(modules, args.source, args.timeout, as_user)
     kind = interpreter_kind()
     for module in modules:
         if results[module] is None:
             continue
         error, trace = results[module]
-        lines = [f"pyslim: smoke test: import {module} (from {origin[module]}) failed: {error}"]
+        where = origin[module]
+        said = f"{where[0]} {where[1]}" if where else f"the app's source in {args.source}"
+        lines = [f"pyslim: smoke test: import {module} (from {said}) failed: {error}"]
         tail = [line for line in trace.rstrip("\n").splitlines() if line.strip()]
         lines += [f"    {line}" for line in tail[-TRACEBACK_LINES:]]
-        hints = library_hints(f"{error}\n{trace}", args.compile_root, kind) if kind else []
-        lines += [f"pyslim: smoke test: {hint}" for hint in hints]
+        libraries = missing_libraries(f"{error}\n{trace}", args.compile_root, kind) if kind else []
+        lines += [f"pyslim: smoke test: {hint}" for hint in library_hints(libraries)]
         failures.append("\n".join(lines))
+        # The first library with a package is the one to name: the others come with it, or
+        # have none.
+        library = next((lib for lib in libraries if lib[1]), libraries[0] if libraries else None)
+        reported.append(
+            {
+                "module": module,
+                "distribution": where[0] if where else None,
+                "version": where[1] if where else None,
+                "directory": where[2] if where else "",
+                "error": error,
+                "library": library[0] if library else None,
+                "package": library[1] if library else None,
+            }
+        )
 
     # Before the test command runs: its output would come between the imports and their
     # failures.
     for failure in failures:
         print(failure, file=sys.stderr)
+    test_run = None
     if test:
-        why = run_test(test)
+        status, why = run_test(test, as_user)
+        test_run = {"status": status}
         if why:
             failures.append(f"pyslim: smoke test: the test command {' '.join(test)} {why}")
             print(failures[-1], file=sys.stderr)
     passed = sum(1 for m in modules if results[m] is None)
+    seconds = time.monotonic() - start
     summary = (
         f"pyslim: smoke test: imported {passed} modules of {distributions} distributions "
-        f"in {time.monotonic() - start:.1f} s"
+        f"in {seconds:.1f} s"
     )
     if failures:
         summary += f"; {len(failures)} failed"
     print(summary, file=sys.stderr)
+    if args.report:
+        # The frontend reads the report and fails the build itself, at the line that asked
+        # for what failed: the step has done its job when the report is written.
+        os.makedirs(os.path.dirname(args.report), exist_ok=True)
+        with open(args.report, "w", encoding="utf-8") as out:
+            json.dump(
+                {
+                    "modules": passed,
+                    "distributions": distributions,
+                    "seconds": round(seconds, 3),
+                    "failures": reported,
+                    "test": test_run,
+                },
+                out,
+                indent=1,
+                sort_keys=True,
+            )
+        return 0
     return 1 if failures else 0
 
 

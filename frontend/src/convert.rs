@@ -17,10 +17,11 @@ use crate::llb;
 use crate::lock;
 use crate::lower::{self, BuildSite};
 use crate::options::Options;
-use crate::plan::{self, BaseImage, Plan, ResolvedBases, Settings};
+use crate::plan::{self, BaseImage, Closure, Fs, Plan, ResolvedBases, Settings, StepId};
 use crate::platform::Platform;
 use crate::sources::{self, Found, Problems, Python};
 use crate::subrequest::{self, Request};
+use crate::verify;
 
 /// Builds the image the spec describes and returns it to BuildKit — or, for `--call`, the
 /// information asked for.
@@ -67,15 +68,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     if spec.target.as_deref() == Some(WHEELS_TARGET) && found.dependencies.inputs.is_empty() {
         return Err(Failure::NoWheelsToCollect);
     }
-    let warnings = lint::check(&spec, &found.files, found.dependencies.lock());
-    if options.request == Some(Request::Lint) {
-        let answer = subrequest::lint(&source, &found.files, &warnings, &found.python);
-        return Ok(gw.return_metadata(answer).await?);
-    }
-    if caps.iter().any(|c| c == "gateway.warnings") {
-        warn(gw, &spec_digest, &source, &found.files, &warnings).await?;
-    }
-
+    let mut warnings = lint::check(&spec, &found.files, found.dependencies.lock());
     let shared = Shared {
         options,
         source: &source,
@@ -84,7 +77,23 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         excludes: &excludes,
         evaluate: caps.iter().any(|c| c == "gateway.solve.evaluate"),
     };
+    if options.request == Some(Request::Lint) {
+        // What the scan finds is known only once the wheels are built: the check builds them
+        // (a build before it leaves them in the cache).
+        let planned = plan_platform(gw, &shared, &platform).await?;
+        let (_, found_by_scan) = scan(gw, &shared, &planned).await?;
+        warnings.extend(found_by_scan);
+        let answer = subrequest::lint(&source, &found.files, &warnings, &found.python);
+        return Ok(gw.return_metadata(answer).await?);
+    }
+    let warns = caps.iter().any(|c| c == "gateway.warnings");
+    if warns {
+        warn(gw, &spec_digest, &source, &found.files, &warnings).await?;
+    }
     let built = build_platform(gw, &shared, &platform).await?;
+    if warns {
+        warn(gw, &spec_digest, &source, &found.files, &built.warnings).await?;
+    }
     let metadata = BTreeMap::from([(
         "containerimage.config".to_string(),
         serde_json::to_vec(&built.config).expect("a JSON value always serialises"),
@@ -158,18 +167,81 @@ pub struct Shared<'a> {
     pub evaluate: bool,
 }
 
-/// One platform's image: its solved filesystem and its config.
+/// One platform's image: its solved filesystem and its config, and what the build found out
+/// on the way (the shared libraries it installed).
 pub struct Built {
     pub reference: SolvedRef,
     pub config: serde_json::Value,
+    pub warnings: Vec<Warning>,
 }
 
-/// Resolves the bases for `platform`, plans, lowers and solves: one platform's image.
+/// Resolves the bases for `platform`, plans, scans what the compile stage built, plans again
+/// with what the scan found, solves, and runs the smoke test: one platform's image.
 pub async fn build_platform(
     gw: &mut Gateway,
     shared: &Shared<'_>,
     platform: &Platform,
 ) -> Result<Built, Failure> {
+    let (options, spec, source) = (shared.options, shared.spec, shared.source);
+    let planned = plan_platform(gw, shared, platform).await?;
+    let (closure, warnings) = scan(gw, shared, &planned).await?;
+    let mut plan = planned.plan;
+    if let Some(closure) = closure {
+        let settings = Settings::of(options);
+        plan = plan::plan(
+            spec,
+            &planned.dependencies,
+            plan.bases,
+            &settings,
+            Some(&closure),
+        );
+    }
+    let state = lower::lower(&plan, &planned.site);
+    let definition = llb::marshal(&state, Some(source));
+    let reference = solve(gw, shared, &plan, definition).await?;
+    if let Some(smoke) = plan.smoke {
+        let report =
+            read_report(gw, shared, &planned.site, &plan, smoke, plan::SMOKE_REPORT).await?;
+        verify::smoke::check(&report, spec, source, shared.found)?;
+    }
+    let config = config(&plan, spec, options, platform, &planned.runtime);
+    Ok(Built {
+        reference,
+        config,
+        warnings,
+    })
+}
+
+/// Runs the scan of what the compile stage built, if it built anything, and decides what the
+/// image gets for the shared libraries it found missing.
+async fn scan(
+    gw: &mut Gateway,
+    shared: &Shared<'_>,
+    planned: &Planned,
+) -> Result<(Option<Closure>, Vec<Warning>), Failure> {
+    let plan = &planned.plan;
+    let Some(scan) = plan.scan else {
+        return Ok((None, Vec::new()));
+    };
+    let report = read_report(gw, shared, &planned.site, plan, scan, plan::SCAN_REPORT).await?;
+    let (closure, warnings) =
+        verify::libraries::decide(&report, shared.spec, shared.source, shared.found)?;
+    Ok((Some(closure), warnings))
+}
+
+/// The first plan of a platform's build, before the scan has run; and what planning it read.
+struct Planned {
+    plan: Plan,
+    dependencies: sources::Dependencies,
+    site: BuildSite,
+    runtime: Resolved,
+}
+
+async fn plan_platform(
+    gw: &mut Gateway,
+    shared: &Shared<'_>,
+    platform: &Platform,
+) -> Result<Planned, Failure> {
     let (options, spec, source) = (shared.options, shared.spec, shared.source);
     let python = &shared.found.python;
     let compile = spec.base.compile_image(&python.version);
@@ -187,7 +259,7 @@ pub async fn build_platform(
         },
     };
     let dependencies = for_target(shared, &bases.compile, platform)?;
-    let plan = plan::plan(spec, &dependencies, bases, &Settings::of(options));
+    let plan = plan::plan(spec, &dependencies, bases, &Settings::of(options), None);
     let site = BuildSite {
         platform: platform.clone(),
         proxy: options.proxy.clone(),
@@ -196,17 +268,51 @@ pub async fn build_platform(
         excludes: shared.excludes.to_vec(),
         network: options.network,
     };
-    let state = lower::lower(&plan, &site);
-    let definition = llb::marshal(&state, Some(source));
-    let reference = if shared.evaluate {
+    Ok(Planned {
+        plan,
+        dependencies,
+        site,
+        runtime,
+    })
+}
+
+/// Solves a definition of the plan, with our advice on a failed step where the engine lets us
+/// wait for the result.
+async fn solve(
+    gw: &mut Gateway,
+    shared: &Shared<'_>,
+    plan: &Plan,
+    definition: llb::pb::Definition,
+) -> Result<SolvedRef, Failure> {
+    if shared.evaluate {
         gw.evaluate(definition.clone())
             .await
-            .map_err(|error| Failure::advised(error, &definition, &plan, spec, source))?
+            .map_err(|error| Failure::advised(error, &definition, plan, shared.spec, shared.source))
     } else {
-        gw.solve(definition).await?
-    };
-    let config = config(&plan, spec, options, platform, &runtime);
-    Ok(Built { reference, config })
+        Ok(gw.solve(definition).await?)
+    }
+}
+
+/// Runs the step `step` of the plan (and what it needs) and reads the JSON report it wrote.
+async fn read_report<T: serde::de::DeserializeOwned>(
+    gw: &mut Gateway,
+    shared: &Shared<'_>,
+    site: &BuildSite,
+    plan: &Plan,
+    step: StepId,
+    path: &str,
+) -> Result<T, Failure> {
+    let state = lower::lower_to(plan, site, Fs::Step(step));
+    let definition = llb::marshal(&state, Some(shared.source));
+    let reference = solve(gw, shared, plan, definition.clone()).await?;
+    let bytes = gw
+        .read_file(&reference, path)
+        .await
+        .map_err(|error| Failure::advised(error, &definition, plan, shared.spec, shared.source))?;
+    serde_json::from_slice(&bytes).map_err(|why| Failure::Report {
+        step: plan.step(step).name.clone(),
+        why: why.to_string(),
+    })
 }
 
 /// What `platform` installs: a lock's packages chosen for the compile image's Python there.
@@ -273,6 +379,7 @@ fn config(
         platform,
         &layers,
         plan.workdir.as_deref(),
+        plan.from_scratch,
     )
 }
 

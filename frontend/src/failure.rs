@@ -37,6 +37,11 @@ pub enum Failure {
     SpecNotUtf8 {
         filename: String,
     },
+    /// A step of ours wrote a report pyslim cannot read: a bug of pyslim's.
+    Report {
+        step: String,
+        why: String,
+    },
 }
 
 impl fmt::Display for Failure {
@@ -70,6 +75,10 @@ impl fmt::Display for Failure {
             Failure::SpecNotUtf8 { filename } => {
                 write!(f, "{filename} is not UTF-8 text; save it as UTF-8")
             }
+            Failure::Report { step, why } => write!(
+                f,
+                "pyslim could not read the report of its step `{step}` ({why}); this is a bug in pyslim, please report it with the build log"
+            ),
         }
     }
 }

@@ -26,6 +26,7 @@ pub fn config(
     platform: &Platform,
     layers: &[&str],
     workdir: Option<&str>,
+    from_scratch: bool,
 ) -> Value {
     let mut image = match serde_json::from_slice::<Value>(base.config) {
         Ok(Value::Object(map)) => map,
@@ -98,8 +99,9 @@ pub fn config(
     }
     image.insert("config".into(), Value::Object(config));
 
+    // An image gathered onto nothing has none of the base's layers, so none of its history.
     let mut history = match image.remove("history") {
-        Some(Value::Array(history)) => history,
+        Some(Value::Array(history)) if !from_scratch => history,
         _ => Vec::new(),
     };
     history.extend(
@@ -195,6 +197,33 @@ mod tests {
     }
 
     #[test]
+    fn an_image_from_nothing_has_only_its_own_history() {
+        let spec = spec("python: '3.11'\napp: .\nflavor: minimal\n");
+        let layers = ["pyslim: minimal interpreter", "pyslim: minimal app"];
+        let image = config(
+            &base(BASE.as_bytes()),
+            &spec,
+            &BTreeMap::new(),
+            &amd64(),
+            &layers,
+            None,
+            true,
+        );
+        let history: Vec<&Value> = image["history"]
+            .as_array()
+            .expect("a history list")
+            .iter()
+            .collect();
+        assert_eq!(history.len(), 2, "{history:?}");
+        assert_eq!(history[0]["created_by"], json!(layers[0]));
+        // What the base says about running stays: its PATH finds the gathered interpreter.
+        assert_eq!(
+            image["config"]["Env"][0],
+            json!("PATH=/usr/local/bin:/usr/bin")
+        );
+    }
+
+    #[test]
     fn spec_fields_land_on_the_base_config() {
         let spec = spec(
             "python: '3.11'\napp: .\nentrypoint: [python, -m, app]\nenv: {LANG: en_US.UTF-8, MODE: prod}\nworkdir: /app\nexpose: [8000, 53/udp]\nlabels: {team: py}\n",
@@ -207,6 +236,7 @@ mod tests {
             &amd64(),
             &["pyslim: install app"],
             Some("/app"),
+            false,
         );
         let c = &image["config"];
         assert_eq!(
@@ -247,6 +277,7 @@ mod tests {
             &amd64(),
             &[],
             None,
+            false,
         );
         assert_eq!(image["config"]["Cmd"], json!(["python3"]));
         assert_eq!(image["config"]["User"], json!("root"));
@@ -265,6 +296,7 @@ mod tests {
             &amd64(),
             &[],
             None,
+            false,
         );
         assert_eq!(image["config"]["User"], json!("20001:0"));
         // The base image's volumes stay: a Dockerfile's VOLUME adds to them too.
@@ -273,7 +305,15 @@ mod tests {
             json!({"/base": {}, "/data": {}, "/srv/cache": {}})
         );
         let root = spec("python: '3.11'\napp: .\nuser: '0'\n");
-        let image = config(&base(b"{}"), &root, &BTreeMap::new(), &amd64(), &[], None);
+        let image = config(
+            &base(b"{}"),
+            &root,
+            &BTreeMap::new(),
+            &amd64(),
+            &[],
+            None,
+            false,
+        );
         assert_eq!(image["config"]["User"], json!("root"));
     }
 
@@ -287,6 +327,7 @@ mod tests {
             &amd64(),
             &[],
             None,
+            false,
         );
         assert_eq!(image["os"], json!("linux"));
         assert_eq!(image["config"]["Env"], json!([]));

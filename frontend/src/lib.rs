@@ -18,3 +18,4 @@ pub mod platform;
 pub mod poetry_constraint;
 pub mod sources;
 pub mod subrequest;
+pub mod verify;

@@ -48,12 +48,16 @@ pub const RULES: &[(&str, &str)] = &[
     ),
     ("RunsAsRoot", "The container should not run as root"),
     (
+        "SharedLibraryInstalled",
+        "A file the build installed needs a shared library the runtime image lacked; the Debian package that provides it was installed",
+    ),
+    (
         "SshHostKeysNotPinned",
         "SSH host keys should be pinned, so git cannot be pointed at another host",
     ),
 ];
 
-fn description(rule: &str) -> &'static str {
+pub fn description(rule: &str) -> &'static str {
     RULES
         .iter()
         .find(|(name, _)| *name == rule)

@@ -26,7 +26,14 @@ pub struct BuildSite {
     pub network: Option<Network>,
 }
 
+/// The plan's image.
 pub fn lower(plan: &Plan, site: &BuildSite) -> State {
+    lower_to(plan, site, plan.result)
+}
+
+/// The state of `fs` in the plan: the image, or a step the frontend solves on its own (the
+/// scan, the smoke test).
+pub fn lower_to(plan: &Plan, site: &BuildSite, fs: Fs) -> State {
     let mut lowering = Lowering {
         plan,
         site,
@@ -38,7 +45,7 @@ pub fn lower(plan: &Plan, site: &BuildSite) -> State {
         let state = lowering.step(step);
         lowering.steps.push(state);
     }
-    lowering.fs(plan.result)
+    lowering.fs(fs)
 }
 
 struct Lowering<'a> {
@@ -57,6 +64,7 @@ impl Lowering<'_> {
             Fs::Base(Stage::Slim) => self.slim.clone(),
             Fs::Step(StepId(i)) => self.steps[i].clone(),
             Fs::Empty => unreachable!("only file steps start from nothing, and they say so"),
+            Fs::Base(Stage::Minimal) => unreachable!("the minimal stage starts from nothing"),
         }
     }
 
@@ -93,7 +101,7 @@ impl Lowering<'_> {
             Action::Run(run) => {
                 let base = match step.stage {
                     Stage::Compile => &self.plan.bases.compile,
-                    Stage::Slim => &self.plan.bases.runtime,
+                    Stage::Slim | Stage::Minimal => &self.plan.bases.runtime,
                 };
                 let env = with_env(&base.env, &run.env);
                 on.run(Exec {
@@ -147,6 +155,14 @@ impl Lowering<'_> {
                 MountSource::Bind {
                     state: self.steps[from.0].clone(),
                     selector: path.clone(),
+                    readonly: true,
+                },
+            ),
+            StepMount::Root { dest, fs } => (
+                dest,
+                MountSource::Bind {
+                    state: self.fs(*fs),
+                    selector: String::new(),
                     readonly: true,
                 },
             ),

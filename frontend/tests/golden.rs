@@ -47,7 +47,7 @@ async fn examples() {
 /// The graph the frontend solved for the image, and the config it returned with it.
 fn golden(recorded: &support::Recorded) -> String {
     let config = serde_json::to_string_pretty(&recorded.config()).expect("json");
-    format!("{}\n{config}\n", llb::render(recorded.graph()))
+    format!("{}\n{config}\n", llb::render(&recorded.build_graph()))
 }
 
 /// A variant: a spec and a build context small enough to read, built with the options a
@@ -447,6 +447,53 @@ const CASES: &[Case] = &[
             "source docker-image://docker.io/library/python:3.13 ",
             r#""org.opencontainers.image.base.name": "docker.io/library/python:3.13-slim""#,
         ],
+    },
+    Case {
+        name: "variant_flavor_minimal",
+        // The slim stage is built but gathered onto nothing: three parts, three layers.
+        spec: concat!(
+            base!(),
+            "runtime: [libpq5]\nworkdir: /app\nflavor: minimal\n"
+        ),
+        files: &[],
+        options: &[],
+        shows: &[
+            r#""[minimal] gather the minimal interpreter""#,
+            r#""--user", "app", "--package", "libpq5""#,
+            r#""[minimal] copy the minimal app""#,
+            "pyslim: minimal packages",
+        ],
+    },
+    Case {
+        name: "variant_flavor_minimal_debug",
+        spec: concat!(base!(), "flavor: minimal-debug\n"),
+        files: &[],
+        options: &[],
+        shows: &[
+            "apt-get install busybox-static",
+            r#"args=["/bin/busybox", "--install", "-s", "/bin"]"#,
+        ],
+    },
+    Case {
+        name: "variant_smoke_test",
+        // Skipped modules and a test command reach the smoke test; it runs with no network.
+        spec: concat!(
+            base!(),
+            "smoke-test: {skip: [redis_om]}\ntest: [python, -m, app, --self-check]\n"
+        ),
+        files: &[],
+        options: &[],
+        shows: &[
+            r#""--skip", "redis_om", "--", "python", "-m", "app", "--self-check"]"#,
+            r#""[slim] smoke test: import what was installed""#,
+        ],
+    },
+    Case {
+        name: "variant_smoke_test_off",
+        spec: concat!(base!(), "smoke-test: false\n"),
+        files: &[],
+        options: &[],
+        shows: &[r#""[slim] find the shared libraries the built files need""#],
     },
     Case {
         name: "variant_runtime_only",

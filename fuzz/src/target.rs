@@ -9,7 +9,7 @@ use pyslim_frontend::lint;
 use pyslim_frontend::llb;
 use pyslim_frontend::lower::{BuildSite, lower};
 use pyslim_frontend::options::{Sessions, WheelsContext};
-use pyslim_frontend::plan::{BaseImage, ResolvedBases, Settings, Stage, plan};
+use pyslim_frontend::plan::{BaseImage, Closure, ResolvedBases, Settings, Stage, plan};
 use pyslim_frontend::platform::Platform;
 use pyslim_frontend::sources::Dependencies;
 use pyslim_spec::{
@@ -133,7 +133,13 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
             }),
         },
     };
-    let plan = plan(spec, &dependencies, bases, &settings);
+    let plan = plan(
+        spec,
+        &dependencies,
+        bases,
+        &settings,
+        Some(&Closure::default()),
+    );
     for warning in lint::check(spec, &[], None) {
         out.features.insert(format!("lint: {}", warning.rule));
     }

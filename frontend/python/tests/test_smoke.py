@@ -1,9 +1,12 @@
 """smoke.py, run as the build runs it, on distributions installed into a directory on
 PYTHONPATH: modules that import, fail, crash, exit or hang."""
 
+import json
 import os
+import pathlib
 import sys
 import sysconfig
+import tempfile
 
 import pytest
 
@@ -211,3 +214,43 @@ def test_a_missing_shared_library_names_its_debian_package(tmp_path, tool_env, s
     assert (
         "pyslim: smoke test: no Debian package of the compile image provides libpyslimnowhere.so.7"
     ) in result.stderr
+
+
+def test_the_report_says_what_failed_and_the_imports_run_as_the_user(tool_env):
+    """With --report the step succeeds and the frontend reads what failed; --user runs the
+    imports and the test as that user while the report is written as root."""
+    python = "/usr/bin/python3"
+    if os.geteuid() != 0 or not os.path.exists(python):
+        pytest.skip("switching users needs root, as the build step has, and a system Python")
+    # Somewhere the other user can read: pytest's own directory is root's alone.
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as where:
+        base = pathlib.Path(where)
+        base.chmod(0o755)
+        site = base / "site"
+        install(
+            site,
+            "whoami",
+            "2.0",
+            {"whoami.py": "import os\nUID = os.getuid()\nassert UID == 4242, UID\n"},
+        )
+        install(site, "broken", "1.0", {"broken.py": "raise ValueError('no config')\n"})
+        for path in [site, *site.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        wheels = wheels_of(base, "whoami-2.0-py3-none-any.whl", "broken-1.0-py3-none-any.whl")
+        report = base / "out" / "smoke.json"
+        test = ["--", python, "-c", "import os, sys; sys.exit(os.getuid() - 4242 + 5)"]
+        args = ["--wheels", wheels, "--user", "4242:4243", "--report", report, *test]
+        env = dict(tool_env, PYTHONPATH=str(site))
+        result = run([python, SMOKE, *args], env, cwd=base)
+        assert result.returncode == 0, result.stderr
+        written = json.loads(report.read_text())
+        assert written["modules"] == 1, result.stderr
+        assert written["distributions"] == 2
+        assert written["test"] == {"status": 5}
+        [failure] = written["failures"]
+        assert failure["module"] == "broken"
+        assert (failure["distribution"], failure["version"]) == ("broken", "1.0")
+        assert failure["directory"] == str(wheels)
+        assert failure["error"] == "ValueError: no config"
+        assert failure["library"] is None and failure["package"] is None
+        assert report.stat().st_uid == 0

@@ -25,6 +25,11 @@ pub enum Advice {
     Uv,
     Install,
     BuildCommand,
+    /// The smoke test did not run to its report (a module that crashes the interpreter is
+    /// reported; one that kills the step is not).
+    SmokeTest,
+    /// A gathering step of `flavor: minimal`.
+    Minimal,
 }
 
 /// The exit code of `fetch_wheels.py` when pip's output shows an index it could not reach, or
@@ -88,6 +93,12 @@ const BUILD_COMMAND: &str = "a build command failed; its output is above. It run
      network unless the item says `network: true`. A directory it writes must be in \
      `writable:` (or the command `user: root`).";
 
+const SMOKE_TEST: &str = "the smoke test could not run in the finished image; its output \
+     is above. It runs `python` from the image's PATH as the image's user, with no network; an \
+     image without a working `python` cannot be tested (turn it off with `smoke-test: false`).";
+const MINIMAL: &str = "the minimal image could not be gathered from the slim one; the output \
+     above names the file. `flavor: slim` builds the same app without this step.";
+
 impl fmt::Display for Advice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -99,6 +110,8 @@ impl fmt::Display for Advice {
             Advice::Uv => f.write_str(UV),
             Advice::Install => f.write_str(INSTALL),
             Advice::BuildCommand => f.write_str(BUILD_COMMAND),
+            Advice::SmokeTest => f.write_str(SMOKE_TEST),
+            Advice::Minimal => f.write_str(MINIMAL),
         }
     }
 }

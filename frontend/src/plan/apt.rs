@@ -31,6 +31,19 @@ pub const INSTALL_LOGS: [&str; 4] = [
 ];
 
 pub fn install(b: &mut Builder, stage: Stage, on: Fs, packages: &[String], origin: Span) -> Fs {
+    let name = format!("apt-get install {}", packages.join(" "));
+    install_named(b, stage, on, packages, Some(origin), name)
+}
+
+/// `install`, shown in the build's progress as `name`.
+pub fn install_named(
+    b: &mut Builder,
+    stage: Stage,
+    on: Fs,
+    packages: &[String],
+    origin: Option<Span>,
+    name: String,
+) -> Fs {
     let mut args = strings(&["sh", "-c", APT_INSTALL, "apt-install"]);
     args.extend(packages.iter().cloned());
     let cache = |dest: &str, what: &str| StepMount::Cache {
@@ -60,13 +73,6 @@ pub fn install(b: &mut Builder, stage: Stage, on: Fs, packages: &[String], origi
             });
         }
     }
-    let fs = b.run(
-        stage,
-        on,
-        format!("apt-get install {}", packages.join(" ")),
-        args,
-        mounts,
-        Some(origin),
-    );
+    let fs = b.run(stage, on, name, args, mounts, origin);
     b.advise(fs, Advice::Apt)
 }

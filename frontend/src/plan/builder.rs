@@ -56,8 +56,9 @@ impl<'a> Builder<'a> {
         mut run: Run,
         origin: Option<Span>,
     ) -> Fs {
-        let history = (stage == Stage::Slim).then(|| format!("pyslim: {name}"));
-        if stage == Stage::Slim {
+        let image = stage != Stage::Compile;
+        let history = image.then(|| format!("pyslim: {name}"));
+        if image {
             run.mounts.push(StepMount::Tmpfs {
                 dest: "/tmp".into(),
             });
@@ -105,8 +106,22 @@ impl<'a> Builder<'a> {
         origin: Option<Span>,
         advice: Option<Advice>,
     ) -> StepId {
+        self.probe(Stage::Compile, name, on, run, origin, advice)
+    }
+
+    /// A command whose output is read by the frontend or by later steps, never a layer of the
+    /// image: the scan, a gathering step, the smoke test.
+    pub fn probe(
+        &mut self,
+        stage: Stage,
+        name: String,
+        on: Fs,
+        run: Run,
+        origin: Option<Span>,
+        advice: Option<Advice>,
+    ) -> StepId {
         self.push(Step {
-            stage: Stage::Compile,
+            stage,
             name,
             on,
             action: Action::Run(run),
@@ -115,6 +130,14 @@ impl<'a> Builder<'a> {
             ignore_cache: false,
             advice,
         })
+    }
+
+    /// The steps so far stay steps of the build but none of them is a layer of the image: what
+    /// they made is gathered onto nothing (`flavor: minimal`).
+    pub fn unlayer(&mut self) {
+        for step in &mut self.steps {
+            step.history = None;
+        }
     }
 
     /// Replaces the history entry of the step that made `fs`.

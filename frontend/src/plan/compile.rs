@@ -23,6 +23,9 @@ pub struct Compiled {
     pub dependencies: Option<StepId>,
     /// The step whose `/pyslim-app` holds the app's wheel.
     pub app: Option<StepId>,
+    /// The filesystem they were built on (the compile image with `system:` packages): where a
+    /// library they link was found, and so which Debian package has it.
+    pub built_on: Fs,
 }
 
 pub fn stage(
@@ -42,6 +45,7 @@ pub fn stage(
         return Compiled {
             dependencies: None,
             app: None,
+            built_on: Fs::Base(Stage::Compile),
         };
     }
     let mut on = Fs::Base(Stage::Compile);
@@ -67,6 +71,7 @@ pub fn stage(
             let backend = backend.unwrap_or_else(|| build_backend(b, app, found, fetch, on, base));
             app_wheel(b, app, found, fetch, &backend)
         }),
+        built_on: on,
     }
 }
 

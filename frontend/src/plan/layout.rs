@@ -32,6 +32,22 @@ pub const BUILD_BACKEND: &str = "/pyslim-build";
 /// Where the app's backend-reported dependencies are written (compile stage only).
 pub const APP_METADATA: &str = "/pyslim-app-metadata";
 pub const APP_METADATA_SCRIPT: &str = include_str!("../../python/app_metadata.py");
+/// The ELF reader and loader the scripts below share.
+pub const ELF: &str = include_str!("../../python/elf.py");
+pub const LIBRARIES: &str = include_str!("../../python/libraries.py");
+pub const MINIMAL: &str = include_str!("../../python/minimal.py");
+pub const SMOKE: &str = include_str!("../../python/smoke.py");
+/// The scan's report, in its step's output.
+pub const SCAN_REPORT: &str = "/pyslim-report/libraries.json";
+/// The smoke test's report, in its step's output.
+pub const SMOKE_REPORT: &str = "/pyslim-report/smoke.json";
+/// Where the compile stage's filesystem is seen by the steps that ask it which Debian package
+/// holds a library.
+pub const COMPILE_ROOT: &str = "/pyslim-compile";
+/// Where a `flavor: minimal` gathering step writes its part of the image.
+pub const MINIMAL_OUT: &str = "/pyslim-minimal";
+/// Where the parts gathered before are seen by the next gathering step.
+pub const MINIMAL_HAVE: &str = "/pyslim-have";
 
 pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
@@ -42,6 +58,14 @@ pub fn tool(name: &str, text: &str) -> StepMount {
     StepMount::Files {
         dest: TOOLS.into(),
         files: vec![(name.into(), text.into())],
+    }
+}
+
+/// One of the scripts that read ELF files, with the module they share.
+pub fn elf_tool(name: &str, text: &str) -> StepMount {
+    StepMount::Files {
+        dest: TOOLS.into(),
+        files: vec![("elf.py".into(), ELF.into()), (name.into(), text.into())],
     }
 }
 

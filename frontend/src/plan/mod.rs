@@ -7,8 +7,13 @@
 //! compile base ─┬─ [apt: system] ─┬─ [wheels: requirements] ───────────────────────────┐ (ro bind /wheels)
 //!               │                 └─ [wheel: app] ────────────────────────────────────┐│ (ro bind /pyslim-app)
 //!               └─ [uv] ─────────────────────────────────────────────────────────────┐││ (ro bind /pyslim-uv)
-//! runtime base ─ [apt: runtime] ─ [user] ─ [workdir] ─ [writable] ─ [install deps] ─ [install app] = image
+//! runtime base ─ [apt: runtime] ─ [user] ─ [workdir] ─ [writable] ┬ [apt: closure] ─ [install deps] ─ [install app] ┬ = image
+//!                                                                  └ (scan)                                          └ (smoke test)
 //! ```
+//! The scan reads every ELF file in the wheels against the runtime filesystem; the frontend
+//! solves it first and plans again with what it found (the closure's packages). The smoke test
+//! imports what was installed in the finished image; it leaves no layer, so the frontend
+//! solves it on its own. `flavor: minimal` gathers from the slim stage onto nothing.
 //! The dependency wheels see only the requirements files, so editing the app rebuilds nothing
 //! but the app's wheel and its one layer.
 //!
@@ -27,7 +32,7 @@ mod runtime;
 mod types;
 
 pub use advice::Advice;
-pub use layout::CONTEXT;
+pub use layout::{APP_WHEEL, CONTEXT, SCAN_REPORT, SMOKE_REPORT};
 pub use runtime::Runtime;
 pub use types::*;
 
@@ -35,25 +40,32 @@ use pyslim_spec::{Spec, WHEELS_TARGET};
 
 use crate::sources::{self, Dependencies};
 
+/// The plan of the build. `closure` is what the scan found the runtime lacks; before the scan
+/// has run it is `None`, and the plan serves to run the scan ([`Plan::scan`]).
 pub fn plan(
     spec: &Spec,
     dependencies: &Dependencies,
     bases: ResolvedBases,
     settings: &Settings,
+    closure: Option<&Closure>,
 ) -> Plan {
     let mut b = builder::Builder::new(settings);
     let fetch = fetch::Fetch::of(spec, settings);
     let compiled = compile::stage(&mut b, spec, dependencies, &fetch, &bases.compile);
     let workdir = sources::app::workdir(spec, dependencies.app.as_ref());
-    let result = match compiled.dependencies {
-        Some(deps) if spec.target.as_deref() == Some(WHEELS_TARGET) => {
-            compile::collect_wheels(&mut b, spec, deps)
-        }
+    let built = match compiled.dependencies {
+        Some(deps) if spec.target.as_deref() == Some(WHEELS_TARGET) => runtime::Built {
+            result: compile::collect_wheels(&mut b, spec, deps),
+            from_scratch: false,
+            scan: None,
+            smoke: None,
+        },
         _ => {
             let parts = runtime::Parts {
                 compiled,
                 app: dependencies.app.as_ref(),
                 workdir: workdir.as_ref(),
+                closure,
             };
             Runtime::of(spec).stage(&mut b, spec, &fetch, &parts)
         }
@@ -62,7 +74,10 @@ pub fn plan(
         bases,
         workdir: workdir.map(|w| w.path),
         steps: b.steps,
-        result,
+        result: built.result,
+        from_scratch: built.from_scratch,
+        scan: built.scan,
+        smoke: built.smoke,
     }
 }
 

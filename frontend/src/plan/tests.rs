@@ -20,7 +20,14 @@ fn bases() -> ResolvedBases {
 
 fn plan_of(yaml: &str, settings: &Settings) -> Plan {
     let spec = load(SourceFile::new("pyslim.yaml", yaml)).expect("valid spec");
-    plan(&spec, &Dependencies::of(&spec), bases(), settings)
+    // As planned after a scan that found nothing missing.
+    plan(
+        &spec,
+        &Dependencies::of(&spec),
+        bases(),
+        settings,
+        Some(&Closure::default()),
+    )
 }
 
 fn named<'p>(plan: &'p Plan, name: &str) -> &'p Step {
@@ -126,17 +133,20 @@ fn slim_stage_installs_through_read_only_mounts_of_the_compile_stage() {
     }
     let app = run(named(&plan, "[slim] install app with uv"));
     assert_eq!(app.args[3..], ["/pyslim-app", "/wheels"]);
-    // Every slim step is a layer with a history entry; compile steps are not.
-    for step in &plan.steps {
+    // Every slim step is a layer with a history entry but the two the frontend solves on
+    // their own (the scan and the smoke test); compile steps are not.
+    let probes = [plan.scan, plan.smoke].map(|p| p.expect("a scan and a smoke test"));
+    for (n, step) in plan.steps.iter().enumerate() {
         assert_eq!(
             step.history.is_some(),
-            step.stage == Stage::Slim,
+            step.stage == Stage::Slim && !probes.contains(&StepId(n)),
             "{}",
             step.name
         );
     }
     assert_eq!(plan.layers().count(), 5, "apt, user, workdir, deps, app");
-    assert_eq!(plan.result, Fs::Step(StepId(plan.steps.len() - 1)));
+    assert_eq!(plan.result, Fs::Step(StepId(plan.steps.len() - 2)));
+    assert_eq!(plan.smoke, Some(StepId(plan.steps.len() - 1)));
 }
 
 #[test]
@@ -485,6 +495,7 @@ fn writable_directories_are_one_layer_after_the_workdir_owned_by_the_user() {
         &Dependencies::of(&spec),
         bases(),
         &Settings::default(),
+        Some(&Closure::default()),
     );
     let writable = named(
         &worker,
@@ -513,6 +524,7 @@ fn no_writable_directory_can_be_under_a_mount_of_the_steps_after_it() {
                 let dest = match mount {
                     StepMount::Context { dest, .. }
                     | StepMount::Output { dest, .. }
+                    | StepMount::Root { dest, .. }
                     | StepMount::Tmpfs { dest }
                     | StepMount::Sink { dest }
                     | StepMount::WheelsContext { dest, .. }

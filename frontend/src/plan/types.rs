@@ -50,15 +50,18 @@ impl Settings {
 pub enum Stage {
     Compile,
     Slim,
+    /// `flavor: minimal`: what is gathered from the slim stage onto nothing.
+    Minimal,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 2] = [Stage::Compile, Stage::Slim];
+    pub const ALL: [Stage; 3] = [Stage::Compile, Stage::Slim, Stage::Minimal];
 
     pub fn name(self) -> &'static str {
         match self {
             Stage::Compile => "compile",
             Stage::Slim => "slim",
+            Stage::Minimal => "minimal",
         }
     }
 }
@@ -165,6 +168,8 @@ pub enum StepMount {
         from: StepId,
         path: String,
     },
+    /// A whole filesystem (a base image, or a step's output), read-only.
+    Root { dest: String, fs: Fs },
     /// An empty in-memory filesystem, gone when the step ends: scratch space (`/tmp`) that
     /// leaves nothing, not even a changed directory time, in the layer.
     Tmpfs { dest: String },
@@ -199,6 +204,21 @@ pub struct Plan {
     pub workdir: Option<String>,
     pub steps: Vec<Step>,
     pub result: Fs,
+    /// The image starts from nothing (`flavor: minimal`): none of the base image's layers, nor
+    /// its history, are the image's.
+    pub from_scratch: bool,
+    /// The step that reads every compiled file the image gets for the shared libraries it
+    /// needs; its report is at [`SCAN_REPORT`](super::layout::SCAN_REPORT) of its output.
+    pub scan: Option<StepId>,
+    /// The smoke test: run in the finished image, and its output thrown away.
+    pub smoke: Option<StepId>,
+}
+
+/// What the scan of the built files found the runtime stage lacks: the Debian packages that
+/// provide the shared libraries they need, in the order they are installed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Closure {
+    pub packages: Vec<String>,
 }
 
 impl Plan {

@@ -32,8 +32,52 @@ pub struct Recorded {
 
 impl Recorded {
     /// The definition of the image: the last solve.
+    /// Every op the build solved, each once: the image's graph as it was solved, then what the
+    /// other solves (the scan, the smoke test) added, inputs before what uses them; the solves
+    /// that only read the client's files are left out.
+    pub fn build_graph(&self) -> pb::Definition {
+        let mut merged = pb::Definition::default();
+        let mut seen = std::collections::HashSet::new();
+        let image = self.graph();
+        for solve in std::iter::once(image).chain(&self.solves) {
+            let builds = solve.def.iter().any(|bytes| {
+                matches!(
+                    pb::Op::decode(bytes.as_slice()).ok().and_then(|op| op.op),
+                    Some(pb::op::Op::Exec(_) | pb::op::Op::File(_))
+                )
+            });
+            if !builds {
+                continue;
+            }
+            for bytes in &solve.def {
+                if seen.insert(bytes.clone()) {
+                    merged.def.push(bytes.clone());
+                }
+            }
+            merged.metadata.extend(solve.metadata.clone());
+            // Every solve names the spec as its one source: its locations are the same map's.
+            match (&mut merged.source, &solve.source) {
+                (Some(all), Some(more)) => all.locations.extend(more.locations.clone()),
+                (all, more) => all.clone_from(more),
+            }
+        }
+        merged
+    }
+
+    /// The image's graph: the solve whose result was returned, else the last one.
     pub fn graph(&self) -> &pb::Definition {
-        self.solves.last().expect("the frontend solved something")
+        let returned = self
+            .returned
+            .as_ref()
+            .and_then(|r| r.result.as_ref())
+            .and_then(|r| match &r.result {
+                Some(api::result::Result::Ref(r)) => r.id.strip_prefix("ref-")?.parse().ok(),
+                _ => None,
+            });
+        returned
+            .and_then(|n: usize| self.solves.get(n))
+            .or(self.solves.last())
+            .expect("the frontend solved something")
     }
 
     /// The metadata of a Return without an image (`--call`).
@@ -75,7 +119,15 @@ struct Fake {
     fail_at: Option<String>,
     /// BuildKit's message for that failure; `None`: a `RUN` that exited 1.
     fail_with: Option<String>,
+    /// What the scan and the smoke test report (`/pyslim-report/…`), by path.
+    reports: Arc<BTreeMap<String, String>>,
 }
+
+/// What a step of ours reports when the test says nothing else: nothing missing, nothing failed.
+pub const NOTHING_MISSING: &str =
+    r#"{"version": 1, "scanned": {"wheels": 2, "elf_files": 0}, "missing": []}"#;
+pub const ALL_IMPORTED: &str =
+    r#"{"modules": 3, "distributions": 2, "seconds": 0.4, "failures": [], "test": null}"#;
 
 /// How BuildKit ends the message of a failed `RUN`.
 pub const FAILED_STEP: &str = "did not complete successfully: exit code: 1";
@@ -240,6 +292,20 @@ impl LlbBridge for Fake {
         request: Request<api::ReadFileRequest>,
     ) -> Result<Response<api::ReadFileResponse>, Status> {
         let request = request.into_inner();
+        if let Some(report) = request.file_path.strip_prefix("/pyslim-report/") {
+            let default = match report {
+                "libraries.json" => NOTHING_MISSING,
+                "smoke.json" => ALL_IMPORTED,
+                other => return Err(not_found(other)),
+            };
+            let text = self
+                .reports
+                .get(&request.file_path)
+                .map_or(default, String::as_str);
+            return Ok(Response::new(api::ReadFileResponse {
+                data: text.as_bytes().to_vec(),
+            }));
+        }
         let view = self.view(&request.r#ref)?;
         let (_, data) = view
             .files
@@ -389,7 +455,17 @@ pub async fn build(
     context: &[(&str, &[u8])],
     options: &[(&str, &str)],
 ) -> (Result<(), Failure>, Recorded) {
-    run(spec, context, options, None, None).await
+    run(spec, context, options, None, None, &[]).await
+}
+
+/// A build whose scan or smoke test reports `reports` (by path, `/pyslim-report/…`).
+pub async fn build_reporting(
+    spec: &str,
+    context: &[(&str, &[u8])],
+    options: &[(&str, &str)],
+    reports: &[(&str, &str)],
+) -> (Result<(), Failure>, Recorded) {
+    run(spec, context, options, None, None, reports).await
 }
 
 /// A build whose image solve fails at the step named `step`, as BuildKit reports a failed
@@ -400,7 +476,7 @@ pub async fn build_failing_at(
     options: &[(&str, &str)],
     step: &str,
 ) -> (Result<(), Failure>, Recorded) {
-    run(spec, context, options, Some(step.to_string()), None).await
+    run(spec, context, options, Some(step.to_string()), None, &[]).await
 }
 
 /// A build whose image solve fails at `step` with BuildKit's `message` (`{command}` in it
@@ -418,6 +494,7 @@ pub async fn build_failing_with(
         options,
         Some(step.to_string()),
         Some(message.to_string()),
+        &[],
     )
     .await
 }
@@ -428,6 +505,7 @@ async fn run(
     options: &[(&str, &str)],
     fail_at: Option<String>,
     fail_with: Option<String>,
+    reports: &[(&str, &str)],
 ) -> (Result<(), Failure>, Recorded) {
     let recorded = Arc::new(Mutex::new(Recorded::default()));
     let options = Options::from_pairs(options.iter().map(|(k, v)| (k.to_string(), v.to_string())))
@@ -444,6 +522,12 @@ async fn run(
         recorded: recorded.clone(),
         fail_at,
         fail_with,
+        reports: Arc::new(
+            reports
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
     };
     let (client, server) = tokio::io::duplex(1 << 20);
     let serving = tokio::spawn(

@@ -7,11 +7,12 @@ use pyslim_spec::{Account, BuildCommand, Deploy, Span, Spec, reserved_path};
 use crate::plan::advice::Advice;
 use crate::plan::apt;
 use crate::plan::builder::Builder;
+use crate::plan::compile::Compiled;
 use crate::plan::fetch::Fetch;
 use crate::plan::install::Install;
 use crate::plan::layout::{APP_WHEEL, WHEELS, include_app, strings, wheels};
-use crate::plan::runtime::Parts;
-use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, StepMount, StepNetwork};
+use crate::plan::runtime::{Parts, libraries};
+use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, StepId, StepMount, StepNetwork};
 use crate::sources::{FoundApp, Workdir};
 
 /// Makes the group, then runs the rest of its arguments: useradd, which cannot give the group it
@@ -19,7 +20,19 @@ use crate::sources::{FoundApp, Workdir};
 /// never pasted into this line.
 pub const WITH_GROUP: &str = "groupadd --gid \"$1\" \"$2\" && shift 2 && exec \"$@\"";
 
-pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> Fs {
+/// The slim stage as planned: the filesystems the minimal flavor gathers from, and the scan.
+pub struct Slim {
+    /// The base with `runtime:` packages, the user and the directories: what the built files
+    /// are scanned against.
+    pub prepared: Fs,
+    /// `prepared` with the scan's packages and the dependencies installed.
+    pub dependencies: Fs,
+    /// The finished image: the app and the build commands' layers on top.
+    pub result: Fs,
+    pub scan: Option<StepId>,
+}
+
+pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> Slim {
     let mut slim = Fs::Base(Stage::Slim);
     if let Some(first) = spec.runtime.first() {
         let packages: Vec<String> = spec.runtime.iter().map(|p| p.to_string()).collect();
@@ -41,7 +54,24 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
     if let Some(first) = spec.writable.first() {
         slim = writable(b, slim, spec, owner, first.path.span);
     }
-    slim = install(b, spec, fetch, parts, slim);
+    let prepared = slim;
+    // Scanned against everything but what the scan adds; what it adds comes before the
+    // dependencies, so an app-code edit that needs nothing new keeps every layer below.
+    let scan = libraries::scan(b, spec, parts, prepared);
+    if let Some(closure) = parts.closure {
+        slim = libraries::install(b, spec, closure, slim);
+    }
+    // Nothing built (system packages, or source, only): no installer to fetch.
+    let compiled = parts.compiled;
+    let install = (compiled.dependencies.is_some() || compiled.app.is_some())
+        .then(|| Install::new(b, spec, fetch));
+    if let Some(install) = &install {
+        slim = install_dependencies(b, spec, install, compiled, slim);
+    }
+    let dependencies = slim;
+    if let Some(install) = &install {
+        slim = install_app(b, spec, install, compiled, slim);
+    }
     if let (Some(app), Some(workdir)) = (parts.app, parts.workdir)
         && app.deploy == Deploy::Source
     {
@@ -51,7 +81,12 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
     for command in &spec.build_commands {
         slim = build_command(b, spec, command, owner, cwd, slim);
     }
-    slim
+    Slim {
+        prepared,
+        dependencies,
+        result: slim,
+        scan,
+    }
 }
 
 /// One of `build-commands:`, in the finished image: its own layer, run as the container runs
@@ -87,53 +122,58 @@ fn build_command(
     b.advise(fs, Advice::BuildCommand)
 }
 
-/// The dependencies, then the app's wheel, each a layer. Installing exactly the wheels the
-/// compile stage built (rather than re-reading the requirements) keeps hashes, markers and
-/// extras a matter of the compile stage alone.
-fn install(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>, mut on: Fs) -> Fs {
-    let compiled = parts.compiled;
-    // Nothing built (system packages, or source, only): no installer to fetch.
-    if compiled.dependencies.is_none() && compiled.app.is_none() {
+/// The dependencies, as a layer. Installing exactly the wheels the compile stage built (rather
+/// than re-reading the requirements) keeps hashes, markers and extras a matter of the compile
+/// stage alone.
+fn install_dependencies(
+    b: &mut Builder,
+    spec: &Spec,
+    install: &Install,
+    compiled: Compiled,
+    on: Fs,
+) -> Fs {
+    let Some(deps) = compiled.dependencies else {
         return on;
-    }
-    let install = Install::new(b, spec, fetch);
-    if let Some(deps) = compiled.dependencies {
-        let mut mounts = install.mounts.clone();
-        mounts.push(wheels(deps));
-        on = b.run(
-            Stage::Slim,
-            on,
-            format!("install dependencies with {}", install.name()),
-            install.args(&["--no-deps", WHEELS]),
-            mounts,
-            spec.requirements.first().map(|r| r.span),
-        );
-        on = b.advise(on, Advice::Install);
-    }
-    if let Some(app) = compiled.app {
-        let mut mounts = install.mounts.clone();
-        mounts.push(StepMount::Output {
-            dest: APP_WHEEL.into(),
-            from: app,
-            path: APP_WHEEL.into(),
-        });
-        mounts.extend(compiled.dependencies.map(wheels));
-        let from: &[&str] = if compiled.dependencies.is_some() {
-            &[APP_WHEEL, WHEELS]
-        } else {
-            &[APP_WHEEL]
-        };
-        on = b.run(
-            Stage::Slim,
-            on,
-            format!("install app with {}", install.name()),
-            install.args(from),
-            mounts,
-            spec.app.as_ref().map(|a| a.path.span),
-        );
-        on = b.advise(on, Advice::Install);
-    }
-    on
+    };
+    let mut mounts = install.mounts.clone();
+    mounts.push(wheels(deps));
+    let fs = b.run(
+        Stage::Slim,
+        on,
+        format!("install dependencies with {}", install.name()),
+        install.args(&["--no-deps", WHEELS]),
+        mounts,
+        spec.requirements.first().map(|r| r.span),
+    );
+    b.advise(fs, Advice::Install)
+}
+
+/// The app's wheel, as a layer of its own after the dependencies.
+fn install_app(b: &mut Builder, spec: &Spec, install: &Install, compiled: Compiled, on: Fs) -> Fs {
+    let Some(app) = compiled.app else {
+        return on;
+    };
+    let mut mounts = install.mounts.clone();
+    mounts.push(StepMount::Output {
+        dest: APP_WHEEL.into(),
+        from: app,
+        path: APP_WHEEL.into(),
+    });
+    mounts.extend(compiled.dependencies.map(wheels));
+    let from: &[&str] = if compiled.dependencies.is_some() {
+        &[APP_WHEEL, WHEELS]
+    } else {
+        &[APP_WHEEL]
+    };
+    let fs = b.run(
+        Stage::Slim,
+        on,
+        format!("install app with {}", install.name()),
+        install.args(from),
+        mounts,
+        spec.app.as_ref().map(|a| a.path.span),
+    );
+    b.advise(fs, Advice::Install)
 }
 
 /// A source app copied into the workdir, after the dependencies: an edit to the code rebuilds

@@ -1,0 +1,196 @@
+//! What the frontend does with its own steps' reports, against the fake LLBBridge: the scan's
+//! missing shared libraries (installed with a warning, or errors at the requirement's line)
+//! and the smoke test's failed imports.
+
+mod support;
+
+use pyslim_frontend::llb;
+
+const SPEC: &str = "# syntax=org/pyslim\npython: \"3.11\"\nrequirements: requirements.txt\napp: .\nentrypoint: [uwsgi]\n";
+
+fn context() -> Vec<(&'static str, &'static [u8])> {
+    vec![
+        ("requirements.txt", b"flask==3.0.3\nuWSGI==2.0.28\n".as_slice()),
+        (
+            "pyproject.toml",
+            b"[project]\nname='app'\nversion='1'\n[build-system]\nbuild-backend='setuptools.build_meta'\n"
+                .as_slice(),
+        ),
+    ]
+}
+
+const SCAN: &str = "/pyslim-report/libraries.json";
+const SMOKE: &str = "/pyslim-report/smoke.json";
+
+/// uWSGI's binary needs libxml2, which the compile image has from Debian's libxml2; the other
+/// library no package has.
+fn missing(provided: bool) -> String {
+    let package = if provided { r#""libxml2""# } else { "null" };
+    format!(
+        r#"{{"version": 1, "scanned": {{"wheels": 3, "elf_files": 4}}, "missing": [
+        {{"library": "libxml2.so.2", "package": {package}, "package_version": "2.9.14+dfsg-1.3~deb12u1",
+          "provided_by": "/usr/lib/x86_64-linux-gnu/libxml2.so.2",
+          "needed_by": [{{"wheel": "uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl", "distribution": "uWSGI",
+                          "version": "2.0.28", "file": "/usr/local/bin/uwsgi", "directory": "/wheels"}}]}}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn a_missing_library_is_installed_with_a_warning_at_its_requirement() {
+    let report = missing(true);
+    let (result, recorded) = support::build_reporting(
+        SPEC,
+        &context(),
+        &[("filename", "pyslim.yaml")],
+        &[(SCAN, &report)],
+    )
+    .await;
+    result.expect("the build succeeds");
+    let image = llb::render(recorded.graph());
+    assert!(
+        image.contains(
+            r#""[slim] apt-get install libxml2 (shared libraries the built files need)""#
+        ),
+        "{image}"
+    );
+    // Before the dependencies, after the scan's filesystem: an app edit keeps the layer.
+    let apt = image.find("apt-get install libxml2").expect("apt");
+    let deps = image.find("install dependencies with uv").expect("deps");
+    assert!(apt < deps);
+    let config = recorded.config();
+    let history = config["history"].to_string();
+    assert!(
+        history.contains("pyslim: apt-get install libxml2"),
+        "{history}"
+    );
+
+    let warning = recorded
+        .warnings
+        .iter()
+        .find(|w| String::from_utf8_lossy(&w.short).starts_with("SharedLibraryInstalled"))
+        .expect("a warning for the installed package");
+    let short = String::from_utf8_lossy(&warning.short);
+    assert!(
+        short.contains("installed `libxml2` 2.9.14+dfsg-1.3~deb12u1 in the image: /usr/local/bin/uwsgi (uWSGI 2.0.28, from uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl) needs libxml2.so.2; write `runtime: [libxml2]`"),
+        "{short}"
+    );
+    assert_eq!(
+        warning.info.as_ref().map(|i| i.filename.as_str()),
+        Some("requirements.txt")
+    );
+    assert_eq!(warning.ranges[0].start.as_ref().map(|p| p.line), Some(2));
+}
+
+#[tokio::test]
+async fn missing_libraries_error_fails_at_the_requirement() {
+    let report = missing(true);
+    let spec = format!("{SPEC}missing-libraries: error\n");
+    let (result, recorded) = support::build_reporting(
+        &spec,
+        &context(),
+        &[("filename", "pyslim.yaml")],
+        &[(SCAN, &report)],
+    )
+    .await;
+    assert!(result.is_err());
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("requirements.txt:2:1: error: /usr/local/bin/uwsgi (uWSGI 2.0.28, from uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl) needs libxml2.so.2, which the runtime image lacks; the Debian package `libxml2` provides it"),
+        "{message}"
+    );
+    assert!(message.contains("2 | uWSGI==2.0.28"), "{message}");
+    assert!(message.contains("`runtime: [libxml2]`"), "{message}");
+    assert!(
+        recorded
+            .returned
+            .as_ref()
+            .is_some_and(|r| r.result.is_none())
+    );
+}
+
+#[tokio::test]
+async fn a_library_no_package_provides_fails_the_build() {
+    let report = missing(false);
+    let (result, recorded) = support::build_reporting(
+        SPEC,
+        &context(),
+        &[("filename", "pyslim.yaml")],
+        &[(SCAN, &report)],
+    )
+    .await;
+    assert!(result.is_err());
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("requirements.txt:2:1: error: /usr/local/bin/uwsgi (uWSGI 2.0.28, from uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl) needs libxml2.so.2, which neither the runtime image nor any Debian package in the compile image provides"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_import_fails_the_build_with_the_package_to_add() {
+    let report = r#"{"modules": 4, "distributions": 3, "seconds": 0.7, "failures": [
+        {"module": "psycopg2", "distribution": "psycopg2", "version": "2.9.9", "directory": "/wheels",
+         "error": "ImportError: libpq.so.5: cannot open shared object file: No such file or directory",
+         "library": "libpq.so.5", "package": "libpq5"}], "test": null}"#;
+    let context = vec![
+        ("requirements.txt", b"psycopg2==2.9.9\n".as_slice()),
+        ("main.py", b"import psycopg2\n".as_slice()),
+    ];
+    let spec = "python: \"3.11\"\nrequirements: requirements.txt\napp: .\n";
+    let (result, recorded) = support::build_reporting(
+        spec,
+        &context,
+        &[("filename", "pyslim.yaml")],
+        &[(SMOKE, report)],
+    )
+    .await;
+    assert!(result.is_err());
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("requirements.txt:1:1: error: `import psycopg2` (from psycopg2 2.9.9) fails in the image: ImportError: libpq.so.5: cannot open shared object file"),
+        "{message}"
+    );
+    assert!(
+        message.contains("libpq.so.5 is in the Debian package `libpq5`: add `runtime: [libpq5]`"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_test_command_fails_at_its_line() {
+    let report = r#"{"modules": 1, "distributions": 1, "seconds": 0.2, "failures": [], "test": {"status": 3}}"#;
+    let spec = format!("{SPEC}test: [python, -c, \"raise SystemExit(3)\"]\n");
+    let (result, recorded) = support::build_reporting(
+        &spec,
+        &context(),
+        &[("filename", "pyslim.yaml")],
+        &[(SMOKE, report)],
+    )
+    .await;
+    assert!(result.is_err());
+    let message = &recorded.error().message;
+    assert!(
+        message.contains("pyslim.yaml:6:8: error: `test:` exited with status 3 in the image"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn the_smoke_test_is_solved_and_the_image_returned_after_it() {
+    let (result, recorded) = support::build(SPEC, &context(), &[("filename", "pyslim.yaml")]).await;
+    result.expect("the build succeeds");
+    // The scan first, then the image, then the smoke test on it: three solves that build.
+    let names: Vec<String> = recorded
+        .solves
+        .iter()
+        .map(llb::render)
+        .filter(|text| text.contains(" exec "))
+        .map(|text| text.lines().rev().nth(1).unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:#?}");
+    assert!(names[0].contains("find the shared libraries"), "{names:#?}");
+    assert!(names[2].contains("smoke test"), "{names:#?}");
+    // The smoke test runs on the image returned.
+    let image = llb::render(recorded.graph());
+    assert!(!image.contains("smoke test"), "{image}");
+}
