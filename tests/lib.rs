@@ -17,10 +17,159 @@ pub fn repo() -> PathBuf {
 
 /// The docker CLI, pointed at the engine by DOCKER_HOST (scripts/test sets both).
 pub fn docker() -> Command {
-    let cli = std::env::var("DOCKER").unwrap_or_else(|_| "docker".into());
-    let mut command = Command::new(cli);
-    command.current_dir(repo());
-    command
+    Engine::main().docker()
+}
+
+/// An engine and the docker CLI that drives it: the main one (Docker 26.1, scripts/engine.sh),
+/// or the newest Debian ships (scripts/engine-newest.sh), which runs beside it.
+pub struct Engine {
+    cli: String,
+    /// DOCKER_HOST and DOCKER_CONFIG (where the CLI finds its buildx), when not inherited.
+    env: Vec<(&'static str, String)>,
+}
+
+impl Engine {
+    /// The engine at DOCKER_HOST, with the CLI named by DOCKER.
+    pub fn main() -> Engine {
+        Engine {
+            cli: std::env::var("DOCKER").unwrap_or_else(|_| "docker".into()),
+            env: Vec::new(),
+        }
+    }
+
+    /// The newest engine, as `eval "$(scripts/engine-newest.sh)"` exports it (scripts/test does).
+    pub fn newest() -> Engine {
+        let var = |name: &str| {
+            std::env::var(name).unwrap_or_else(|_| {
+                panic!(
+                    "{name} is not set: the newest engine is not up. Run scripts/test, or \
+                     `eval \"$(scripts/engine-newest.sh)\"` before cargo test"
+                )
+            })
+        };
+        Engine {
+            cli: var("PYSLIM_NEWEST_DOCKER"),
+            env: vec![
+                ("DOCKER_HOST", var("PYSLIM_NEWEST_HOST")),
+                ("DOCKER_CONFIG", var("PYSLIM_NEWEST_CONFIG")),
+            ],
+        }
+    }
+
+    pub fn docker(&self) -> Command {
+        let mut command = Command::new(&self.cli);
+        command.current_dir(repo());
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        command
+    }
+
+    /// `docker buildx build --load -t TAG EXTRA -f DIR/pyslim.yaml DIR`.
+    pub fn build_dir(&self, dir: &Path, tag: &str, extra: &[&str]) -> Output {
+        output(
+            self.docker()
+                .args(["buildx", "build", "--progress=plain", "--load", "-t", tag])
+                .args(extra)
+                .arg("-f")
+                .arg(dir.join("pyslim.yaml"))
+                .arg(dir),
+        )
+    }
+
+    /// `sh -c SCRIPT` in a container of the image (in its workdir, as its user): the output.
+    pub fn sh(&self, image: &str, script: &str) -> String {
+        run(self
+            .docker()
+            .args(["run", "--rm", "--entrypoint", "sh", image, "-c", script]))
+    }
+
+    pub fn inspect(&self, image: &str, format: &str) -> String {
+        run(self
+            .docker()
+            .args(["image", "inspect", image, "--format", format]))
+        .trim()
+        .to_string()
+    }
+
+    /// Runs the image with its port 8000 published on loopback, and GETs `/` from it: the
+    /// answer, and the container's log.
+    pub fn serve(&self, image: &str) -> (String, String) {
+        let id = run(self
+            .docker()
+            .args(["run", "-d", "-p", "127.0.0.1::8000", image]));
+        let id = id.trim();
+        let port = run(self.docker().args(["port", id, "8000/tcp"]));
+        let port: u16 = port
+            .lines()
+            .next()
+            .and_then(|l| l.rsplit(':').next())
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no published port in {port:?}"));
+        let response = http_get(port, "/", Duration::from_secs(60));
+        let logs = output(self.docker().args(["logs", id]));
+        let _ = output(self.docker().args(["rm", "-f", id]));
+        (response, String::from_utf8_lossy(&logs.stderr).into_owned())
+    }
+
+    /// The image's config names its user by ids, `UID:GID` (Kubernetes' `runAsNonRoot` cannot
+    /// check a name), and those ids are the user `name` inside.
+    pub fn assert_runs_as(&self, image: &str, name: &str, ids: &str) {
+        assert_eq!(self.inspect(image, "{{.Config.User}}"), ids);
+        let (uid, gid) = ids.split_once(':').expect("ids are UID:GID");
+        let id = run(self
+            .docker()
+            .args(["run", "--rm", "--entrypoint", "id", image]));
+        assert!(
+            id.starts_with(&format!("uid={uid}({name}) gid={gid}(")),
+            "{image} runs as {id}"
+        );
+    }
+}
+
+/// The registry on loopback that scripts/registry.sh starts (`localhost:PORT`).
+pub fn registry() -> String {
+    std::env::var("PYSLIM_REGISTRY").unwrap_or_else(|_| {
+        panic!(
+            "PYSLIM_REGISTRY is not set: the registry is not up. Run scripts/test, or \
+             `eval \"$(scripts/registry.sh)\"` before cargo test"
+        )
+    })
+}
+
+/// The main engine's frontend image org/pyslim, pushed to the registry as
+/// `REGISTRY/pyslim:TAG`, TAG from its image ID (a new frontend, a new tag). No local image keeps
+/// that name, so a build that names it makes BuildKit fetch it. Pushed once per test binary.
+pub fn frontend_in_registry() -> String {
+    static PUSHED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PUSHED
+        .get_or_init(|| {
+            require_engine();
+            // By ID, not by name: the frontend may be rebuilt (and org/pyslim moved) meanwhile.
+            let id = inspect("org/pyslim", "{{.Id}}");
+            let hex = id.strip_prefix("sha256:").unwrap_or(&id);
+            let reference = format!("{}/pyslim:{}", registry(), &hex[..12]);
+            run(docker().args(["tag", &id, &reference]));
+            let pushed = output(docker().args(["push", "-q", &reference]));
+            // Only the name goes: the image stays, as org/pyslim.
+            run(docker().args(["image", "rm", &reference]));
+            assert!(
+                pushed.status.success(),
+                "docker push {reference} failed:\n{}",
+                String::from_utf8_lossy(&pushed.stderr)
+            );
+            reference
+        })
+        .clone()
+}
+
+/// Rewrites the `# syntax=` line of DIR/pyslim.yaml to name `frontend`.
+pub fn use_frontend(dir: &Path, frontend: &str) {
+    let file = dir.join("pyslim.yaml");
+    let spec = std::fs::read_to_string(&file).expect("read the spec");
+    let (first, rest) = spec.split_once('\n').expect("a spec of several lines");
+    assert!(first.starts_with("# syntax="), "{first}");
+    std::fs::write(&file, format!("# syntax={frontend}\n{rest}")).expect("write the spec");
 }
 
 /// Runs a docker command; panics with its output when it fails.
@@ -60,14 +209,7 @@ pub fn build_example(name: &str, tag: &str, extra: &[&str]) -> Output {
 
 /// `docker buildx build --load -t TAG EXTRA -f DIR/pyslim.yaml DIR`.
 pub fn build_dir(dir: &Path, tag: &str, extra: &[&str]) -> Output {
-    output(
-        docker()
-            .args(["buildx", "build", "--progress=plain", "--load", "-t", tag])
-            .args(extra)
-            .arg("-f")
-            .arg(dir.join("pyslim.yaml"))
-            .arg(dir),
-    )
+    Engine::main().build_dir(dir, tag, extra)
 }
 
 /// A copy of example `name` in a fresh temporary directory, to build a variant of it.
@@ -99,7 +241,7 @@ pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
 
 /// `sh -c SCRIPT` in a container of the image (in its workdir, as its user): the output.
 pub fn sh(image: &str, script: &str) -> String {
-    run(docker().args(["run", "--rm", "--entrypoint", "sh", image, "-c", script]))
+    Engine::main().sh(image, script)
 }
 
 /// What made each layer of the image, one history entry per line.
@@ -108,9 +250,7 @@ pub fn history(image: &str) -> String {
 }
 
 pub fn inspect(image: &str, format: &str) -> String {
-    run(docker().args(["image", "inspect", image, "--format", format]))
-        .trim()
-        .to_string()
+    Engine::main().inspect(image, format)
 }
 
 /// The paths of every file in every layer the image adds on top of `base`, by layer.
@@ -171,19 +311,7 @@ pub fn layers(image: &str) -> Vec<Vec<String>> {
 /// Runs the image with its port 8000 published on loopback, and GETs `/` from it: the answer,
 /// and the container's log.
 pub fn serve(image: &str) -> (String, String) {
-    let id = run(docker().args(["run", "-d", "-p", "127.0.0.1::8000", image]));
-    let id = id.trim();
-    let port = run(docker().args(["port", id, "8000/tcp"]));
-    let port: u16 = port
-        .lines()
-        .next()
-        .and_then(|l| l.rsplit(':').next())
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no published port in {port:?}"));
-    let response = http_get(port, "/", Duration::from_secs(60));
-    let logs = output(docker().args(["logs", id]));
-    let _ = output(docker().args(["rm", "-f", id]));
-    (response, String::from_utf8_lossy(&logs.stderr).into_owned())
+    Engine::main().serve(image)
 }
 
 /// GET a page from a server on loopback, retrying while it starts.
@@ -255,11 +383,5 @@ pub fn assert_clean_on(image: &str, base: &str) {
 /// The image's config names its user by ids, `UID:GID` (Kubernetes' `runAsNonRoot` cannot check
 /// a name), and those ids are the user `name` inside.
 pub fn assert_runs_as(image: &str, name: &str, ids: &str) {
-    assert_eq!(inspect(image, "{{.Config.User}}"), ids);
-    let (uid, gid) = ids.split_once(':').expect("ids are UID:GID");
-    let id = run(docker().args(["run", "--rm", "--entrypoint", "id", image]));
-    assert!(
-        id.starts_with(&format!("uid={uid}({name}) gid={gid}(")),
-        "{image} runs as {id}"
-    );
+    Engine::main().assert_runs_as(image, name, ids)
 }
