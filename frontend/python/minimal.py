@@ -9,7 +9,9 @@ without the shell, the package manager and every file the app cannot reach, in t
 that change at different rates:
 
 - interpreter: the running interpreter and its standard library (without the test suites, IDLE,
-  tkinter, ensurepip, lib2to3 and the build-time config directory), the libraries they load,
+  tkinter, ensurepip, lib2to3, pydoc's topics, the build-time config directory, and the
+  extension modules of terminals and dead batteries: see EXTENSIONS_LEFT_OUT), the libraries
+  they load,
   the loader, the CA certificates, os-release, /etc/passwd and /etc/group with root and the
   image's user only, the user's home directory, /tmp, and every file of the `--package`s (the
   spec's runtime packages, documentation left out).
@@ -57,14 +59,33 @@ STDLIB_LEFT_OUT = {
     "ensurepip",
     "lib2to3",
     "__phello__",
+    # pydoc's help topics, for interactive `help()`.
+    "pydoc_data",
     # Installed packages come from the packages layer, not the base image: pip, setuptools.
     "site-packages",
     "dist-packages",
 }
 TEST_DIRECTORIES = {"test", "tests", "idle_test"}
 # Extension modules of the test suite, and _tkinter, whose Tcl/Tk libraries the official images
-# remove after building it.
-EXTENSIONS_LEFT_OUT = ("_test", "xxlimited", "_xxtestfuzz", "_ctypes_test", "_tkinter")
+# remove after building it. Then those that serve an interactive terminal (readline, curses) and
+# the dead batteries of PEP 594 that link libraries of their own (nis: NIS over Sun RPC and
+# Kerberos; crypt, spwd, ossaudiodev), and dbm.ndbm (Berkeley DB, 1.8 MB; dbm falls back to
+# dbm.dumb): 6 MB of libraries a server never loads. One that an installed package imports
+# fails the smoke test by name, and `flavor: slim` has them all.
+EXTENSIONS_LEFT_OUT = (
+    "_test",
+    "xxlimited",
+    "_xxtestfuzz",
+    "_ctypes_test",
+    "_tkinter",
+    "readline",
+    "_curses",
+    "nis",
+    "_crypt",
+    "spwd",
+    "ossaudiodev",
+    "_dbm",
+)
 # Of a package, the files no program reads.
 DOCUMENTATION = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/info/", "/usr/share/lintian/")
 # Never copied, whatever asks for them: the minimal image gets its own passwd and group.
