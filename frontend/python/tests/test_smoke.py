@@ -254,3 +254,17 @@ def test_the_report_says_what_failed_and_the_imports_run_as_the_user(tool_env):
         assert failure["error"] == "ValueError: no config"
         assert failure["library"] is None and failure["package"] is None
         assert report.stat().st_uid == 0
+
+
+def test_a_module_of_a_program_that_embeds_python_is_not_a_failure(tmp_path, tool_env, site):
+    """uwsgidecorators imports `uwsgi`, which only the uWSGI server provides."""
+    install(site, "uWSGI", "2.0.28", {"uwsgidecorators.py": "import uwsgi\n"})
+    install(site, "other", "1.0", {"other.py": "import not_there\n"})
+    wheels = wheels_of(
+        tmp_path, "uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl", "other-1.0-py3-none-any.whl"
+    )
+    result = smoke(tool_env, tmp_path, "--wheels", wheels)
+    assert result.returncode == 1
+    assert "uwsgidecorators imports uwsgi, which only the uWSGI server provides" in result.stderr
+    assert "import other (from other 1.0) failed: ModuleNotFoundError" in result.stderr
+    assert "import uwsgidecorators" not in result.stderr
