@@ -82,7 +82,7 @@ fn check_and_build_warnings_point_at_soft_problems() {
 #[test]
 fn check_answers_every_documented_spelling() {
     // psycopg2 builds against the compile image's own libpq-dev, then fails at import in the
-    // image: the check knows it by name and says which package to add.
+    // image: the check builds it, reads the extension and says which package it adds.
     let dir = scratch("check-spellings");
     write_files(
         &dir,
@@ -101,8 +101,7 @@ fn check_answers_every_documented_spelling() {
         let (_, text) = call(what, &spec.to_string_lossy(), &dir.to_string_lossy());
         assert!(!text.contains("cannot answer"), "--print={what}: {text}");
         assert!(
-            text.contains("CompiledRequirementWithoutRuntimeLibraries")
-                && text.contains("requirements.txt:1"),
+            text.contains("SharedLibraryInstalled") && text.contains("requirements.txt:1"),
             "--print={what}: {text}"
         );
         assert!(

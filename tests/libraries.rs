@@ -45,7 +45,7 @@ fn uwsgi_without_runtime_packages_gets_the_library_it_links() {
         "the warning names the package:\n{log}"
     );
     assert!(log.contains("needs libxml2.so.2"), "{log}");
-    assert!(log.contains("write `runtime: [libxml2]`"), "{log}");
+    assert!(log.contains("add `runtime: [libxml2]` to say so"), "{log}");
     let (response, logs) = serve(tag);
     assert!(
         response.contains("Hello from uWSGI, built by pyslim"),

@@ -130,7 +130,18 @@ fn flask_in_minimal_serves_is_small_and_records_its_packages() {
         "{response}\n{logs}"
     );
     assert_no_shell(&image);
-    assert_runs_as(&image, "app", "10001:10001");
+    // No `id` to ask: the interpreter says who it runs as, by the passwd file gathered.
+    assert_eq!(inspect(&image, "{{.Config.User}}"), "10001:10001");
+    let who = run(docker().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "python",
+        &image,
+        "-c",
+        "import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name, os.getuid(), os.getgid(), os.path.expanduser('~'))",
+    ]));
+    assert_eq!(who.trim(), "app 10001 10001 /home/app");
     let size: u64 = inspect(&image, "{{.Size}}").parse().expect("size");
     assert!(size <= 50_000_000, "{image} is {size} bytes");
     let paths = files(&image);

@@ -77,10 +77,15 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         excludes: &excludes,
         evaluate: caps.iter().any(|c| c == "gateway.solve.evaluate"),
     };
+    let planned = plan_platform(gw, &shared, &platform).await?;
+    if planned.plan.scan.is_some() {
+        // The scan finds exactly which libraries the built files lack, and installs them: the
+        // lint's guesses from package names would only say the same less precisely.
+        warnings.retain(|w| !lint::GUESSES_LIBRARIES.contains(&w.rule));
+    }
     if options.request == Some(Request::Lint) {
         // What the scan finds is known only once the wheels are built: the check builds them
         // (a build before it leaves them in the cache).
-        let planned = plan_platform(gw, &shared, &platform).await?;
         let (_, found_by_scan) = scan(gw, &shared, &planned).await?;
         warnings.extend(found_by_scan);
         let answer = subrequest::lint(&source, &found.files, &warnings, &found.python);
@@ -90,7 +95,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     if warns {
         warn(gw, &spec_digest, &source, &found.files, &warnings).await?;
     }
-    let built = build_platform(gw, &shared, &platform).await?;
+    let built = build_planned(gw, &shared, planned).await?;
     if warns {
         warn(gw, &spec_digest, &source, &found.files, &built.warnings).await?;
     }
@@ -175,15 +180,15 @@ pub struct Built {
     pub warnings: Vec<Warning>,
 }
 
-/// Resolves the bases for `platform`, plans, scans what the compile stage built, plans again
-/// with what the scan found, solves, and runs the smoke test: one platform's image.
-pub async fn build_platform(
+/// Scans what the compile stage built, plans again with what the scan found, solves, and runs
+/// the smoke test: one platform's image.
+async fn build_planned(
     gw: &mut Gateway,
     shared: &Shared<'_>,
-    platform: &Platform,
+    planned: Planned,
 ) -> Result<Built, Failure> {
     let (options, spec, source) = (shared.options, shared.spec, shared.source);
-    let planned = plan_platform(gw, shared, platform).await?;
+    let platform = &planned.site.platform;
     let (closure, warnings) = scan(gw, shared, &planned).await?;
     let mut plan = planned.plan;
     if let Some(closure) = closure {
@@ -230,14 +235,15 @@ async fn scan(
 }
 
 /// The first plan of a platform's build, before the scan has run; and what planning it read.
-struct Planned {
+pub struct Planned {
     plan: Plan,
     dependencies: sources::Dependencies,
     site: BuildSite,
     runtime: Resolved,
 }
 
-async fn plan_platform(
+/// Resolves the bases for `platform` and plans the build as far as the scan.
+pub async fn plan_platform(
     gw: &mut Gateway,
     shared: &Shared<'_>,
     platform: &Platform,

@@ -57,6 +57,13 @@ pub const RULES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The rules that guess from package names which shared libraries the image needs; a build
+/// whose scan reads the built files knows instead.
+pub const GUESSES_LIBRARIES: [&str; 2] = [
+    "CompiledWithoutRuntimeLibraries",
+    "CompiledRequirementWithoutRuntimeLibraries",
+];
+
 pub fn description(rule: &str) -> &'static str {
     RULES
         .iter()

@@ -750,10 +750,36 @@ async fn call_check_names_the_runtime_library_a_compiled_requirement_needs() {
         "requirements.txt",
         b"flask==3.0.3\npsycopg2==2.9.9\nmysqlclient==2.2.4\n".as_slice(),
     )];
-    let (result, recorded) = support::build(
+    // What the scan of the built wheels finds: each extension's library, in the compile image.
+    let needs = |library: &str, package: &str, wheel: &str, file: &str| {
+        let (distribution, version) = wheel.split_once('-').expect("name-version");
+        let version = version.split('-').next().unwrap_or_default();
+        format!(
+            r#"{{"library": "{library}", "package": "{package}", "package_version": "1", "provided_by": null,
+              "needed_by": [{{"wheel": "{wheel}", "distribution": "{distribution}", "version": "{version}",
+                              "file": "{file}", "via": null, "directory": "/wheels"}}]}}"#
+        )
+    };
+    let report = format!(
+        r#"{{"version": 1, "scanned": {{"wheels": 9, "elf_files": 3}}, "missing": [{}, {}]}}"#,
+        needs(
+            "libmariadb.so.3",
+            "libmariadb3",
+            "mysqlclient-2.2.4-cp311-cp311-linux_x86_64.whl",
+            "/usr/local/lib/python3.11/site-packages/MySQLdb/_mysql.so"
+        ),
+        needs(
+            "libpq.so.5",
+            "libpq5",
+            "psycopg2-2.9.9-cp311-cp311-linux_x86_64.whl",
+            "/usr/local/lib/python3.11/site-packages/psycopg2/_psycopg.so"
+        ),
+    );
+    let (result, recorded) = support::build_reporting(
         spec,
         &context,
         &[("filename", "pyslim.yaml"), ("requestid", "frontend.check")],
+        &[("/pyslim-report/libraries.json", &report)],
     )
     .await;
     result.expect("answered");
@@ -773,21 +799,18 @@ async fn call_check_names_the_runtime_library_a_compiled_requirement_needs() {
             )
         })
         .collect();
+    // The scan knows; the lint's guesses by package name are not repeated. Each package at
+    // the requirement whose file needs it.
     assert_eq!(
         found,
         [
-            // libmariadb3 is asked for once, where its -dev package is: not again at mysqlclient.
-            ("CompiledWithoutRuntimeLibraries".to_string(), 0, 3),
-            (
-                "CompiledRequirementWithoutRuntimeLibraries".to_string(),
-                1,
-                2
-            ),
+            ("SharedLibraryInstalled".to_string(), 1, 3),
+            ("SharedLibraryInstalled".to_string(), 1, 2),
         ]
     );
     let text = String::from_utf8_lossy(&answer["result.txt"]).into_owned();
     assert!(
-        text.contains("WARNING: CompiledRequirementWithoutRuntimeLibraries - requirements.txt:2\n"),
+        text.contains("WARNING: SharedLibraryInstalled - requirements.txt:2\n"),
         "{text}"
     );
     assert!(text.contains("add `runtime: [libpq5]`"), "{text}");

@@ -31,7 +31,11 @@ fn missing(provided: bool) -> String {
         {{"library": "libxml2.so.2", "package": {package}, "package_version": "2.9.14+dfsg-1.3~deb12u1",
           "provided_by": "/usr/lib/x86_64-linux-gnu/libxml2.so.2",
           "needed_by": [{{"wheel": "uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl", "distribution": "uWSGI",
-                          "version": "2.0.28", "file": "/usr/local/bin/uwsgi", "directory": "/wheels"}}]}}]}}"#
+                          "version": "2.0.28", "file": "/usr/local/bin/uwsgi", "via": null, "directory": "/wheels"}}]}},
+        {{"library": "libicuuc.so.72", "package": "libicu72", "package_version": "72.1-3+deb12u1",
+          "provided_by": "/usr/lib/x86_64-linux-gnu/libicuuc.so.72",
+          "needed_by": [{{"wheel": "uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl", "distribution": "uWSGI",
+                          "version": "2.0.28", "file": "/usr/local/bin/uwsgi", "via": "libxml2.so.2", "directory": "/wheels"}}]}}]}}"#
     )
 }
 
@@ -71,7 +75,7 @@ async fn a_missing_library_is_installed_with_a_warning_at_its_requirement() {
         .expect("a warning for the installed package");
     let short = String::from_utf8_lossy(&warning.short);
     assert!(
-        short.contains("installed `libxml2` 2.9.14+dfsg-1.3~deb12u1 in the image: /usr/local/bin/uwsgi (uWSGI 2.0.28, from uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl) needs libxml2.so.2; write `runtime: [libxml2]`"),
+        short.contains("installed `libxml2` 2.9.14+dfsg-1.3~deb12u1 in the image: /usr/local/bin/uwsgi (uWSGI 2.0.28, from uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl) needs libxml2.so.2; add `runtime: [libxml2]`"),
         "{short}"
     );
     assert_eq!(

@@ -41,6 +41,8 @@ pub struct Needer {
     pub distribution: String,
     pub version: String,
     pub file: String,
+    /// The missing library that needs this one, when the file needs it only through that.
+    pub via: Option<String>,
     /// The directory the wheel was in: the app's or the dependencies'.
     #[serde(default)]
     pub directory: String,
@@ -63,6 +65,12 @@ pub fn decide(
     // Each package once, with every library it was installed for.
     let mut packages: BTreeMap<&str, Vec<&Missing>> = BTreeMap::new();
     for missing in &report.missing {
+        // Needed only by another missing library: its package depends on this one's, and apt
+        // brings it along (libxml2 brings libicu72).
+        let through_another = missing.needed_by.iter().all(|n| n.via.is_some());
+        if through_another && missing.package.is_some() {
+            continue;
+        }
         let needer = missing.needed_by.first();
         let at = needer.map_or_else(
             || asked("", false, spec, found),
@@ -107,7 +115,7 @@ pub fn decide(
             rule: RULE,
             description: lint::description(RULE),
             detail: format!(
-                "installed `{package}`{version} in the image: {}; write `runtime: [{package}]` to say so, or `missing-libraries: error` to make this an error",
+                "installed `{package}`{version} in the image: {}; add `runtime: [{package}]` to say so, or `missing-libraries: error` to make this an error",
                 all.join("; ")
             ),
             file: at.file,
