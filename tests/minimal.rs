@@ -21,10 +21,12 @@ fn build_flavor(name: &str, flavor: &str) -> String {
         out.status.success(),
         "building {name} as {flavor} failed:\n{log}"
     );
-    assert!(
-        log.contains("[minimal] gather the minimal interpreter"),
-        "{log}"
-    );
+    if flavor != "slim" {
+        assert!(
+            log.contains("[minimal] gather the minimal interpreter"),
+            "{log}"
+        );
+    }
     tag
 }
 
@@ -80,7 +82,7 @@ fn recorded_packages(paths: &[String]) -> BTreeSet<String> {
     paths
         .iter()
         .filter_map(|p| p.strip_prefix("/var/lib/dpkg/status.d/"))
-        .filter(|name| !name.contains('.'))
+        .filter(|name| !name.is_empty() && !name.ends_with(".md5sums"))
         .map(String::from)
         .collect()
 }
