@@ -6,8 +6,12 @@ use std::fs;
 
 use pyslim_e2e::*;
 
-/// Example `name` with `flavor` added, built as `pyslim-e2e/minimal-NAME`.
+/// Example `name` with `flavor` added, built as `pyslim-e2e/FLAVOR-NAME`.
 fn build_flavor(name: &str, flavor: &str) -> String {
+    build_flavor_with(name, flavor, &[])
+}
+
+fn build_flavor_with(name: &str, flavor: &str, extra: &[&str]) -> String {
     require_engine();
     let dir = copy_example(name, &format!("{flavor}-{name}"));
     let spec = dir.join("pyslim.yaml");
@@ -15,7 +19,7 @@ fn build_flavor(name: &str, flavor: &str) -> String {
     text.push_str(&format!("flavor: {flavor}\n"));
     fs::write(&spec, text).expect("spec");
     let tag = format!("pyslim-e2e/{flavor}-{name}");
-    let out = build_dir(&dir, &tag, &[]);
+    let out = build_dir(&dir, &tag, extra);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
@@ -192,6 +196,16 @@ fn compiled_examples_run_in_minimal_with_the_libraries_they_load() {
     let slim = build_flavor("ldap", "slim");
     let paths = files(&image);
     assert_eq!(recorded_packages(&paths), owners(&slim, &paths));
+
+    // Article 004's inherited wheels: python-ldap from another image, its libraries gathered.
+    let wheels = "pyslim-e2e/minimal-ldap-wheels";
+    let out = build_example("ldap", wheels, &["--target", "wheels"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let context = format!("wheels=docker-image://{wheels}");
+    let image = build_flavor_with("inherit", "minimal", &["--build-context", &context]);
+    let out = run(docker().args(["run", "--rm", &image]));
+    assert!(out.contains("inherited python-ldap 3.4.4"), "{out}");
+    assert_no_shell(&image);
 
     let image = build_flavor("maturin", "minimal");
     let out = run(docker().args(["run", "--rm", &image]));
