@@ -200,7 +200,11 @@ fn compiled_examples_run_in_minimal_with_the_libraries_they_load() {
     // Article 004's inherited wheels: python-ldap from another image, its libraries gathered.
     let wheels = "pyslim-e2e/minimal-ldap-wheels";
     let out = build_example("ldap", wheels, &["--target", "wheels"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let context = format!("wheels=docker-image://{wheels}");
     let image = build_flavor_with("inherit", "minimal", &["--build-context", &context]);
     let out = run(docker().args(["run", "--rm", &image]));

@@ -95,6 +95,15 @@ pub fn wheels(from: StepId) -> StepMount {
     }
 }
 
+/// The app's wheel the step `from` built, read-only.
+pub fn app_wheel(from: StepId) -> StepMount {
+    StepMount::Output {
+        dest: APP_WHEEL.into(),
+        from,
+        path: APP_WHEEL.into(),
+    }
+}
+
 /// Where the project at the context path `app` is seen.
 pub fn project_dir(app: &str) -> String {
     if app == "." {

@@ -131,6 +131,21 @@ pub struct Run {
     pub user: Option<String>,
 }
 
+impl Run {
+    /// A command of ours run as root in `/`, with no network: it reads what it is shown and
+    /// writes a report or a tree, so nothing it could fetch may change what it says.
+    pub fn offline(args: Vec<String>, mounts: Vec<StepMount>) -> Run {
+        Run {
+            args,
+            env: Vec::new(),
+            cwd: "/".into(),
+            mounts,
+            network: StepNetwork::None,
+            user: None,
+        }
+    }
+}
+
 /// Where a copy takes its files from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CopyFrom {

@@ -10,9 +10,9 @@ use crate::plan::builder::Builder;
 use crate::plan::compile::Compiled;
 use crate::plan::fetch::Fetch;
 use crate::plan::install::Install;
-use crate::plan::layout::{APP_WHEEL, WHEELS, include_app, strings, wheels};
+use crate::plan::layout::{APP_WHEEL, WHEELS, app_wheel, include_app, strings, wheels};
 use crate::plan::runtime::{Parts, libraries};
-use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, StepId, StepMount, StepNetwork};
+use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, StepId, StepNetwork};
 use crate::sources::{FoundApp, Workdir};
 
 /// Makes the group, then runs the rest of its arguments: useradd, which cannot give the group it
@@ -154,11 +154,7 @@ fn install_app(b: &mut Builder, spec: &Spec, install: &Install, compiled: Compil
         return on;
     };
     let mut mounts = install.mounts.clone();
-    mounts.push(StepMount::Output {
-        dest: APP_WHEEL.into(),
-        from: app,
-        path: APP_WHEEL.into(),
-    });
+    mounts.push(app_wheel(app));
     mounts.extend(compiled.dependencies.map(wheels));
     let from: &[&str] = if compiled.dependencies.is_some() {
         &[APP_WHEEL, WHEELS]
