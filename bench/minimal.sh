@@ -42,7 +42,7 @@ for name in "${names[@]}"; do
   build "$name" minimal "" --no-cache
   minimal=$($DOCKER image inspect "pyslim-bench/$name-minimal" --format '{{.Size}}')
   smoke=$(grep -o 'smoke test: imported [0-9]* modules of [0-9]* distributions in [0-9.]* s' "$work/log" | tail -1 |
-    awk '{ printf "%s (%s)", $(NF-1), $3 }' || true)
+    awk '{ printf "%s (%s)", $(NF-1), $4 }' || true)
   build "$name" slim bare
   added=$(grep -o 'apt-get install [^(]*(shared libraries the built files need)' "$work/log" | head -1 |
     sed 's/apt-get install //; s/ (shared.*//' || true)
