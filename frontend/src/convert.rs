@@ -10,6 +10,7 @@ use pyslim_spec::{Base, Diagnostic, LoadOptions, Partial, SourceFile, Spec, WHEE
 pub use crate::failure::Failure;
 
 use crate::context::{Context, json_list, local};
+use crate::epoch;
 use crate::gateway::{Gateway, GatewayError, SolvedRef};
 use crate::image;
 use crate::lint::{self, Warning};
@@ -53,6 +54,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
             return Err(Failure::Spec(all));
         }
     };
+    let options = &epoch::resolve(options, &spec, &source)?;
     if let Some(request @ (Request::Outline | Request::Targets)) = &options.request {
         let python = read_python(gw, options, &spec, &source).await?;
         let answer = match request {
@@ -99,10 +101,11 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     if warns {
         warn(gw, &spec_digest, &source, &found.files, &built.warnings).await?;
     }
-    let metadata = BTreeMap::from([(
+    let mut metadata = BTreeMap::from([(
         "containerimage.config".to_string(),
         serde_json::to_vec(&built.config).expect("a JSON value always serialises"),
     )]);
+    metadata.extend(epoch::metadata(options));
     gw.return_result(&built.reference, metadata).await?;
     Ok(())
 }
@@ -370,8 +373,21 @@ fn config(
     runtime: &Resolved,
 ) -> serde_json::Value {
     let layers: Vec<&str> = plan.layers().collect();
+    let mut image = config_unstamped(plan, spec, options, platform, runtime, &layers);
+    image::stamp(&mut image, options.epoch, layers.len());
+    image
+}
+
+fn config_unstamped(
+    plan: &Plan,
+    spec: &Spec,
+    options: &Options,
+    platform: &Platform,
+    runtime: &Resolved,
+    layers: &[&str],
+) -> serde_json::Value {
     if spec.target.as_deref() == Some(WHEELS_TARGET) {
-        return image::files_only(&options.labels, platform, &layers);
+        return image::files_only(&options.labels, platform, layers);
     }
     let base = image::Base {
         config: &runtime.config,
@@ -383,7 +399,7 @@ fn config(
         spec,
         &options.labels,
         platform,
-        &layers,
+        layers,
         plan.workdir.as_deref(),
         plan.from_scratch,
     )

@@ -217,7 +217,12 @@ impl Options {
                 options.proxy.insert(name.to_string(), value.clone());
             }
         }
-        if let Some(value) = options.build_args.get("SOURCE_DATE_EPOCH") {
+        // Empty is none, as BuildKit's exporter reads it.
+        if let Some(value) = options
+            .build_args
+            .get("SOURCE_DATE_EPOCH")
+            .filter(|v| !v.trim().is_empty())
+        {
             let epoch = value
                 .trim()
                 .parse()

@@ -125,12 +125,14 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
             wheels_context: Some(WheelsContext::Image {
                 reference: "org/wheels".into(),
             }),
+            epoch: Some(1_700_000_000),
         },
         _ => Settings {
             no_cache: vec![Stage::Slim],
             wheels_context: Some(WheelsContext::Local {
                 name: "wheels".into(),
             }),
+            epoch: None,
         },
     };
     let plan = plan(

@@ -18,6 +18,8 @@ pub const CARGO_HOME: &str = "/var/cache/pyslim/cargo";
 pub const TOOLS: &str = "/pyslim-tools";
 pub const FETCH_WHEELS: &str = include_str!("../../python/fetch_wheels.py");
 pub const INSTALL_WHEELS: &str = include_str!("../../python/install_wheels.py");
+/// Runs a layer's command, then clamps the times of what it changed (see `times`).
+pub const CLAMP_TIMES: &str = include_str!("../../python/clamp_times.py");
 /// Where the compile stage installs uv; the slim stage runs it from a read-only mount.
 pub const UV_PREFIX: &str = "/pyslim-uv";
 /// The forwarded SSH agent and the known_hosts pyslim writes (compile stage only).

@@ -29,6 +29,7 @@ mod fetch;
 mod install;
 pub(crate) mod layout;
 mod runtime;
+mod times;
 mod types;
 
 pub use advice::Advice;
@@ -70,6 +71,7 @@ pub fn plan(
             Runtime::of(spec).stage(&mut b, spec, &fetch, &parts)
         }
     };
+    times::clamp(&mut b.steps);
     Plan {
         bases,
         workdir: workdir.map(|w| w.path),

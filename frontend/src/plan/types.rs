@@ -27,6 +27,8 @@ pub struct Settings {
     pub no_cache: Vec<Stage>,
     /// `--build-context wheels=…`: wheels built before, used before anything is built.
     pub wheels_context: Option<WheelsContext>,
+    /// `SOURCE_DATE_EPOCH`: the latest file time of the app's layers.
+    pub epoch: Option<u64>,
 }
 
 impl Settings {
@@ -42,6 +44,7 @@ impl Settings {
         Settings {
             no_cache,
             wheels_context: options.wheels_context.clone(),
+            epoch: options.epoch,
         }
     }
 }
@@ -93,6 +96,10 @@ pub struct Step {
     pub ignore_cache: bool,
     /// What to check when this step fails, shown with BuildKit's error.
     pub advice: Option<Advice>,
+    /// If the step is a layer of the image: the latest time (seconds since 1970) a file it
+    /// makes or changes may have, so that the layer's bytes do not depend on when it was built.
+    /// `None` leaves the times of the build (an app layer built without `SOURCE_DATE_EPOCH`).
+    pub times: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -82,6 +82,9 @@ pub fn stage(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, slim: &Slim, debug
 
     let mut image = Fs::Empty;
     for (part, layer) in gathered {
+        if layer == "app" {
+            b.app_from_here();
+        }
         image = b.file_layer(
             Stage::Minimal,
             image,
