@@ -11,7 +11,7 @@ pub use crate::failure::Failure;
 
 use crate::context::{Context, json_list, local};
 use crate::epoch;
-use crate::gateway::{Gateway, GatewayError, SolvedRef};
+use crate::gateway::{Attested, Gateway, GatewayError, SolvedRef};
 use crate::image;
 use crate::lint::{self, Warning};
 use crate::llb;
@@ -23,6 +23,9 @@ use crate::platform::Platform;
 use crate::sources::{self, Found, Problems, Python};
 use crate::subrequest::{self, Request};
 use crate::verify;
+
+/// The in-toto predicate type of an SPDX document.
+const SPDX: &str = "https://spdx.dev/Document";
 
 /// Builds the image the spec describes and returns it to BuildKit — or, for `--call`, the
 /// information asked for.
@@ -106,7 +109,15 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         serde_json::to_vec(&built.config).expect("a JSON value always serialises"),
     )]);
     metadata.extend(epoch::metadata(options));
-    gw.return_result(&built.reference, metadata).await?;
+    // Keyed by platform, as BuildKit keys a single image's attestations; one with an SPDX
+    // document keeps BuildKit from running its own scanner.
+    let attestations: Vec<(String, Attested)> = built
+        .sbom
+        .into_iter()
+        .map(|sbom| (platform.to_string(), sbom))
+        .collect();
+    gw.return_result(&built.reference, metadata, &attestations)
+        .await?;
     Ok(())
 }
 
@@ -181,6 +192,8 @@ pub struct Built {
     pub reference: SolvedRef,
     pub config: serde_json::Value,
     pub warnings: Vec<Warning>,
+    /// `--sbom=true`: the SPDX document of what the image holds, for its attestation.
+    pub sbom: Option<Attested>,
 }
 
 /// Scans what the compile stage built, plans again with what the scan found, solves, and runs
@@ -212,11 +225,22 @@ async fn build_planned(
             read_report(gw, shared, &planned.site, &plan, smoke, plan::SMOKE_REPORT).await?;
         verify::smoke::check(&report, spec, source, shared.found)?;
     }
+    let mut sbom = None;
+    if let Some(step) = plan.sbom {
+        let state = lower::lower_to(&plan, &planned.site, Fs::Step(step));
+        let definition = llb::marshal(&state, Some(source));
+        sbom = Some(Attested {
+            reference: solve(gw, shared, &plan, definition).await?,
+            path: plan::SBOM.into(),
+            predicate_type: SPDX.into(),
+        });
+    }
     let config = config(&plan, spec, options, platform, &planned.runtime);
     Ok(Built {
         reference,
         config,
         warnings,
+        sbom,
     })
 }
 

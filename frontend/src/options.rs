@@ -34,6 +34,8 @@ pub struct Options {
     pub proxy: BTreeMap<String, String>,
     /// `--build-arg SOURCE_DATE_EPOCH=…`: seconds since 1970 that reproducible builds stamp.
     pub epoch: Option<u64>,
+    /// `--sbom=true` (`attest:sbom`): the image's SBOM, made by pyslim from what it installed.
+    pub sbom: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +139,7 @@ impl Default for Options {
             network: None,
             proxy: BTreeMap::new(),
             epoch: None,
+            sbom: false,
         }
     }
 }
@@ -193,6 +196,11 @@ impl Options {
                             .map(Platform::parse)
                             .collect::<Result<_, _>>()
                             .map_err(OptionError::Platform)?;
+                    }
+                    // `--sbom=false` sends `disabled=true`; a generator named for BuildKit's
+                    // scanner is not needed: pyslim knows what it installed.
+                    "attest:sbom" => {
+                        options.sbom = !value.split(',').any(|f| f.trim() == "disabled=true")
                     }
                     "no-cache" => {
                         options.no_cache = if value.is_empty() {
@@ -263,6 +271,15 @@ mod tests {
     }
 
     #[test]
+    fn an_sbom_is_asked_for_unless_disabled() {
+        let asked = |value: &str| options(&[("attest:sbom", value)]).expect("valid").sbom;
+        assert!(asked(""));
+        assert!(asked("generator=docker/buildkit-syft-scanner"));
+        assert!(!asked("disabled=true"));
+        assert!(!options(&[]).expect("valid").sbom);
+    }
+
+    #[test]
     fn reads_what_buildx_passes() {
         let o = options(&[
             ("filename", "deploy/pyslim.yaml"),
@@ -289,6 +306,7 @@ mod tests {
             ])
         );
         assert_eq!(o.epoch, Some(1_700_000_000));
+        assert!(o.sbom);
         assert_eq!(o.labels["org.opencontainers.image.title"], "a=b");
         assert_eq!(
             o.platforms,

@@ -502,6 +502,16 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "variant_sbom",
+        // `--sbom=true`: a step on the finished image writes the SPDX document.
+        spec: base!(),
+        files: &[],
+        options: &[("attest:sbom", "")],
+        shows: &[
+            r#""[slim] write the SBOM" exec args=["python", "/pyslim-tools/sbom.py", "--out", "/pyslim-report/sbom.spdx.json", "--name", "image", "--wheels", "/wheels", "--app", "/pyslim-app"]"#,
+        ],
+    },
+    Case {
         name: "variant_smoke_test_off",
         spec: concat!(base!(), "smoke-test: false\n"),
         files: &[],

@@ -175,3 +175,56 @@ async fn the_smoke_test_is_solved_and_the_image_returned_after_it() {
     let image = llb::render(recorded.graph());
     assert!(!image.contains("smoke test"), "{image}");
 }
+
+#[tokio::test]
+async fn an_sbom_asked_for_is_returned_as_the_image_attestation() {
+    let options = [
+        ("filename", "pyslim.yaml"),
+        ("platform", "linux/amd64"),
+        ("attest:sbom", ""),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &options).await;
+    result.expect("the build succeeds");
+    let returned = recorded
+        .returned
+        .as_ref()
+        .and_then(|r| r.result.as_ref())
+        .expect("a result");
+    let attested = &returned.attestations["linux/amd64"].attestation;
+    assert_eq!(attested.len(), 1);
+    let sbom = &attested[0];
+    assert_eq!(sbom.in_toto_predicate_type, "https://spdx.dev/Document");
+    assert_eq!(sbom.path, "/pyslim-report/sbom.spdx.json");
+    assert!(sbom.in_toto_subjects.is_empty(), "the image itself");
+    // The document is made in the image as returned.
+    let id = sbom.r#ref.as_ref().expect("a ref").id.clone();
+    let n: usize = id
+        .strip_prefix("ref-")
+        .and_then(|n| n.parse().ok())
+        .expect("ref-N");
+    let made = llb::render(&recorded.solves[n]);
+    assert!(made.contains(r#""[slim] write the SBOM""#), "{made}");
+    assert!(
+        made.contains(
+            r#"args=["python", "/pyslim-tools/sbom.py", "--out", "/pyslim-report/sbom.spdx.json""#
+        ),
+        "{made}"
+    );
+
+    // Not asked for (or `--sbom=false`): no step, no attestation.
+    let options = [
+        ("filename", "pyslim.yaml"),
+        ("attest:sbom", "disabled=true"),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &options).await;
+    result.expect("the build succeeds");
+    let returned = recorded.returned.as_ref().and_then(|r| r.result.as_ref());
+    assert!(returned.expect("a result").attestations.is_empty());
+    assert!(
+        !recorded
+            .solves
+            .iter()
+            .map(llb::render)
+            .any(|g| g.contains("write the SBOM"))
+    );
+}

@@ -126,6 +126,7 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
                 reference: "org/wheels".into(),
             }),
             epoch: Some(1_700_000_000),
+            sbom: true,
         },
         _ => Settings {
             no_cache: vec![Stage::Slim],
@@ -133,6 +134,7 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
                 name: "wheels".into(),
             }),
             epoch: None,
+            sbom: false,
         },
     };
     let plan = plan(

@@ -165,6 +165,16 @@ impl<'a> Builder<'a> {
         self.app = false;
     }
 
+    /// Whether the build asked for an SBOM.
+    pub fn sbom(&self) -> bool {
+        self.settings.sbom
+    }
+
+    /// The build's `SOURCE_DATE_EPOCH`, if it has one.
+    pub fn epoch(&self) -> Option<u64> {
+        self.settings.epoch
+    }
+
     /// Replaces the history entry of the step that made `fs`.
     pub fn with_history(&mut self, fs: Fs, history: String) -> Fs {
         if let Fs::Step(id) = fs {

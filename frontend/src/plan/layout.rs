@@ -41,6 +41,9 @@ pub const MINIMAL: &str = include_str!("../../python/minimal.py");
 pub const SMOKE: &str = include_str!("../../python/smoke.py");
 /// The scan's report, in its step's output.
 pub const SCAN_REPORT: &str = "/pyslim-report/libraries.json";
+pub const SBOM_SCRIPT: &str = include_str!("../../python/sbom.py");
+/// The SBOM, in its step's output.
+pub const SBOM: &str = "/pyslim-report/sbom.spdx.json";
 /// The smoke test's report, in its step's output.
 pub const SMOKE_REPORT: &str = "/pyslim-report/smoke.json";
 /// Where the compile stage's filesystem is seen by the steps that ask it which Debian package

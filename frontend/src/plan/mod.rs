@@ -33,7 +33,7 @@ mod times;
 mod types;
 
 pub use advice::Advice;
-pub use layout::{APP_WHEEL, CONTEXT, SCAN_REPORT, SMOKE_REPORT};
+pub use layout::{APP_WHEEL, CONTEXT, SBOM, SCAN_REPORT, SMOKE_REPORT};
 pub use runtime::Runtime;
 pub use types::*;
 
@@ -60,6 +60,7 @@ pub fn plan(
             from_scratch: false,
             scan: None,
             smoke: None,
+            sbom: None,
         },
         _ => {
             let parts = runtime::Parts {
@@ -80,6 +81,7 @@ pub fn plan(
         from_scratch: built.from_scratch,
         scan: built.scan,
         smoke: built.smoke,
+        sbom: built.sbom,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Settings {
     pub wheels_context: Option<WheelsContext>,
     /// `SOURCE_DATE_EPOCH`: the latest file time of the app's layers.
     pub epoch: Option<u64>,
+    /// `--sbom=true`: a step that writes the image's SBOM.
+    pub sbom: bool,
 }
 
 impl Settings {
@@ -45,6 +47,7 @@ impl Settings {
             no_cache,
             wheels_context: options.wheels_context.clone(),
             epoch: options.epoch,
+            sbom: options.sbom,
         }
     }
 }
@@ -234,6 +237,8 @@ pub struct Plan {
     pub scan: Option<StepId>,
     /// The smoke test: run in the finished image, and its output thrown away.
     pub smoke: Option<StepId>,
+    /// The step that writes the image's SBOM at [`SBOM`](super::layout::SBOM) of its output.
+    pub sbom: Option<StepId>,
 }
 
 /// What the scan of the built files found the runtime stage lacks: the Debian packages that
