@@ -44,7 +44,7 @@ for name in "${names[@]}"; do
   smoke=$(grep -o 'smoke test: imported [0-9]* modules of [0-9]* distributions in [0-9.]* s' "$work/log" | tail -1 |
     awk '{ printf "%s (%s)", $(NF-1), $4 }' || true)
   build "$name" slim bare
-  added=$(grep -o 'apt-get install [^(]*(shared libraries the built files need)' "$work/log" | head -1 |
-    sed 's/apt-get install //; s/ (shared.*//' || true)
+  added=$(grep -o 'apt-get install [^(]*(shared libraries the [a-z]* needs\?)' "$work/log" | sort -u |
+    sed 's/apt-get install //; s/ (shared.*//' | tr '\n' ' ' | sed 's/ $//' || true)
   echo "| $name | $(mb "$slim") | $(mb "$minimal") | ${added:-none} | ${smoke:-–} |"
 done

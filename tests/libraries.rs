@@ -37,7 +37,7 @@ fn uwsgi_without_runtime_packages_gets_the_library_it_links() {
     let (ok, log) = build_log(&dir, tag);
     assert!(ok, "{log}");
     assert!(
-        log.contains("apt-get install libxml2 (shared libraries the built files need)"),
+        log.contains("apt-get install libxml2 (shared libraries the dependencies need)"),
         "{log}"
     );
     assert!(

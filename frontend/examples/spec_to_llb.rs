@@ -71,7 +71,7 @@ fn main() {
                 &Dependencies::of(&spec),
                 bases,
                 &Settings::default(),
-                Some(&closure),
+                &closure,
             );
             let state = lower(&plan, &site);
             let file = SourceFile::new("pyslim.yaml", text.clone());

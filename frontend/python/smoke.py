@@ -27,8 +27,10 @@ closed. Exit status 0 when every import and the test passed, 1 otherwise, 2 for 
 `--user UID:GID`: the imports and the test run as that user (with its HOME), as the container
 would, while this script (root) writes `--report`: a JSON file of what failed — each module
 with its distribution, version, wheel directory, error, and the missing library and its
-package — and the test's exit status. With a report, the exit status is 0 once it is written:
-the frontend reads it and fails the build at the line that asked for what failed.
+package — the test's exit status, and every module found. With a report, the exit status is 0
+once it is written, and a --skip name not found is no error: the frontend reads the reports of
+both its steps (the dependencies', the app's), checks the names against all they found, and
+fails the build at the line that asked for what failed.
 """
 
 import argparse
@@ -462,7 +464,9 @@ def main(argv):
         for module in found:
             origin.setdefault(module, None)
     unknown = sorted(set(args.skip) - set(origin))
-    if unknown:
+    # With a report, the frontend checks the names against every step's modules: a step sees
+    # only the dependencies' or only the app's.
+    if unknown and not args.report:
         raise Usage(
             f"--skip {' '.join(unknown)}: no such module among those found: "
             f"{' '.join(sorted(origin)) or '(none)'}"
@@ -538,6 +542,7 @@ def main(argv):
                     "modules": passed,
                     "distributions": distributions,
                     "seconds": round(seconds, 3),
+                    "found": sorted(origin),
                     "failures": reported,
                     "test": test_run,
                 },

@@ -82,8 +82,9 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         excludes: &excludes,
         evaluate: caps.iter().any(|c| c == "gateway.solve.evaluate"),
     };
-    let planned = plan_platform(gw, &shared, &platform).await?;
-    if planned.plan.scan.is_some() {
+    let mut planned = plan_platform(gw, &shared, &platform).await?;
+    let scans = planned.plan.scans;
+    if scans.dependencies.is_some() || scans.app.is_some() {
         // The scan finds exactly which libraries the built files lack, and installs them: the
         // lint's guesses from package names would only say the same less precisely.
         warnings.retain(|w| !lint::GUESSES_LIBRARIES.contains(&w.rule));
@@ -91,8 +92,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     if options.request == Some(Request::Lint) {
         // What the scan finds is known only once the wheels are built: the check builds them
         // (a build before it leaves them in the cache).
-        let (_, found_by_scan) = scan(gw, &shared, &planned).await?;
-        warnings.extend(found_by_scan);
+        warnings.extend(scan(gw, &shared, &mut planned).await?);
         let answer = subrequest::lint(&source, &found.files, &warnings, &found.python);
         return Ok(gw.return_metadata(answer).await?);
     }
@@ -204,26 +204,20 @@ async fn build_planned(
     planned: Planned,
 ) -> Result<Built, Failure> {
     let (options, spec, source) = (shared.options, shared.spec, shared.source);
+    let mut planned = planned;
+    let warnings = scan(gw, shared, &mut planned).await?;
     let platform = &planned.site.platform;
-    let (closure, warnings) = scan(gw, shared, &planned).await?;
-    let mut plan = planned.plan;
-    if let Some(closure) = closure {
-        let settings = Settings::of(options);
-        plan = plan::plan(
-            spec,
-            &planned.dependencies,
-            plan.bases,
-            &settings,
-            Some(&closure),
-        );
-    }
+    let plan = planned.plan;
     let state = lower::lower(&plan, &planned.site);
     let definition = llb::marshal(&state, Some(source));
     let reference = solve(gw, shared, &plan, definition).await?;
-    if let Some(smoke) = plan.smoke {
-        let report =
-            read_report(gw, shared, &planned.site, &plan, smoke, plan::SMOKE_REPORT).await?;
-        verify::smoke::check(&report, spec, source, shared.found)?;
+    let mut reports = Vec::new();
+    for &step in &plan.smoke {
+        reports
+            .push(read_report(gw, shared, &planned.site, &plan, step, plan::SMOKE_REPORT).await?);
+    }
+    if !plan.smoke.is_empty() {
+        verify::smoke::check(&reports, spec, source, shared.found)?;
     }
     let mut sbom = None;
     if let Some(step) = plan.sbom {
@@ -244,21 +238,38 @@ async fn build_planned(
     })
 }
 
-/// Runs the scan of what the compile stage built, if it built anything, and decides what the
-/// image gets for the shared libraries it found missing.
+/// Runs the scans of what the compile stage built — the dependencies' wheels, then the app's
+/// on the image with what the first asked for — deciding after each what the image gets for
+/// the shared libraries it found missing, and planning again with it. The warnings say what
+/// was installed.
 async fn scan(
     gw: &mut Gateway,
     shared: &Shared<'_>,
-    planned: &Planned,
-) -> Result<(Option<Closure>, Vec<Warning>), Failure> {
-    let plan = &planned.plan;
-    let Some(scan) = plan.scan else {
-        return Ok((None, Vec::new()));
-    };
-    let report = read_report(gw, shared, &planned.site, plan, scan, plan::SCAN_REPORT).await?;
-    let (closure, warnings) =
-        verify::libraries::decide(&report, shared.spec, shared.source, shared.found)?;
-    Ok((Some(closure), warnings))
+    planned: &mut Planned,
+) -> Result<Vec<Warning>, Failure> {
+    let settings = Settings::of(shared.options);
+    let mut closure = Closure::default();
+    let mut warnings = Vec::new();
+    for app in [false, true] {
+        let scans = planned.plan.scans;
+        let mut packages = Vec::new();
+        if let Some(step) = if app { scans.app } else { scans.dependencies } {
+            let (plan, site) = (&planned.plan, &planned.site);
+            let report = read_report(gw, shared, site, plan, step, plan::SCAN_REPORT).await?;
+            let (spec, source, found) = (shared.spec, shared.source, shared.found);
+            let (asked, said) = verify::libraries::decide(&report, spec, source, found)?;
+            packages = asked;
+            warnings.extend(said);
+        }
+        match app {
+            false => closure.dependencies = Some(packages),
+            true => closure.app = Some(packages),
+        }
+        let bases = planned.plan.bases.clone();
+        let dependencies = &planned.dependencies;
+        planned.plan = plan::plan(shared.spec, dependencies, bases, &settings, &closure);
+    }
+    Ok(warnings)
 }
 
 /// The first plan of a platform's build, before the scan has run; and what planning it read.
@@ -292,7 +303,8 @@ pub async fn plan_platform(
         },
     };
     let dependencies = for_target(shared, &bases.compile, platform)?;
-    let plan = plan::plan(spec, &dependencies, bases, &Settings::of(options), None);
+    let settings = Settings::of(options);
+    let plan = plan::plan(spec, &dependencies, bases, &settings, &Closure::default());
     let site = BuildSite {
         platform: platform.clone(),
         proxy: options.proxy.clone(),

@@ -68,7 +68,7 @@ async fn a_missing_library_is_installed_with_a_warning_at_its_requirement() {
     let image = llb::render(recorded.graph());
     assert!(
         image.contains(
-            r#""[slim] apt-get install libxml2 (shared libraries the built files need)""#
+            r#""[slim] apt-get install libxml2 (shared libraries the dependencies need)""#
         ),
         "{image}"
     );
@@ -149,7 +149,8 @@ async fn a_failed_import_fails_the_build_with_the_package_to_add() {
 async fn a_failed_test_command_fails_at_its_line() {
     let report = r#"{"modules": 1, "distributions": 1, "seconds": 0.2, "failures": [], "test": {"status": 3}}"#;
     let spec = format!("{SPEC}test: [python, -c, \"raise SystemExit(3)\"]\n");
-    let message = error(&spec, &context(), &[(SMOKE, report)]).await;
+    // The app's smoke test (the second) runs `test:`.
+    let message = error(&spec, &context(), &[(&format!("{SMOKE}#2"), report)]).await;
     assert!(
         message.contains("pyslim.yaml:6:8: error: `test:` exited with status 3 in the image"),
         "{message}"
@@ -226,5 +227,26 @@ async fn an_sbom_asked_for_is_returned_as_the_image_attestation() {
             .iter()
             .map(llb::render)
             .any(|g| g.contains("write the SBOM"))
+    );
+}
+
+#[tokio::test]
+async fn a_skipped_module_no_step_found_is_an_error_at_its_line() {
+    let spec = format!("{SPEC}smoke-test: {{skip: [flsk]}}\n");
+    let deps = r#"{"modules": 2, "distributions": 2, "seconds": 0.1, "found": ["flask", "uwsgidecorators"], "failures": [], "test": null}"#;
+    let app = r#"{"modules": 1, "distributions": 1, "seconds": 0.1, "found": ["app"], "failures": [], "test": null}"#;
+    let message = error(
+        &spec,
+        &context(),
+        &[(SMOKE, deps), (&format!("{SMOKE}#2"), app)],
+    )
+    .await;
+    assert!(
+        message.contains("pyslim.yaml:6:21: error: `flsk` is not a module pyslim installed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("top-level modules are: app, flask, uwsgidecorators"),
+        "{message}"
     );
 }

@@ -137,13 +137,7 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
             sbom: false,
         },
     };
-    let plan = plan(
-        spec,
-        &dependencies,
-        bases,
-        &settings,
-        Some(&Closure::default()),
-    );
+    let plan = plan(spec, &dependencies, bases, &settings, &Closure::default());
     for warning in lint::check(spec, &[], None) {
         out.features.insert(format!("lint: {}", warning.rule));
     }

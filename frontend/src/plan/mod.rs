@@ -41,14 +41,15 @@ use pyslim_spec::{Spec, WHEELS_TARGET};
 
 use crate::sources::{self, Dependencies};
 
-/// The plan of the build. `closure` is what the scan found the runtime lacks; before the scan
-/// has run it is `None`, and the plan serves to run the scan ([`Plan::scan`]).
+/// The plan of the build. `closure` is what the scans found the runtime lacks so far: the
+/// frontend plans, runs a scan whose result it does not know yet ([`Plan::scans`]), and plans
+/// again with what it found.
 pub fn plan(
     spec: &Spec,
     dependencies: &Dependencies,
     bases: ResolvedBases,
     settings: &Settings,
-    closure: Option<&Closure>,
+    closure: &Closure,
 ) -> Plan {
     let mut b = builder::Builder::new(settings);
     let fetch = fetch::Fetch::of(spec, settings);
@@ -58,8 +59,8 @@ pub fn plan(
         Some(deps) if spec.target.as_deref() == Some(WHEELS_TARGET) => runtime::Built {
             result: compile::collect_wheels(&mut b, spec, deps),
             from_scratch: false,
-            scan: None,
-            smoke: None,
+            scans: Scans::default(),
+            smoke: Vec::new(),
             sbom: None,
         },
         _ => {
@@ -79,7 +80,7 @@ pub fn plan(
         steps: b.steps,
         result: built.result,
         from_scratch: built.from_scratch,
-        scan: built.scan,
+        scans: built.scans,
         smoke: built.smoke,
         sbom: built.sbom,
     }

@@ -26,7 +26,10 @@ fn plan_of(yaml: &str, settings: &Settings) -> Plan {
         &Dependencies::of(&spec),
         bases(),
         settings,
-        Some(&Closure::default()),
+        &Closure {
+            dependencies: Some(Vec::new()),
+            app: Some(Vec::new()),
+        },
     )
 }
 
@@ -149,7 +152,16 @@ fn slim_stage_installs_through_read_only_mounts_of_the_compile_stage() {
     assert_eq!(app.args[3..], ["/pyslim-app", "/wheels"]);
     // Every slim step is a layer with a history entry but the two the frontend solves on
     // their own (the scan and the smoke test); compile steps are not.
-    let probes = [plan.scan, plan.smoke].map(|p| p.expect("a scan and a smoke test"));
+    let scans = [plan.scans.dependencies, plan.scans.app].map(|p| p.expect("two scans"));
+    let probes: Vec<StepId> = scans
+        .into_iter()
+        .chain(plan.smoke.iter().copied())
+        .collect();
+    assert_eq!(
+        plan.smoke.len(),
+        2,
+        "the dependencies' smoke test, then the app's"
+    );
     for (n, step) in plan.steps.iter().enumerate() {
         assert_eq!(
             step.history.is_some(),
@@ -159,8 +171,18 @@ fn slim_stage_installs_through_read_only_mounts_of_the_compile_stage() {
         );
     }
     assert_eq!(plan.layers().count(), 5, "apt, user, workdir, deps, app");
-    assert_eq!(plan.result, Fs::Step(StepId(plan.steps.len() - 2)));
-    assert_eq!(plan.smoke, Some(StepId(plan.steps.len() - 1)));
+    assert_eq!(plan.smoke.last(), Some(&StepId(plan.steps.len() - 1)));
+    // The app's smoke test runs on the image, the dependencies' on it before the app.
+    let app_smoke = plan.step(plan.smoke[1]);
+    assert_eq!(app_smoke.on, plan.result);
+    let install_app = StepId(
+        plan.steps
+            .iter()
+            .position(|s| s.name == "[slim] install app with uv")
+            .expect("app install"),
+    );
+    assert_eq!(plan.result, Fs::Step(install_app));
+    assert_eq!(plan.step(install_app).on, plan.step(plan.smoke[0]).on);
 }
 
 #[test]
@@ -524,7 +546,10 @@ fn writable_directories_are_one_layer_after_the_workdir_owned_by_the_user() {
         &Dependencies::of(&spec),
         bases(),
         &Settings::default(),
-        Some(&Closure::default()),
+        &Closure {
+            dependencies: Some(Vec::new()),
+            app: Some(Vec::new()),
+        },
     );
     let writable = named(
         &worker,

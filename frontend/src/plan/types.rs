@@ -232,20 +232,35 @@ pub struct Plan {
     /// The image starts from nothing (`flavor: minimal`): none of the base image's layers, nor
     /// its history, are the image's.
     pub from_scratch: bool,
-    /// The step that reads every compiled file the image gets for the shared libraries it
-    /// needs; its report is at [`SCAN_REPORT`](super::layout::SCAN_REPORT) of its output.
-    pub scan: Option<StepId>,
-    /// The smoke test: run in the finished image, and its output thrown away.
-    pub smoke: Option<StepId>,
+    /// The steps that read every compiled file of the dependencies' wheels, and of the app's,
+    /// for the shared libraries they need; each reports at
+    /// [`SCAN_REPORT`](super::layout::SCAN_REPORT) of its output.
+    pub scans: Scans,
+    /// The smoke test, in two parts: the dependencies' modules (on the image as it is before
+    /// the app, so an app-code edit finds them tested), then the app's and `test:`. Their
+    /// outputs are thrown away.
+    pub smoke: Vec<StepId>,
     /// The step that writes the image's SBOM at [`SBOM`](super::layout::SBOM) of its output.
     pub sbom: Option<StepId>,
 }
 
-/// What the scan of the built files found the runtime stage lacks: the Debian packages that
-/// provide the shared libraries they need, in the order they are installed.
+/// The scans of a plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scans {
+    pub dependencies: Option<StepId>,
+    /// On the filesystem with the dependencies installed: planned for real once their scan
+    /// has run.
+    pub app: Option<StepId>,
+}
+
+/// What the scans of the built files found the runtime stage lacks: the Debian packages that
+/// provide the shared libraries the dependencies' files need, then the app's. Each is `None`
+/// until its scan has run (an empty list when nothing is missing); the plan installs what is
+/// known, and the frontend plans again once it knows more.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Closure {
-    pub packages: Vec<String>,
+    pub dependencies: Option<Vec<String>>,
+    pub app: Option<Vec<String>>,
 }
 
 impl Plan {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{asked, diagnostics};
 use crate::failure::Failure;
 use crate::lint::{self, Warning};
-use crate::plan::{APP_WHEEL, Closure};
+use crate::plan::APP_WHEEL;
 use crate::sources::Found;
 
 #[derive(Debug, Deserialize)]
@@ -51,14 +51,15 @@ pub struct Needer {
 /// The warning for a package installed for a library: its rule is listed with the lint's.
 pub const RULE: &str = "SharedLibraryInstalled";
 
-/// What the build does about the report: the packages to install, each with its warning; or
-/// every library it may not install, as errors at the lines that asked for their files.
+/// What the build does about the report: the packages to install, in order, each with its
+/// warning; or every library it may not install, as errors at the lines that asked for their
+/// files.
 pub fn decide(
     report: &Report,
     spec: &Spec,
     source: &SourceFile,
     found: &Found,
-) -> Result<(Closure, Vec<Warning>), Failure> {
+) -> Result<(Vec<String>, Vec<Warning>), Failure> {
     let strict = spec.missing_libraries.value == MissingLibraries::Error;
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -122,10 +123,7 @@ pub fn decide(
             line: at.span.line,
         });
     }
-    let closure = Closure {
-        packages: packages.keys().map(|p| p.to_string()).collect(),
-    };
-    Ok((closure, warnings))
+    Ok((packages.keys().map(|p| p.to_string()).collect(), warnings))
 }
 
 /// `FILE (DIST VERSION) needs LIBRARY`, for the first file that does, and how many more.

@@ -14,6 +14,9 @@ pub struct Report {
     pub modules: usize,
     pub distributions: usize,
     pub seconds: f64,
+    /// Every top-level module the step found, skipped or not.
+    #[serde(default)]
+    pub found: Vec<String>,
     pub failures: Vec<ImportFailure>,
     pub test: Option<TestRun>,
 }
@@ -38,15 +41,42 @@ pub struct TestRun {
     pub status: i32,
 }
 
-/// Every failure of the report, as errors; `Ok` when there is none.
+/// Every failure of the reports (the dependencies', the app's), as errors; and a module
+/// `smoke-test: skip` names that neither found, so that a typo does not pass for a skip.
 pub fn check(
-    report: &Report,
+    reports: &[Report],
     spec: &Spec,
     source: &SourceFile,
     found: &Found,
 ) -> Result<(), Failure> {
     let mut problems = Vec::new();
-    for failure in &report.failures {
+    let modules: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| r.found.iter().map(String::as_str))
+        .collect();
+    for skip in &spec.smoke_test.skip {
+        if !modules.contains(&skip.as_str()) {
+            let mut known = modules.clone();
+            known.sort_unstable();
+            known.dedup();
+            let at = Asked {
+                file: 0,
+                span: skip.span,
+            };
+            problems.push((
+                at,
+                Diagnostic::new(
+                    skip.span,
+                    format!("`{}` is not a module pyslim installed", skip.as_str()),
+                )
+                .with_hint(format!(
+                    "the installed distributions' and the app's top-level modules are: {}",
+                    known.join(", ")
+                )),
+            ));
+        }
+    }
+    for failure in reports.iter().flat_map(|r| &r.failures) {
         let at = match &failure.distribution {
             Some(dist) => asked(dist, failure.directory == APP_WHEEL, spec, found),
             None => asked("", true, spec, found),
@@ -80,7 +110,8 @@ pub fn check(
             .with_hint(hint),
         ));
     }
-    if let (Some(test), Some(written)) = (&report.test, &spec.test)
+    let test = reports.iter().find_map(|r| r.test.as_ref());
+    if let (Some(test), Some(written)) = (test, &spec.test)
         && test.status != 0
     {
         let at = Asked {

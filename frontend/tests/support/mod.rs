@@ -119,15 +119,18 @@ struct Fake {
     fail_at: Option<String>,
     /// BuildKit's message for that failure; `None`: a `RUN` that exited 1.
     fail_with: Option<String>,
-    /// What the scan and the smoke test report (`/pyslim-report/…`), by path.
+    /// What the scans and the smoke tests report (`/pyslim-report/…`), by path: the first read
+    /// of a path (the dependencies' step), or by `PATH#N` its Nth read (`#2`: the app's).
     reports: Arc<BTreeMap<String, String>>,
+    reads: Arc<Mutex<BTreeMap<String, usize>>>,
 }
 
 /// What a step of ours reports when the test says nothing else: nothing missing, nothing failed.
 pub const NOTHING_MISSING: &str =
     r#"{"version": 1, "scanned": {"wheels": 2, "elf_files": 0}, "missing": []}"#;
-pub const ALL_IMPORTED: &str =
-    r#"{"modules": 3, "distributions": 2, "seconds": 0.4, "failures": [], "test": null}"#;
+/// The modules it found include one a service-needing package would have, for specs that skip it.
+pub const ALL_IMPORTED: &str = r#"{"modules": 3, "distributions": 2, "seconds": 0.4,
+    "found": ["app", "flask", "redis_om"], "failures": [], "test": null}"#;
 
 /// How BuildKit ends the message of a failed `RUN`.
 pub const FAILED_STEP: &str = "did not complete successfully: exit code: 1";
@@ -298,10 +301,15 @@ impl LlbBridge for Fake {
                 "smoke.json" => ALL_IMPORTED,
                 other => return Err(not_found(other)),
             };
-            let text = self
-                .reports
-                .get(&request.file_path)
-                .map_or(default, String::as_str);
+            let nth = {
+                let mut reads = self.reads.lock().expect("lock");
+                let n = reads.entry(request.file_path.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            let numbered = self.reports.get(&format!("{}#{nth}", request.file_path));
+            let first = self.reports.get(&request.file_path).filter(|_| nth == 1);
+            let text = numbered.or(first).map_or(default, String::as_str);
             return Ok(Response::new(api::ReadFileResponse {
                 data: text.as_bytes().to_vec(),
             }));
@@ -528,6 +536,7 @@ async fn run(
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         ),
+        reads: Arc::default(),
     };
     let (client, server) = tokio::io::duplex(1 << 20);
     let serving = tokio::spawn(

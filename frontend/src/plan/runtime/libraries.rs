@@ -1,72 +1,71 @@
-//! The shared libraries the built files need: a step that reads every ELF file in the wheels
+//! The shared libraries the built files need: a step that reads every ELF file in some wheels
 //! against the runtime's filesystem (`libraries.py`), whose report the frontend reads, and the
-//! layer that installs the Debian packages the frontend then decided on.
+//! layer that installs the Debian packages the frontend then decided on. The dependencies'
+//! wheels and the app's are scanned apart, each against what is below it in the image.
 
 use pyslim_spec::{Span, Spec};
 
 use crate::plan::apt;
 use crate::plan::builder::Builder;
-use crate::plan::layout::{
-    APP_WHEEL, COMPILE_ROOT, LIBRARIES, SCAN_REPORT, TOOLS, WHEELS, app_wheel, elf_tool, strings,
-    wheels,
-};
-use crate::plan::runtime::Parts;
-use crate::plan::types::{Closure, Fs, Run, Stage, StepId, StepMount};
+use crate::plan::layout::{COMPILE_ROOT, LIBRARIES, SCAN_REPORT, TOOLS, elf_tool, strings};
+use crate::plan::types::{Fs, Run, Stage, StepId, StepMount};
 
-/// The scan of what the compile stage built, on the runtime filesystem `on`; `None` when it
-/// built nothing.
-pub fn scan(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, on: Fs) -> Option<StepId> {
-    let compiled = parts.compiled;
-    if compiled.dependencies.is_none() && compiled.app.is_none() {
-        return None;
-    }
-    let mut args = strings(&[
+/// The wheels a scan reads: what they are (`the app needs`), the mount that shows them at `dir`, and the
+/// compile filesystem they were built on — where the build found each library it linked, so
+/// the file there names the Debian package that has it.
+pub struct Wheels<'a> {
+    pub what: &'a str,
+    pub mount: StepMount,
+    pub dir: &'a str,
+    pub built_on: Fs,
+}
+
+/// The scan of `wheels` on the runtime filesystem `on`.
+pub fn scan(b: &mut Builder, spec: &Spec, wheels: Wheels<'_>, on: Fs) -> StepId {
+    let Wheels {
+        what,
+        mount,
+        dir,
+        built_on,
+    } = wheels;
+    let args = strings(&[
         "python",
         &format!("{TOOLS}/libraries.py"),
         "--report",
         SCAN_REPORT,
         "--compile-root",
         COMPILE_ROOT,
+        dir,
     ]);
-    let mut mounts = vec![
+    let mounts = vec![
         elf_tool("libraries.py", LIBRARIES),
-        // The compile image is where the build found each library it linked: the file there
-        // names the Debian package that has it.
         StepMount::Root {
             dest: COMPILE_ROOT.into(),
-            fs: compiled.built_on,
+            fs: built_on,
         },
+        mount,
     ];
-    if let Some(deps) = compiled.dependencies {
-        args.push(WHEELS.into());
-        mounts.push(wheels(deps));
-    }
-    if let Some(app) = compiled.app {
-        args.push(APP_WHEEL.into());
-        mounts.push(app_wheel(app));
-    }
-    let run = Run::offline(args, mounts);
-    Some(b.probe(
+    b.probe(
         Stage::Slim,
-        "find the shared libraries the built files need".into(),
+        format!("find the shared libraries {what}"),
         on,
-        run,
+        Run::offline(args, mounts),
         origin(spec),
         None,
-    ))
+    )
 }
 
-/// The packages the scan asked for, in a layer of their own.
-pub fn install(b: &mut Builder, spec: &Spec, closure: &Closure, on: Fs) -> Fs {
-    if closure.packages.is_empty() {
+/// The packages a scan asked for, in a layer of their own; none, no layer.
+pub fn install(b: &mut Builder, spec: &Spec, packages: &[String], what: &str, on: Fs) -> Fs {
+    if packages.is_empty() {
         return on;
     }
     let name = format!(
-        "apt-get install {} (shared libraries the built files need)",
-        closure.packages.join(" ")
+        "apt-get install {} (shared libraries {what})",
+        packages.join(" ")
     );
     let at = spec.runtime.first().map(|p| p.span).or(origin(spec));
-    apt::install_named(b, Stage::Slim, on, &closure.packages, at, name)
+    apt::install_named(b, Stage::Slim, on, packages, at, name)
 }
 
 /// What asked for the built files: the requirements, or the app.

@@ -20,7 +20,13 @@ use crate::plan::types::{Action, CopyFrom, Fs, Run, Stage, StepId, StepMount};
 /// The Debian package whose static busybox is the debug variant's shell.
 const BUSYBOX: &str = "busybox-static";
 
-pub fn stage(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, slim: &Slim, debug: bool) -> Fs {
+/// The minimal image as planned: as it is before the app's part, and finished.
+pub struct Minimal {
+    pub dependencies: Fs,
+    pub result: Fs,
+}
+
+pub fn stage(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, slim: &Slim, debug: bool) -> Minimal {
     b.unlayer();
     let origin = spec.flavor.written();
     let mut packages: Vec<String> = spec.runtime.iter().map(|p| p.to_string()).collect();
@@ -81,8 +87,11 @@ pub fn stage(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, slim: &Slim, debug
     gathered.push((app, "app"));
 
     let mut image = Fs::Empty;
+    let mut dependencies = image;
     for (part, layer) in gathered {
         if layer == "app" {
+            // What the dependencies' smoke test runs on, and the first of the app's layers.
+            dependencies = image;
             b.app_from_here();
         }
         image = b.file_layer(
@@ -110,7 +119,10 @@ pub fn stage(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, slim: &Slim, debug
             origin,
         );
     }
-    image
+    Minimal {
+        dependencies,
+        result: image,
+    }
 }
 
 /// One gathering step of `layer`, on the slim filesystem `on`, with the parts gathered before

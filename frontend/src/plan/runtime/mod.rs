@@ -15,17 +15,16 @@ use pyslim_spec::{Flavor, Spec};
 use super::builder::Builder;
 use super::compile::Compiled;
 use super::fetch::Fetch;
-use super::types::{Closure, Fs, StepId};
+use super::types::{Closure, Fs, Scans, StepId};
 use crate::sources::{FoundApp, Workdir};
 
 /// What a runtime stage puts into the image: the compile stage's outputs, the app as found,
-/// the working directory, and — once the scan has run — the packages its libraries need.
+/// the working directory, and what the scans found so far.
 pub struct Parts<'a> {
     pub compiled: Compiled,
     pub app: Option<&'a FoundApp>,
     pub workdir: Option<&'a Workdir>,
-    /// `None` before the scan has run: the plan then serves only to run it.
-    pub closure: Option<&'a Closure>,
+    pub closure: &'a Closure,
 }
 
 /// A runtime stage as planned: the image's filesystem and the steps the frontend solves on
@@ -33,8 +32,8 @@ pub struct Parts<'a> {
 pub struct Built {
     pub result: Fs,
     pub from_scratch: bool,
-    pub scan: Option<StepId>,
-    pub smoke: Option<StepId>,
+    pub scans: Scans,
+    pub smoke: Vec<StepId>,
     pub sbom: Option<StepId>,
 }
 
@@ -58,15 +57,18 @@ impl Runtime {
     /// Adds the stage's steps, then the smoke test of what they made.
     pub fn stage(self, b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> Built {
         let slim = slim::stage(b, spec, fetch, parts);
-        let (result, from_scratch) = match self {
-            Runtime::Slim => (slim.result, false),
-            Runtime::Minimal { debug } => (minimal::stage(b, spec, parts, &slim, debug), true),
+        let (dependencies, result, from_scratch) = match self {
+            Runtime::Slim => (slim.dependencies, slim.result, false),
+            Runtime::Minimal { debug } => {
+                let minimal = minimal::stage(b, spec, parts, &slim, debug);
+                (minimal.dependencies, minimal.result, true)
+            }
         };
         Built {
             result,
             from_scratch,
-            scan: slim.scan,
-            smoke: smoke::test(b, spec, parts, result),
+            scans: slim.scans,
+            smoke: smoke::test(b, spec, parts, dependencies, result),
             sbom: b.sbom().then(|| sbom::document(b, parts, result)),
         }
     }

@@ -11,8 +11,9 @@ use crate::plan::compile::Compiled;
 use crate::plan::fetch::Fetch;
 use crate::plan::install::Install;
 use crate::plan::layout::{APP_WHEEL, WHEELS, app_wheel, include_app, strings, wheels};
-use crate::plan::runtime::{Parts, libraries};
-use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, StepId, StepNetwork};
+use crate::plan::runtime::Parts;
+use crate::plan::runtime::libraries::{self, Wheels};
+use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Scans, Stage, StepNetwork};
 use crate::sources::{FoundApp, Workdir};
 
 /// Makes the group, then runs the rest of its arguments: useradd, which cannot give the group it
@@ -25,16 +26,17 @@ pub const WITH_GROUP: &str = "groupadd --gid \"$1\" \"$2\" && shift 2 && exec \"
 /// (useradd's `!`) has no use for; a fixed date could expire it, or ask for a new password.
 pub const NO_AGEING: &str = "name=$1; shift; \"$@\" && exec chage --lastday -1 \"$name\"";
 
-/// The slim stage as planned: the filesystems the minimal flavor gathers from, and the scan.
+/// The slim stage as planned: the filesystems the minimal flavor gathers from, and the scans.
 pub struct Slim {
-    /// The base with `runtime:` packages, the user and the directories: what the built files
-    /// are scanned against.
+    /// The base with `runtime:` packages, the user and the directories: what the dependencies'
+    /// files are scanned against.
     pub prepared: Fs,
-    /// `prepared` with the scan's packages and the dependencies installed.
+    /// `prepared` with the packages their scan asked for and the dependencies installed: what
+    /// the app's files are scanned against.
     pub dependencies: Fs,
     /// The finished image: the app and the build commands' layers on top.
     pub result: Fs,
-    pub scan: Option<StepId>,
+    pub scans: Scans,
 }
 
 pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> Slim {
@@ -60,20 +62,45 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
         slim = writable(b, slim, spec, owner, first.path.span);
     }
     let prepared = slim;
-    // Scanned against everything but what the scan adds; what it adds comes before the
-    // dependencies, so an app-code edit that needs nothing new keeps every layer below.
-    let scan = libraries::scan(b, spec, parts, prepared);
-    if let Some(closure) = parts.closure {
-        slim = libraries::install(b, spec, closure, slim);
-    }
-    // Nothing built (system packages, or source, only): no installer to fetch.
+    // Each part is scanned against everything below it, and what its scan asks for comes
+    // right before it: an app-code edit rescans the app's wheel alone, and keeps every layer
+    // below the app's when it needs nothing new.
     let compiled = parts.compiled;
+    let closure = parts.closure;
+    let mut scans = Scans {
+        dependencies: compiled.dependencies.map(|deps| {
+            let wheels = Wheels {
+                what: "the dependencies need",
+                mount: wheels(deps),
+                dir: WHEELS,
+                built_on: compiled.built_on,
+            };
+            libraries::scan(b, spec, wheels, prepared)
+        }),
+        app: None,
+    };
+    let none = Vec::new();
+    let asked = closure.dependencies.as_ref().unwrap_or(&none);
+    slim = libraries::install(b, spec, asked, "the dependencies need", slim);
+    // Nothing built (system packages, or source, only): no installer to fetch.
     let install = (compiled.dependencies.is_some() || compiled.app.is_some())
         .then(|| Install::new(b, spec, fetch));
     if let Some(install) = &install {
         slim = install_dependencies(b, spec, install, compiled, slim);
     }
     let dependencies = slim;
+    scans.app = compiled.app.map(|app| {
+        let wheels = Wheels {
+            what: "the app needs",
+            mount: app_wheel(app),
+            dir: APP_WHEEL,
+            built_on: compiled.built_on,
+        };
+        libraries::scan(b, spec, wheels, dependencies)
+    });
+    let more = closure.app.iter().flatten();
+    let asked: Vec<String> = more.filter(|p| !asked.contains(p)).cloned().collect();
+    slim = libraries::install(b, spec, &asked, "the app needs", slim);
     b.app_from_here();
     if let Some(install) = &install {
         slim = install_app(b, spec, install, compiled, slim);
@@ -91,7 +118,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
         prepared,
         dependencies,
         result: slim,
-        scan,
+        scans,
     }
 }
 

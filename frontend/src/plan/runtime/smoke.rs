@@ -1,6 +1,8 @@
-//! The smoke test: in the finished image, as its user, with no network, every top-level module
-//! pyslim installed (and the source app's) is imported and `test:` runs. Its output is thrown
-//! away — it leaves no layer — so the frontend solves it on its own and reads its report.
+//! The smoke test: in the image, as its user, with no network, every top-level module pyslim
+//! installed (and the source app's) is imported and `test:` runs. Two steps: the dependencies'
+//! modules on the image as it is before the app, whose result an app-code edit keeps, then the
+//! app's modules and `test:` on the finished image. Their outputs are thrown away — they leave
+//! no layer — so the frontend solves them on their own and reads their reports.
 
 use pyslim_spec::{Deploy, Spec};
 
@@ -13,15 +15,56 @@ use crate::plan::layout::{
 use crate::plan::runtime::Parts;
 use crate::plan::types::{Fs, Run, Stage, StepId, StepMount, StepNetwork};
 
-/// The smoke test of the image `on`; `None` when there is nothing to import and no `test:`.
-pub fn test(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, on: Fs) -> Option<StepId> {
+/// The smoke test's steps: the dependencies' on `dependencies`, the app's on `image`; none
+/// when there is nothing to import and no `test:`.
+pub fn test(
+    b: &mut Builder,
+    spec: &Spec,
+    parts: &Parts<'_>,
+    dependencies: Fs,
+    image: Fs,
+) -> Vec<StepId> {
     let compiled = parts.compiled;
     let imports = spec.smoke_test.enabled;
+    let mut steps = Vec::new();
+    if let Some(deps) = compiled.dependencies.filter(|_| imports) {
+        let (mut args, mut mounts) = common(spec, parts);
+        args.extend(strings(&["--wheels", WHEELS]));
+        mounts.push(wheels(deps));
+        let name = "smoke test: import the dependencies";
+        steps.push(step(b, spec, parts, name, args, mounts, dependencies));
+    }
+    let (mut args, mut mounts) = common(spec, parts);
+    let mut anything = false;
+    if let Some(app) = compiled.app.filter(|_| imports) {
+        args.extend(strings(&["--wheels", APP_WHEEL]));
+        mounts.push(app_wheel(app));
+        anything = true;
+    }
     let source = parts
         .app
         .filter(|app| app.deploy == Deploy::Source)
         .and(parts.workdir)
         .filter(|_| imports);
+    if let Some(workdir) = source {
+        args.extend(["--source".into(), workdir.path.clone()]);
+        anything = true;
+    }
+    if let Some(test) = &spec.test {
+        args.push("--".into());
+        args.extend(test.value.iter().cloned());
+        anything = true;
+    }
+    if anything {
+        let name = "smoke test: import the app";
+        steps.push(step(b, spec, parts, name, args, mounts, image));
+    }
+    steps
+}
+
+/// What both steps run with: the script, the image's user, the skipped modules, and the
+/// compile image to name the package of a library a module could not load.
+fn common(spec: &Spec, parts: &Parts<'_>) -> (Vec<String>, Vec<StepMount>) {
     let mut args = strings(&[
         "python",
         &format!("{TOOLS}/smoke.py"),
@@ -37,41 +80,35 @@ pub fn test(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, on: Fs) -> Option<S
     if let Some(account) = spec.user.account() {
         args.extend(["--user".into(), format!("{}:{}", account.uid, account.gid)]);
     }
-    let mut anything = false;
-    if let Some(deps) = compiled.dependencies.filter(|_| imports) {
-        args.extend(strings(&["--wheels", WHEELS]));
-        mounts.push(wheels(deps));
-        anything = true;
-    }
-    if let Some(app) = compiled.app.filter(|_| imports) {
-        args.extend(strings(&["--wheels", APP_WHEEL]));
-        mounts.push(app_wheel(app));
-        anything = true;
-    }
-    if let Some(workdir) = source {
-        args.extend(["--source".into(), workdir.path.clone()]);
-        anything = true;
-    }
+    let compiled = parts.compiled;
     if compiled.dependencies.is_some() || compiled.app.is_some() {
-        // Where a library a module could not load would come from: only worth mounting when
-        // the compile image is in the build anyway.
+        // Only worth mounting when the compile image is in the build anyway.
         args.extend(strings(&["--compile-root", COMPILE_ROOT]));
         mounts.push(StepMount::Root {
             dest: COMPILE_ROOT.into(),
             fs: compiled.built_on,
         });
     }
-    for module in spec.smoke_test.skip.iter().filter(|_| imports) {
+    for module in spec
+        .smoke_test
+        .skip
+        .iter()
+        .filter(|_| spec.smoke_test.enabled)
+    {
         args.extend(["--skip".into(), module.to_string()]);
     }
-    if let Some(test) = &spec.test {
-        args.push("--".into());
-        args.extend(test.value.iter().cloned());
-        anything = true;
-    }
-    if !anything {
-        return None;
-    }
+    (args, mounts)
+}
+
+fn step(
+    b: &mut Builder,
+    spec: &Spec,
+    parts: &Parts<'_>,
+    name: &str,
+    args: Vec<String>,
+    mounts: Vec<StepMount>,
+    on: Fs,
+) -> StepId {
     let run = Run {
         args,
         env: spec
@@ -93,12 +130,12 @@ pub fn test(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, on: Fs) -> Option<S
         .or(spec.smoke_test.span)
         .or(spec.requirements.first().map(|r| r.span))
         .or(spec.app.as_ref().map(|a| a.path.span));
-    Some(b.probe(
+    b.probe(
         Stage::Slim,
-        "smoke test: import what was installed".into(),
+        name.into(),
         on,
         run,
         origin,
         Some(Advice::SmokeTest),
-    ))
+    )
 }
