@@ -10,7 +10,7 @@ use pyslim_spec::{Base, Diagnostic, LoadOptions, Partial, SourceFile, Spec, WHEE
 pub use crate::failure::Failure;
 
 use crate::context::{Context, json_list, local};
-use crate::gateway::{Gateway, GatewayError, SolvedRef};
+use crate::gateway::{Gateway, GatewayError, Returned, SolvedRef};
 use crate::image;
 use crate::lint::{self, Warning};
 use crate::llb;
@@ -31,7 +31,8 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         Some(Request::Unknown(other)) => return Err(Failure::UnknownRequest(other.clone())),
         _ => {}
     }
-    let platform = target_platform(options)?;
+    let platforms = target_platforms(options);
+    gw.import_caches(&options.cache_imports);
     let caps = gw.frontend_caps().await?;
     let (source, spec_digest) = read_spec(gw, options).await?;
     let spec_options = LoadOptions {
@@ -77,7 +78,9 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         excludes: &excludes,
         evaluate: caps.iter().any(|c| c == "gateway.solve.evaluate"),
     };
-    let planned = plan_platform(gw, &shared, &platform).await?;
+    // Each platform is planned just before it is built: the scan's and the smoke test's solves
+    // of one platform then run before the next platform's, and the first failure stops the rest.
+    let planned = plan_platform(gw, &shared, &platforms[0]).await?;
     if planned.plan.scan.is_some() {
         // The scan finds exactly which libraries the built files lack, and installs them: the
         // lint's guesses from package names would only say the same less precisely.
@@ -95,16 +98,59 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     if warns {
         warn(gw, &spec_digest, &source, &found.files, &warnings).await?;
     }
-    let built = build_planned(gw, &shared, planned).await?;
-    if warns {
-        warn(gw, &spec_digest, &source, &found.files, &built.warnings).await?;
+    let mut results = Vec::new();
+    let mut planned = Some(planned);
+    for platform in &platforms {
+        let planned = match planned.take() {
+            Some(first) => first,
+            None => plan_platform(gw, &shared, platform).await?,
+        };
+        let built = build_planned(gw, &shared, planned).await?;
+        if warns {
+            warn(gw, &spec_digest, &source, &found.files, &built.warnings).await?;
+        }
+        results.push((platform.clone(), built));
     }
-    let metadata = BTreeMap::from([(
-        "containerimage.config".to_string(),
-        serde_json::to_vec(&built.config).expect("a JSON value always serialises"),
-    )]);
-    gw.return_result(&built.reference, metadata).await?;
+    let multi_platform = options.multi_platform || platforms.len() > 1;
+    let (references, metadata) = result(results, multi_platform);
+    gw.return_result(references, metadata).await?;
     Ok(())
+}
+
+/// What a build returns, keyed as BuildKit's Dockerfile frontend keys it (dockerui's `Build`):
+/// one platform's image as `ref` and `containerimage.config`; several as `refs` and
+/// `containerimage.config/<id>` by platform id. `refs.platforms` lists them either way, which
+/// the image exporter reads to make an index.
+fn result(
+    built: Vec<(Platform, Built)>,
+    multi_platform: bool,
+) -> (Returned, BTreeMap<String, Vec<u8>>) {
+    let mut metadata = BTreeMap::new();
+    let mut listed = Vec::new();
+    let mut refs = BTreeMap::new();
+    for (platform, built) in built {
+        let id = platform.to_string();
+        let config = serde_json::to_vec(&built.config).expect("a JSON value always serialises");
+        listed.push(serde_json::json!({"ID": id, "Platform": platform.oci()}));
+        if multi_platform {
+            metadata.insert(format!("containerimage.config/{id}"), config);
+            refs.insert(id, built.reference);
+        } else {
+            metadata.insert("containerimage.config".to_string(), config);
+            refs.insert(String::new(), built.reference);
+        }
+    }
+    let platforms = serde_json::json!({ "Platforms": listed });
+    metadata.insert(
+        "refs.platforms".to_string(),
+        serde_json::to_vec(&platforms).expect("a JSON value always serialises"),
+    );
+    let returned = if multi_platform {
+        Returned::ByPlatform(refs)
+    } else {
+        Returned::One(refs.into_values().next().expect("one platform at least"))
+    };
+    (returned, metadata)
 }
 
 /// The `.dockerignore` patterns, and what the spec's files say (or what is wrong with them).
@@ -273,6 +319,7 @@ pub async fn plan_platform(
         context: options.context_key.clone(),
         excludes: shared.excludes.to_vec(),
         network: options.network,
+        named_platform: options.multi_platform || target_platforms(options).len() > 1,
     };
     Ok(Planned {
         plan,
@@ -389,12 +436,18 @@ fn config(
     )
 }
 
-fn target_platform(options: &Options) -> Result<Platform, Failure> {
-    match options.platforms.as_slice() {
-        [] => Ok(Platform::host()),
-        [one] => Ok(one.clone()),
-        many => Err(Failure::Platforms(many.to_vec())),
+/// `--platform`'s platforms, each once, in the order given; the engine's own when none.
+fn target_platforms(options: &Options) -> Vec<Platform> {
+    let mut platforms: Vec<Platform> = Vec::new();
+    for platform in &options.platforms {
+        if !platforms.contains(platform) {
+            platforms.push(platform.clone());
+        }
     }
+    if platforms.is_empty() {
+        platforms.push(Platform::host());
+    }
+    platforms
 }
 
 /// Shows the check's findings in the build's progress (on engines that take warnings).
@@ -487,7 +540,11 @@ async fn resolve(
             config,
         }),
         Err(error) => {
-            let message = format!("cannot resolve the base image `{}`: {error}", base.image);
+            // The platform is named: an image that exists for one platform may lack another.
+            let message = format!(
+                "cannot resolve the base image `{}` for {platform}: {error}",
+                base.image
+            );
             let hint = "check that the engine can pull it, or load it with `docker load`; set `base:` to use another image";
             let mut problems = Problems::default();
             match base.written {

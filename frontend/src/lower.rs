@@ -24,6 +24,9 @@ pub struct BuildSite {
     pub excludes: Vec<String>,
     /// `--network`: every step's network, whatever the plan says.
     pub network: Option<Network>,
+    /// In a build of several platforms, each step's name says which (`[linux/arm64 compile]`,
+    /// as the Dockerfile frontend's do): the progress of one is told from the other's.
+    pub named_platform: bool,
 }
 
 /// The plan's image.
@@ -69,8 +72,12 @@ impl Lowering<'_> {
     }
 
     fn step(&self, step: &Step) -> State {
+        let name = match step.name.strip_prefix('[') {
+            Some(rest) if self.site.named_platform => format!("[{} {rest}", self.site.platform),
+            _ => step.name.clone(),
+        };
         let meta = OpMeta {
-            name: Some(step.name.clone()),
+            name: Some(name),
             ignore_cache: step.ignore_cache,
             location: step.origin.map(|span| llb::Location {
                 start_line: span.line,

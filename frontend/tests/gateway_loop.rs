@@ -3,6 +3,7 @@
 
 mod support;
 
+use bollard_buildkit_proto::moby::buildkit::v1::frontend as api;
 use prost::Message;
 use pyslim_frontend::llb::{self, pb};
 use sha2::{Digest, Sha256};
@@ -509,9 +510,133 @@ async fn targets_and_build_args_come_from_the_options() {
 }
 
 #[tokio::test]
-async fn one_platform_at_a_time() {
+async fn every_solve_imports_the_caches_of_cache_from() {
+    let imports = r#"[{"Type":"registry","Attrs":{"ref":"localhost:5055/cache:app"}}]"#;
     let (result, recorded) = support::build(
         SPEC,
+        &context(),
+        &[("filename", "pyslim.yaml"), ("cache-imports", imports)],
+    )
+    .await;
+    assert!(result.is_ok(), "{result:?}");
+    // The scan and the smoke test too: a result they would compute again on an empty machine
+    // is what the imported cache is for.
+    assert!(recorded.solves.len() > 2, "{}", recorded.solves.len());
+    for (n, entries) in recorded.cache_imports.iter().enumerate() {
+        let refs: Vec<_> = entries
+            .iter()
+            .map(|e| (e.r#type.as_str(), e.attrs.get("ref").map(String::as_str)))
+            .collect();
+        assert_eq!(
+            refs,
+            [("registry", Some("localhost:5055/cache:app"))],
+            "solve {n}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn several_platforms_are_one_build_with_an_image_each() {
+    let (result, recorded) = support::build(
+        SPEC,
+        &context(),
+        &[
+            ("filename", "pyslim.yaml"),
+            ("platform", "linux/amd64,linux/arm64,linux/amd64"),
+        ],
+    )
+    .await;
+    assert!(result.is_ok(), "{result:?}");
+    // Each base is resolved for each platform: an image may have one and lack the other.
+    let mut resolved: Vec<(String, String)> = recorded
+        .resolved
+        .iter()
+        .map(|r| {
+            let platform = r.platform.as_ref().expect("a platform");
+            (r.r#ref.clone(), platform.architecture.clone())
+        })
+        .collect();
+    resolved.sort();
+    resolved.dedup();
+    assert_eq!(resolved.len(), 4, "{resolved:?}");
+    let returned = recorded.returned.as_ref().and_then(|r| r.result.as_ref());
+    let Some(api::result::Result::Refs(refs)) = returned.and_then(|r| r.result.as_ref()) else {
+        panic!("a ref per platform: {returned:?}");
+    };
+    let mut ids: Vec<&String> = refs.refs.keys().collect();
+    ids.sort();
+    assert_eq!(ids, ["linux/amd64", "linux/arm64"]);
+    assert_ne!(refs.refs["linux/amd64"].id, refs.refs["linux/arm64"].id);
+    let metadata = recorded.returned_metadata();
+    assert!(!metadata.contains_key("containerimage.config"));
+    for (id, architecture) in [("linux/amd64", "amd64"), ("linux/arm64", "arm64")] {
+        let config: serde_json::Value =
+            serde_json::from_slice(&metadata[&format!("containerimage.config/{id}")])
+                .expect("config JSON");
+        assert_eq!(config["architecture"], architecture, "{id}");
+        assert_eq!(config["os"], "linux", "{id}");
+        // Each platform's image is the graph solved for that platform.
+        let n: usize = refs.refs[id]
+            .id
+            .strip_prefix("ref-")
+            .and_then(|n| n.parse().ok())
+            .expect("a fake ref");
+        let platforms: Vec<String> = ops(&recorded.solves[n])
+            .iter()
+            .filter_map(|(_, op)| op.platform.as_ref().map(|p| p.architecture.clone()))
+            .collect();
+        assert!(!platforms.is_empty());
+        assert!(
+            platforms.iter().all(|p| p == architecture),
+            "{id}: {platforms:?}"
+        );
+    }
+    let listed: serde_json::Value =
+        serde_json::from_slice(&metadata["refs.platforms"]).expect("refs.platforms JSON");
+    assert_eq!(
+        listed,
+        serde_json::json!({"Platforms": [
+            {"ID": "linux/amd64", "Platform": {"architecture": "amd64", "os": "linux"}},
+            {"ID": "linux/arm64", "Platform": {"architecture": "arm64", "os": "linux"}},
+        ]})
+    );
+}
+
+#[tokio::test]
+async fn one_platform_is_one_image_unless_an_index_is_asked_for() {
+    let one = [("filename", "pyslim.yaml"), ("platform", "linux/arm64")];
+    let (result, recorded) = support::build(SPEC, &context(), &one).await;
+    assert!(result.is_ok(), "{result:?}");
+    let returned = recorded.returned.as_ref().and_then(|r| r.result.as_ref());
+    assert!(
+        matches!(
+            returned.and_then(|r| r.result.as_ref()),
+            Some(api::result::Result::Ref(_))
+        ),
+        "{returned:?}"
+    );
+    assert_eq!(recorded.config()["architecture"], "arm64");
+    let listed: serde_json::Value =
+        serde_json::from_slice(&recorded.returned_metadata()["refs.platforms"]).expect("JSON");
+    assert_eq!(listed["Platforms"][0]["ID"], "linux/arm64");
+
+    let index = [
+        ("filename", "pyslim.yaml"),
+        ("platform", "linux/arm64"),
+        ("multi-platform", "true"),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &index).await;
+    assert!(result.is_ok(), "{result:?}");
+    let metadata = recorded.returned_metadata();
+    assert!(metadata.contains_key("containerimage.config/linux/arm64"));
+    assert!(!metadata.contains_key("containerimage.config"));
+}
+
+#[tokio::test]
+async fn a_base_without_the_platform_is_an_error_naming_it() {
+    let spec = "python: \"3.11\"\nrequirements: requirements.txt\nbase: {runtime: \"registry.example/amd64-only:1\"}\n";
+    let (result, recorded) = support::build(
+        spec,
         &context(),
         &[
             ("filename", "pyslim.yaml"),
@@ -520,12 +645,12 @@ async fn one_platform_at_a_time() {
     )
     .await;
     assert!(result.is_err());
+    let message = &recorded.error().message;
     assert!(
-        recorded.error().message.contains("one platform at a time"),
-        "{}",
-        recorded.error().message
+        message.contains("pyslim.yaml:3:17: error: cannot resolve the base image `registry.example/amd64-only:1` for linux/arm64"),
+        "{message}"
     );
-    assert!(recorded.solves.is_empty());
+    assert!(message.contains("no match for platform"), "{message}");
 }
 
 #[tokio::test]

@@ -153,6 +153,7 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
         context: "context".into(),
         excludes: vec!["*.pyc".into()],
         network: None,
+        named_platform: false,
     };
     let state = lower(&plan, &site);
     let definition = llb::marshal(&state, Some(source));
