@@ -1134,6 +1134,35 @@ async fn the_wheels_target_is_an_image_of_just_the_wheels() {
     let (result, recorded) = support::build(spec, &context(), &options).await;
     assert!(result.is_err());
     assert!(recorded.error().message.contains("has no `requirements`"));
+
+    // Per platform: each platform's wheels, collected from its own compile stage.
+    let both = [
+        ("filename", "pyslim.yaml"),
+        ("target", "wheels"),
+        ("platform", "linux/amd64,linux/arm64"),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &both).await;
+    result.expect("the build succeeds");
+    let metadata = recorded.returned_metadata();
+    for (id, architecture) in [("linux/amd64", "amd64"), ("linux/arm64", "arm64")] {
+        let config: serde_json::Value =
+            serde_json::from_slice(&metadata[&format!("containerimage.config/{id}")])
+                .expect("config JSON");
+        assert_eq!(config["architecture"], architecture);
+        assert!(config["config"].get("Entrypoint").is_none(), "{id}");
+    }
+    let graph = recorded.build_graph();
+    let names: Vec<&String> = graph
+        .metadata
+        .values()
+        .filter_map(|m| m.description.get("llb.customname"))
+        .collect();
+    for name in [
+        "[linux/amd64 compile] collect dependency wheels",
+        "[linux/arm64 compile] collect dependency wheels",
+    ] {
+        assert!(names.iter().any(|n| *n == name), "{name}: {names:?}");
+    }
 }
 
 #[tokio::test]
