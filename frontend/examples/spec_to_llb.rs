@@ -65,6 +65,7 @@ fn main() {
                     reference: spec.base.runtime_image(python).image.to_string(),
                     env: env.clone(),
                 },
+                native: None,
             };
             let closure = Closure::default();
             let plan = plan(

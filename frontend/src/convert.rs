@@ -296,11 +296,31 @@ pub async fn plan_platform(
 ) -> Result<Planned, Failure> {
     let (options, spec, source) = (shared.options, shared.spec, shared.source);
     let python = &shared.found.python;
-    let compile = spec.base.compile_image(&python.version);
-    let compile = resolve(gw, &compile, python, source, platform, options).await?;
+    let compile_base = spec.base.compile_image(&python.version);
+    let compile = resolve(gw, &compile_base, python, source, platform, options).await?;
     let runtime = spec.base.runtime_image(&python.version);
     let runtime = resolve(gw, &runtime, python, source, platform, options).await?;
-    let bases = ResolvedBases {
+    // A target the engine runs under emulation gets its binary wheels downloaded natively: the
+    // frontend runs on the build platform, so that is its own.
+    let build_platform = Platform::host();
+    let native = match machine(platform) {
+        Some(machine) if *platform != build_platform => {
+            let native =
+                resolve(gw, &compile_base, python, source, &build_platform, options).await?;
+            Some(plan::Native {
+                compile: BaseImage {
+                    reference: native.reference,
+                    env: image::env(&native.config),
+                },
+                platform: build_platform,
+                machine: machine.into(),
+                python: python.version.to_string(),
+                complete: None,
+            })
+        }
+        _ => None,
+    };
+    let mut bases = ResolvedBases {
         compile: BaseImage {
             reference: compile.reference.clone(),
             env: image::env(&compile.config),
@@ -309,9 +329,11 @@ pub async fn plan_platform(
             reference: runtime.reference.clone(),
             env: image::env(&runtime.config),
         },
+        native,
     };
     let dependencies = for_target(shared, &bases.compile, platform)?;
-    let plan = plan::plan(spec, &dependencies, bases, &Settings::of(options), None);
+    let settings = Settings::of(options);
+    let mut plan = plan::plan(spec, &dependencies, bases.clone(), &settings, None);
     let site = BuildSite {
         platform: platform.clone(),
         proxy: options.proxy.clone(),
@@ -321,12 +343,33 @@ pub async fn plan_platform(
         network: options.network,
         named_platform: options.multi_platform || target_platforms(options).len() > 1,
     };
+    if let (Some(step), Some(native)) = (plan.native_wheels, bases.native.as_mut()) {
+        let report: NativeReport =
+            read_report(gw, shared, &site, &plan, step, plan::NATIVE_REPORT).await?;
+        native.complete = Some(report.complete);
+        plan = plan::plan(spec, &dependencies, bases, &settings, None);
+    }
     Ok(Planned {
         plan,
         dependencies,
         site,
         runtime,
     })
+}
+
+/// What downloading the target's wheels on the build platform found (`target_wheels.py`).
+#[derive(serde::Deserialize)]
+struct NativeReport {
+    complete: bool,
+}
+
+/// The target's `platform.machine()`, for the platforms whose wheels are downloaded natively.
+fn machine(platform: &Platform) -> Option<&'static str> {
+    match (platform.os.as_str(), platform.architecture.as_str()) {
+        ("linux", "amd64") => Some("x86_64"),
+        ("linux", "arm64") => Some("aarch64"),
+        _ => None,
+    }
 }
 
 /// Solves a definition of the plan, with our advice on a failed step where the engine lets us

@@ -42,6 +42,11 @@ pub fn lower_to(plan: &Plan, site: &BuildSite, fs: Fs) -> State {
         site,
         compile: State::image(&plan.bases.compile.reference, Some(&site.platform)),
         slim: State::image(&plan.bases.runtime.reference, Some(&site.platform)),
+        native: plan
+            .bases
+            .native
+            .as_ref()
+            .map(|n| State::image(&n.compile.reference, Some(&n.platform))),
         steps: Vec::with_capacity(plan.steps.len()),
     };
     for step in &plan.steps {
@@ -56,6 +61,8 @@ struct Lowering<'a> {
     site: &'a BuildSite,
     compile: State,
     slim: State,
+    /// The compile image on the build platform, for a target that is not it.
+    native: Option<State>,
     /// The output of each step so far, by index; plan steps only refer to earlier ones.
     steps: Vec<State>,
 }
@@ -67,6 +74,10 @@ impl Lowering<'_> {
             Fs::Base(Stage::Slim) => self.slim.clone(),
             Fs::Step(StepId(i)) => self.steps[i].clone(),
             Fs::Empty => unreachable!("only file steps start from nothing, and they say so"),
+            Fs::Native => self
+                .native
+                .clone()
+                .expect("a step runs on the build platform only when the bases name it"),
             Fs::Base(Stage::Minimal) => unreachable!("the minimal stage starts from nothing"),
         }
     }

@@ -40,6 +40,43 @@ fn ops(definition: &pb::Definition) -> Vec<(String, pb::Op)> {
         .collect()
 }
 
+/// The digests of the step that downloads a foreign target's wheels on the build platform
+/// (amd64, where the tests run) and of the image it runs on: the rest of the graph is the
+/// target's. Asserts they are the build platform's.
+fn native_ops(definition: &pb::Definition) -> Vec<String> {
+    let all = ops(definition);
+    let Some((digest, op)) = all.iter().find(|(digest, _)| {
+        definition
+            .metadata
+            .get(digest)
+            .and_then(|m| m.description.get("llb.customname"))
+            .is_some_and(|n| n.contains("download binary wheels on linux/amd64"))
+    }) else {
+        return Vec::new();
+    };
+    let mut native = vec![digest.clone()];
+    for input in &op.inputs {
+        let (source, op) = all
+            .iter()
+            .find(|(d, _)| *d == input.digest)
+            .expect("an input of the graph");
+        if matches!(&op.op, Some(pb::op::Op::Source(s)) if s.identifier.starts_with("docker-image://"))
+        {
+            native.push(source.clone());
+        }
+    }
+    for digest in &native {
+        let (_, op) = all.iter().find(|(d, _)| d == digest).expect("in the graph");
+        let platform = op.platform.as_ref().map(|p| p.architecture.as_str());
+        assert_eq!(
+            platform,
+            Some("amd64"),
+            "{digest} runs on the build platform"
+        );
+    }
+    native
+}
+
 fn named<'a>(
     definition: &'a pb::Definition,
     ops: &'a [(String, pb::Op)],
@@ -426,6 +463,9 @@ async fn options_reach_the_graph_and_the_config() {
     .await;
     result.expect("the build succeeds");
     let definition = recorded.graph();
+    // The wheels, all binary in the fake, come from the build platform's download.
+    let native = native_ops(definition);
+    assert_eq!(native.len(), 2, "the download and its image");
     for (digest, op) in ops(definition) {
         if let Some(pb::op::Op::Exec(exec)) = &op.op {
             assert!(
@@ -451,7 +491,7 @@ async fn options_reach_the_graph_and_the_config() {
         // Local sources are the same files on any platform; everything else targets arm64.
         let local =
             matches!(&op.op, Some(pb::op::Op::Source(s)) if s.identifier.starts_with("local://"));
-        if op.op.is_some() && !local {
+        if op.op.is_some() && !local && !native.contains(&digest) {
             assert_eq!(
                 op.platform.as_ref().map(|p| p.architecture.as_str()),
                 Some("arm64")
@@ -581,8 +621,11 @@ async fn several_platforms_are_one_build_with_an_image_each() {
             .strip_prefix("ref-")
             .and_then(|n| n.parse().ok())
             .expect("a fake ref");
+        let native = native_ops(&recorded.solves[n]);
+        assert_eq!(native.is_empty(), architecture == "amd64", "{id}");
         let platforms: Vec<String> = ops(&recorded.solves[n])
             .iter()
+            .filter(|(digest, _)| !native.contains(digest))
             .filter_map(|(_, op)| op.platform.as_ref().map(|p| p.architecture.clone()))
             .collect();
         assert!(!platforms.is_empty());

@@ -32,7 +32,7 @@ mod runtime;
 mod types;
 
 pub use advice::Advice;
-pub use layout::{APP_WHEEL, CONTEXT, SCAN_REPORT, SMOKE_REPORT};
+pub use layout::{APP_WHEEL, CONTEXT, NATIVE_REPORT, SCAN_REPORT, SMOKE_REPORT};
 pub use runtime::Runtime;
 pub use types::*;
 
@@ -51,7 +51,7 @@ pub fn plan(
 ) -> Plan {
     let mut b = builder::Builder::new(settings);
     let fetch = fetch::Fetch::of(spec, settings);
-    let compiled = compile::stage(&mut b, spec, dependencies, &fetch, &bases.compile);
+    let compiled = compile::stage(&mut b, spec, dependencies, &fetch, &bases);
     let workdir = sources::app::workdir(spec, dependencies.app.as_ref());
     let built = match compiled.dependencies {
         Some(deps) if spec.target.as_deref() == Some(WHEELS_TARGET) => runtime::Built {
@@ -78,6 +78,7 @@ pub fn plan(
         from_scratch: built.from_scratch,
         scan: built.scan,
         smoke: built.smoke,
+        native_wheels: compiled.native_wheels,
     }
 }
 

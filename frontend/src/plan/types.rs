@@ -5,6 +5,7 @@ use pyslim_spec::Span;
 
 use super::advice::Advice;
 use crate::options::{NoCache, Options, WheelsContext};
+use crate::platform::Platform;
 
 /// A base image as resolved by the engine: what `RUN` steps on it see in their environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +19,25 @@ pub struct BaseImage {
 pub struct ResolvedBases {
     pub compile: BaseImage,
     pub runtime: BaseImage,
+    /// For a target that is not the build platform: the compile image on the build platform,
+    /// where the target's binary wheels are downloaded without emulation.
+    pub native: Option<Native>,
+}
+
+/// The compile image on the build platform, and what downloading the target's wheels there
+/// found out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Native {
+    pub compile: BaseImage,
+    pub platform: Platform,
+    /// The target's `platform.machine()` (aarch64) and Python (`X.Y`): the wheels to ask for.
+    pub machine: String,
+    pub python: String,
+    /// Whether every dependency had a binary wheel for the target: `None` before the download
+    /// has run (the plan then runs it first, [`Plan::native_wheels`]); with `Some(true)` its
+    /// output is the dependency wheels and no pip runs under emulation; with `Some(false)` the
+    /// target's own step builds them, as without a build platform.
+    pub complete: Option<bool>,
 }
 
 /// What the build options change about the plan.
@@ -77,6 +97,8 @@ pub enum Fs {
     Step(StepId),
     /// Nothing: what an image of just some files starts from.
     Empty,
+    /// The compile image on the build platform ([`ResolvedBases::native`]).
+    Native,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,6 +234,9 @@ pub struct Plan {
     pub scan: Option<StepId>,
     /// The smoke test: run in the finished image, and its output thrown away.
     pub smoke: Option<StepId>,
+    /// The download of the target's binary wheels on the build platform, while it is not known
+    /// whether they are all there: its report is at [`NATIVE_REPORT`](super::layout::NATIVE_REPORT).
+    pub native_wheels: Option<StepId>,
 }
 
 /// What the scan of the built files found the runtime stage lacks: the Debian packages that
