@@ -2,9 +2,11 @@
 # Builds the frontend as static binaries on the host and makes the image through
 # Dockerfile.frontend's offline path (no Rust image is pulled):
 # - by default, the linux/amd64 image `org/pyslim` in the main engine;
-# - with PYSLIM_FRONTEND_PLATFORMS=linux/amd64,linux/arm64 and PYSLIM_FRONTEND_PUSH=REF, an index
-#   of both platforms pushed to REF (built on a containerd-store engine: the classic store keeps
-#   no index). arm64 is cross-compiled for aarch64-unknown-linux-musl and linked by rust-lld.
+# - with PYSLIM_FRONTEND_PLATFORMS=linux/amd64,linux/arm64 and PYSLIM_FRONTEND_PUSH=REPOSITORY, an
+#   index of both platforms pushed to REPOSITORY:TAG, TAG from the binaries' digest (a new
+#   frontend, a new tag), built on a containerd-store engine (the classic store keeps no index);
+#   stdout then says `export PYSLIM_FRONTEND_REF=REPOSITORY:TAG`, which the tests read.
+#   arm64 is cross-compiled for aarch64-unknown-linux-musl and linked by rust-lld.
 # PYSLIM_FRONTEND_IMAGE names another local image (a branch's frontend beside the released
 # one); the end-to-end tests read the same variable.
 set -euo pipefail
@@ -39,7 +41,10 @@ fi
 # is reachable from it without configuration.
 newest_env=$(scripts/engine-newest.sh)
 eval "$newest_env"
+tag=$(cd "$dist/out" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-12)
+reference="$push:$tag"
 DOCKER_HOST=$PYSLIM_NEWEST_HOST DOCKER_CONFIG=$PYSLIM_NEWEST_CONFIG "$PYSLIM_NEWEST_DOCKER" \
   buildx build --quiet -f Dockerfile.frontend --build-context "build=$dist" \
-  --platform "$platforms" -t "$push" --push "$dist" >/dev/null
-echo "[frontend] pushed $push ($platforms)" >&2
+  --platform "$platforms" -t "$reference" --push "$dist" >/dev/null
+echo "[frontend] pushed $reference ($platforms)" >&2
+echo "export PYSLIM_FRONTEND_REF=$reference"

@@ -31,7 +31,8 @@ fn example(name: &str) -> std::path::PathBuf {
     dir
 }
 
-/// Seconds of the finished steps of each platform, by the platform their names start with.
+/// Seconds of the finished steps of each platform, by the platform their names start with; a
+/// foreign platform's steps that ran on the build platform (`… on linux/amd64`) apart.
 fn step_seconds(log: &str) -> BTreeMap<String, f64> {
     let mut platform_of = BTreeMap::new();
     let mut seconds = BTreeMap::new();
@@ -41,7 +42,11 @@ fn step_seconds(log: &str) -> BTreeMap<String, f64> {
         };
         if let Some(named) = rest.strip_prefix("[linux/") {
             let platform = named.split([' ', ']']).next().unwrap_or_default();
-            platform_of.insert(vertex.to_string(), format!("linux/{platform}"));
+            let mut key = format!("linux/{platform}");
+            if platform != "amd64" && named.contains(" on linux/amd64") {
+                key.push_str(" natively");
+            }
+            platform_of.insert(vertex.to_string(), key);
         } else if let Some(done) = rest.strip_prefix("DONE ")
             && let Some(platform) = platform_of.get(vertex)
             && let Ok(s) = done.trim_end_matches('s').parse::<f64>()
@@ -108,7 +113,16 @@ fn flask_and_ldap_for_amd64_and_arm64_in_one_build() {
 
     // Pure wheels: the arm64 image installs the same files.
     let dir = example("flask");
-    let (flask, _) = build_both(&engine, &dir, "flask");
+    let (flask, log) = build_both(&engine, &dir, "flask");
+    // Every dependency has a wheel for arm64: downloaded natively, no pip under emulation.
+    assert!(
+        log.contains("[linux/arm64 compile] download binary wheels on linux/amd64"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("[linux/arm64 compile] build dependency wheels"),
+        "{log}"
+    );
     assert_eq!(machine(&engine, &flask, "linux/amd64"), "x86_64");
     assert_eq!(machine(&engine, &flask, "linux/arm64"), "aarch64");
     let (response, logs) = engine.serve_with(&flask, &["--platform", "linux/arm64"]);
@@ -150,4 +164,38 @@ fn flask_and_ldap_for_amd64_and_arm64_in_one_build() {
         assert_eq!(elf.trim(), expected, "{platform}: e_machine of _ldap");
     }
     let _ = fs::remove_dir_all(&dir);
+}
+
+/// The frontend in the registry is one index of linux/amd64 and linux/arm64 (scripts/test
+/// pushes it so, `PYSLIM_FRONTEND_REF`): `# syntax=` runs natively on arm64 builders. Its arm64
+/// binary runs (under emulation here) and answers as a frontend does outside BuildKit.
+#[test]
+fn the_frontend_is_an_index_of_both_platforms() {
+    let engine = Engine::newest();
+    let frontend = frontend_in_registry();
+    let raw = run(engine
+        .docker()
+        .args(["buildx", "imagetools", "inspect", "--raw", &frontend]));
+    let index: serde_json::Value = serde_json::from_str(&raw).expect("JSON");
+    let mut platforms: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{frontend} is not an index: {raw}"))
+        .iter()
+        .filter_map(|m| m["platform"]["architecture"].as_str().map(String::from))
+        .filter(|a| a != "unknown")
+        .collect();
+    platforms.sort();
+    assert_eq!(platforms, ["amd64", "arm64"], "{raw}");
+    // The arm64 image's binary is an aarch64 ELF: run it with no gateway on its stdin, it fails
+    // the way the frontend fails outside BuildKit, after starting.
+    let out = output(
+        engine
+            .docker()
+            .args(["run", "--rm", "--platform", "linux/arm64", &frontend]),
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("pyslim: cannot reach BuildKit's gateway"),
+        "the arm64 frontend ran: {said}"
+    );
 }
