@@ -14,7 +14,7 @@ runs=3
 if [ "${1:-}" = --quick ]; then runs=1; shift; fi
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ]; then cases=(pure compiler syslibs scientific async); fi
-patterns=(single user venv wheels best pyslim pyslim-pip)
+patterns=(single user venv wheels best uv pyslim pyslim-pip)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -61,26 +61,31 @@ table="$work/table.md"
 } >"$table"
 
 for case in "${cases[@]}"; do
-  declare -A row=()
+  declare -A row=() cold=() app=() req=() warm=() changes=()
   floor=""
-  # pyslim first: its image defines the case's floor (payload above the slim base).
-  for pattern in pyslim pyslim-pip single user venv wheels best; do
-    tag="pyslim-bench/$case-$pattern"
-    cold=() app=() req=() warm=() changes=""
-    for run in $(seq "$runs"); do
+  # Run by run, every pattern in turn: a drift in the machine's load hits them alike. Cold is
+  # the first build after pruning all build cache (cache mounts included), as on a new machine.
+  for run in $(seq "$runs"); do
+    for pattern in "${patterns[@]}"; do
+      tag="pyslim-bench/$case-$pattern"
       ctx="$work/ctx"
       rm -rf "$ctx" && cp -r "bench/cases/$case" "$ctx"
       [ "$pattern" = pyslim-pip ] && echo "installer: pip" >>"$ctx/pyslim.yaml"
       $DOCKER builder prune -af >/dev/null
-      cold+=("$(timed "$case/$pattern cold" "$pattern" "$ctx" "$tag")")
+      cold[$pattern]+=" $(timed "$case/$pattern cold" "$pattern" "$ctx" "$tag")"
       before=$(layers "$tag")
       echo "STAMP = '$(now)'" >"$ctx/benchapp/_stamp.py"
-      app+=("$(timed "$case/$pattern app change" "$pattern" "$ctx" "$tag")")
-      changes=$(changed "$before" "$(layers "$tag")")
+      app[$pattern]+=" $(timed "$case/$pattern app change" "$pattern" "$ctx" "$tag")"
+      changes[$pattern]=$(changed "$before" "$(layers "$tag")")
       echo "six==1.16.0" >>"$ctx/requirements.txt"
-      req+=("$(timed "$case/$pattern +requirement" "$pattern" "$ctx" "$tag")")
-      warm+=("$(timed "$case/$pattern no change" "$pattern" "$ctx" "$tag")")
+      req[$pattern]+=" $(timed "$case/$pattern +requirement" "$pattern" "$ctx" "$tag")"
+      warm[$pattern]+=" $(timed "$case/$pattern no change" "$pattern" "$ctx" "$tag")"
     done
+  done
+  # pyslim first: its image defines the case's floor (payload above the slim base).
+  for pattern in pyslim "${patterns[@]}"; do
+    [ -n "${row[$pattern]:-}" ] && continue
+    tag="pyslim-bench/$case-$pattern"
     ok=no
     if [ "$($DOCKER run --rm "$tag" 2>/dev/null | tail -n1)" = OK ]; then ok=yes; fi
     compiler=no
@@ -91,16 +96,16 @@ for case in "${cases[@]}"; do
     [ -z "$floor" ] && floor=$(get payload_bytes)
     overhead=$(( $(get added_bytes) - floor ))
     size=$($DOCKER image inspect "$tag" --format '{{.Size}}')
-    c=$(printf '%s ' "${cold[@]}" | median); a=$(printf '%s ' "${app[@]}" | median); r=$(printf '%s ' "${req[@]}" | median)
-    w=$(printf '%s ' "${warm[@]}" | median)
-    spreads="spread: cold $(printf '%s ' "${cold[@]}" | spread), app $(printf '%s ' "${app[@]}" | spread), req $(printf '%s ' "${req[@]}" | spread), no change $(printf '%s ' "${warm[@]}" | spread)"
+    c=$(echo "${cold[$pattern]}" | median); a=$(echo "${app[$pattern]}" | median)
+    r=$(echo "${req[$pattern]}" | median); w=$(echo "${warm[$pattern]}" | median)
+    spreads="spread: cold $(echo "${cold[$pattern]}" | spread), app $(echo "${app[$pattern]}" | spread), req $(echo "${req[$pattern]}" | spread), no change $(echo "${warm[$pattern]}" | spread)"
     [ "$runs" = 1 ] && spreads="1 run"
     [ "$ok" = yes ] || spreads="$spreads; DOES NOT RUN"
-    row[$pattern]="| $case | $pattern | $(mb "$size") | $(mb "$overhead") | $(mb "$(get wheel_bytes)") | $(mb "$(get cache_bytes)") | $compiler | $(get layers_added) | $c | $a | $changes | $r | $w | $spreads |"
+    row[$pattern]="| $case | $pattern | $(mb "$size") | $(mb "$overhead") | $(mb "$(get wheel_bytes)") | $(mb "$(get cache_bytes)") | $compiler | $(get layers_added) | $c | $a | ${changes[$pattern]} | $r | $w | $spreads |"
     echo "[bench] ${row[$pattern]}" >&2
   done
   for pattern in "${patterns[@]}"; do echo "${row[$pattern]}" >>"$table"; done
-  unset row
+  unset row cold app req warm changes
 done
 
 {
@@ -111,7 +116,8 @@ done
   echo "Overhead = bytes the image's layers add above python:3.11-slim minus the case's floor"
   echo "(the installed dependency tree and runtime libraries, measured from pyslim's image as the files"
   echo "owned by added dists' RECORDs and added dpkg packages). Wheel and cache bytes are read from"
-  echo "the layers (\`docker save\`). Cold = empty build cache including cache mounts."
+  echo "the layers (\`docker save\`). Cold = the first build after pruning all build cache, cache"
+  echo "mounts included. Patterns run in turn within each run, so a drift in load hits them alike."
   echo
   cat "$table"
   echo

@@ -1,12 +1,20 @@
-"""The issue's targets, checked from the results table: pyslim against the best hand-written
-pattern of the same case, same run.
+"""The targets, checked from the results table: pyslim against the best hand-written pattern of
+the same case and run, per measure — the fastest of the patterns that make a slim image (every
+one but `single`, which keeps the compile image), so the uv guide's where it wins and the pip
+pattern's where that does.
 
 usage: targets.py TABLE.md      prints a Markdown table, one row per case
 """
 
 import sys
 
-TARGETS = "overhead ≤ 0.25 MB · app-change ≤ 1.0× (1 layer) · +1 requirement ≤ 0.5× · cold ≤ 0.8×"
+TARGETS = (
+    "overhead ≤ 0.25 MB · cold ≤ 0.8× · app-change ≤ 0.7× (1 layer) · +1 requirement ≤ 0.5× · "
+    "no change ≤ 1.0×"
+)
+# Patterns that are not a slim image: not what pyslim is measured against.
+NOT_SLIM = {"single"}
+OURS = ("pyslim", "pyslim-pip")
 
 
 def rows(path):
@@ -20,27 +28,33 @@ def rows(path):
 def main(path):
     table = {(r["case"], r["pattern"]): r for r in rows(path)}
     cases = list(dict.fromkeys(case for case, _ in table))
-    print(f"Targets: {TARGETS}. ✓ met, ✗ missed.")
+    print(f"Targets: {TARGETS}. ✓ met, ✗ missed; each against the fastest hand-written pattern.")
     print()
-    print("| case | overhead MB | app-change | layers changed | +1 requirement | cold | no change (pyslim − best) |")
+    print("| case | overhead MB | cold | app-change | layers changed | +1 requirement | no change |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for case in cases:
-        ours, best = table.get((case, "pyslim")), table.get((case, "best"))
-        if not ours or not best:
+        ours = table.get((case, "pyslim"))
+        theirs = [
+            r
+            for (c, pattern), r in table.items()
+            if c == case and pattern not in OURS and pattern not in NOT_SLIM
+        ]
+        if not ours or not theirs:
             continue
 
         def ratio(column, limit):
+            best = min(theirs, key=lambda r: float(r[column]))
             value = float(ours[column]) / float(best[column])
             mark = "✓" if value <= limit else "✗"
-            return f"{value:.2f}× {mark} ({ours[column]} vs {best[column]} s)"
+            return f"{value:.2f}× {mark} ({ours[column]} vs {best[column]} s, {best['pattern']})"
 
         overhead = float(ours["overhead MB"])
         layers = ours["layers changed"]
-        no_change = float(ours["no change s"]) - float(best["no change s"])
         print(
-            f"| {case} | {overhead:.2f} {'✓' if overhead <= 0.25 else '✗'} (best {best['overhead MB']}) "
-            f"| {ratio('app-change s', 1.0)} | {layers} {'✓' if layers == '1' else '✗'} "
-            f"| {ratio('+1 requirement s', 0.5)} | {ratio('cold s', 0.8)} | {no_change:+.1f} s |"
+            f"| {case} | {overhead:.2f} {'✓' if overhead <= 0.25 else '✗'} "
+            f"| {ratio('cold s', 0.8)} | {ratio('app-change s', 0.7)} "
+            f"| {layers} {'✓' if layers == '1' else '✗'} | {ratio('+1 requirement s', 0.5)} "
+            f"| {ratio('no change s', 1.0)} |"
         )
 
 

@@ -11,6 +11,10 @@ With uv, the files of the distributions this run installed are then compiled to 
 does. uv's own --compile-bytecode compiles all of site-packages, the base image's packages too,
 and would put their bytecode into this layer.
 
+uv leaves `uv_cache.json` in each distribution's .dist-info: the time of the install, for its
+own cache of local projects, which an image never installs into again. It goes, and its line
+in RECORD with it: otherwise every build writes other bytes into both.
+
 Bytecode is checked-hash (PEP 552) with either installer: a .pyc holds its source's hash, not
 its mtime, so a layer built twice holds the same bytes (see INVALIDATION).
 """
@@ -47,6 +51,20 @@ def distributions(roots):
         for name in os.listdir(root)
         if name.endswith(".dist-info")
     }
+
+
+def forget_install_time(info):
+    """Removes uv's `uv_cache.json` from the .dist-info INFO, and from its RECORD."""
+    cache = os.path.join(info, "uv_cache.json")
+    if not os.path.exists(cache):
+        return
+    os.remove(cache)
+    record = os.path.join(info, "RECORD")
+    listed = f"{os.path.basename(info)}/uv_cache.json,"
+    with open(record, newline="") as lines:
+        kept = [line for line in lines if not line.startswith(listed)]
+    with open(record, "w", newline="") as out:
+        out.writelines(kept)
 
 
 def main():
@@ -87,6 +105,7 @@ def main():
 
     files = []
     for info in sorted(distributions(roots) - before):
+        forget_install_time(info)
         site = os.path.dirname(info)
         with open(os.path.join(info, "RECORD"), newline="") as record:
             for row in csv.reader(record):

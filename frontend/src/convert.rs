@@ -10,7 +10,8 @@ use pyslim_spec::{Base, Diagnostic, LoadOptions, Partial, SourceFile, Spec, WHEE
 pub use crate::failure::Failure;
 
 use crate::context::{Context, json_list, local};
-use crate::gateway::{Gateway, GatewayError, Returned, SolvedRef};
+use crate::epoch;
+use crate::gateway::{Attested, Gateway, GatewayError, Returned, SolvedRef};
 use crate::image;
 use crate::lint::{self, Warning};
 use crate::llb;
@@ -22,6 +23,9 @@ use crate::platform::Platform;
 use crate::sources::{self, Found, Problems, Python};
 use crate::subrequest::{self, Request};
 use crate::verify;
+
+/// The in-toto predicate type of an SPDX document.
+const SPDX: &str = "https://spdx.dev/Document";
 
 /// Builds the image the spec describes and returns it to BuildKit — or, for `--call`, the
 /// information asked for.
@@ -54,6 +58,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
             return Err(Failure::Spec(all));
         }
     };
+    let options = &epoch::resolve(options, &spec, &source)?;
     if let Some(request @ (Request::Outline | Request::Targets)) = &options.request {
         let python = read_python(gw, options, &spec, &source).await?;
         let answer = match request {
@@ -112,24 +117,28 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         results.push((platform.clone(), built));
     }
     let multi_platform = options.multi_platform || platforms.len() > 1;
-    let (references, metadata) = result(results, multi_platform);
-    gw.return_result(references, metadata).await?;
+    let mut result = result(results, multi_platform);
+    result.metadata.extend(epoch::metadata(options));
+    gw.return_result(result.images, result.metadata, &result.attestations)
+        .await?;
     Ok(())
 }
 
 /// What a build returns, keyed as BuildKit's Dockerfile frontend keys it (dockerui's `Build`):
 /// one platform's image as `ref` and `containerimage.config`; several as `refs` and
 /// `containerimage.config/<id>` by platform id. `refs.platforms` lists them either way, which
-/// the image exporter reads to make an index.
-fn result(
-    built: Vec<(Platform, Built)>,
-    multi_platform: bool,
-) -> (Returned, BTreeMap<String, Vec<u8>>) {
+/// the image exporter reads to make an index. Attestations are keyed by platform id either way;
+/// one with an SPDX document keeps BuildKit from running its own scanner.
+fn result(built: Vec<(Platform, Built)>, multi_platform: bool) -> Returning {
     let mut metadata = BTreeMap::new();
     let mut listed = Vec::new();
     let mut refs = BTreeMap::new();
+    let mut attestations = Vec::new();
     for (platform, built) in built {
         let id = platform.to_string();
+        if let Some(sbom) = built.sbom {
+            attestations.push((id.clone(), sbom));
+        }
         let config = serde_json::to_vec(&built.config).expect("a JSON value always serialises");
         listed.push(serde_json::json!({"ID": id, "Platform": platform.oci()}));
         if multi_platform {
@@ -150,7 +159,19 @@ fn result(
     } else {
         Returned::One(refs.into_values().next().expect("one platform at least"))
     };
-    (returned, metadata)
+    Returning {
+        images: returned,
+        metadata,
+        attestations,
+    }
+}
+
+/// What the build hands BuildKit's `Return`.
+struct Returning {
+    images: Returned,
+    metadata: BTreeMap<String, Vec<u8>>,
+    /// By platform id.
+    attestations: Vec<(String, Attested)>,
 }
 
 /// The `.dockerignore` patterns, and what the spec's files say (or what is wrong with them).
@@ -224,6 +245,8 @@ pub struct Built {
     pub reference: SolvedRef,
     pub config: serde_json::Value,
     pub warnings: Vec<Warning>,
+    /// `--sbom=true`: the SPDX document of what the image holds, for its attestation.
+    pub sbom: Option<Attested>,
 }
 
 /// Scans what the compile stage built, plans again with what the scan found, solves, and runs
@@ -255,11 +278,22 @@ async fn build_planned(
             read_report(gw, shared, &planned.site, &plan, smoke, plan::SMOKE_REPORT).await?;
         verify::smoke::check(&report, spec, source, shared.found)?;
     }
+    let mut sbom = None;
+    if let Some(step) = plan.sbom {
+        let state = lower::lower_to(&plan, &planned.site, Fs::Step(step));
+        let definition = llb::marshal(&state, Some(source));
+        sbom = Some(Attested {
+            reference: solve(gw, shared, &plan, definition).await?,
+            path: plan::SBOM.into(),
+            predicate_type: SPDX.into(),
+        });
+    }
     let config = config(&plan, spec, options, platform, &planned.runtime);
     Ok(Built {
         reference,
         config,
         warnings,
+        sbom,
     })
 }
 
@@ -460,8 +494,21 @@ fn config(
     runtime: &Resolved,
 ) -> serde_json::Value {
     let layers: Vec<&str> = plan.layers().collect();
+    let mut image = config_unstamped(plan, spec, options, platform, runtime, &layers);
+    image::stamp(&mut image, options.epoch, layers.len());
+    image
+}
+
+fn config_unstamped(
+    plan: &Plan,
+    spec: &Spec,
+    options: &Options,
+    platform: &Platform,
+    runtime: &Resolved,
+    layers: &[&str],
+) -> serde_json::Value {
     if spec.target.as_deref() == Some(WHEELS_TARGET) {
-        return image::files_only(&options.labels, platform, &layers);
+        return image::files_only(&options.labels, platform, layers);
     }
     let base = image::Base {
         config: &runtime.config,
@@ -473,7 +520,7 @@ fn config(
         spec,
         &options.labels,
         platform,
-        &layers,
+        layers,
         plan.workdir.as_deref(),
         plan.from_scratch,
     )

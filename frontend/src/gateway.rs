@@ -242,6 +242,7 @@ impl Gateway {
         &mut self,
         returned: Returned,
         metadata: BTreeMap<String, Vec<u8>>,
+        attestations: &[(String, Attested)],
     ) -> Result<(), GatewayError> {
         let reference = |r: SolvedRef| api::Ref { id: r.0, def: None };
         let image = match returned {
@@ -250,7 +251,29 @@ impl Gateway {
                 refs: refs.into_iter().map(|(k, r)| (k, reference(r))).collect(),
             }),
         };
-        self.finish(Some(image), metadata, None).await
+        let attestations = attestations
+            .iter()
+            .map(|(platform, attested)| {
+                let attestation = api::Attestation {
+                    kind: api::AttestationKind::InToto as i32,
+                    // BuildKit's own scanner marks its SBOMs so; the exporter reads the reason.
+                    metadata: HashMap::from([("reason".to_string(), b"sbom".to_vec())]),
+                    r#ref: Some(api::Ref {
+                        id: attested.reference.0.clone(),
+                        def: None,
+                    }),
+                    path: attested.path.clone(),
+                    in_toto_predicate_type: attested.predicate_type.clone(),
+                    // None: the image itself, which only the exporter knows by digest.
+                    in_toto_subjects: Vec::new(),
+                };
+                let all = api::Attestations {
+                    attestation: vec![attestation],
+                };
+                (platform.clone(), all)
+            })
+            .collect();
+        self.finish(Some(image), metadata, attestations, None).await
     }
 
     /// Returns information instead of an image (`--call`): metadata and no reference.
@@ -258,11 +281,12 @@ impl Gateway {
         &mut self,
         metadata: BTreeMap<String, Vec<u8>>,
     ) -> Result<(), GatewayError> {
-        self.finish(None, metadata, None).await
+        self.finish(None, metadata, HashMap::new(), None).await
     }
 
     pub async fn return_error(&mut self, status: Status) -> Result<(), GatewayError> {
-        self.finish(None, BTreeMap::new(), Some(status)).await
+        self.finish(None, BTreeMap::new(), HashMap::new(), Some(status))
+            .await
     }
 
     /// The one `Return` a frontend makes.
@@ -270,12 +294,13 @@ impl Gateway {
         &mut self,
         image: Option<api::result::Result>,
         metadata: BTreeMap<String, Vec<u8>>,
+        attestations: HashMap<String, api::Attestations>,
         error: Option<Status>,
     ) -> Result<(), GatewayError> {
         let result = error.is_none().then(|| api::Result {
             metadata: metadata.into_iter().collect::<HashMap<_, _>>(),
             result: image,
-            ..Default::default()
+            attestations,
         });
         self.client
             .r#return(api::ReturnRequest { result, error })
@@ -334,6 +359,13 @@ fn is_not_found(status: &tonic::Status) -> bool {
 
 /// A failed-build status whose details make `docker buildx build` print the source lines: for
 /// each file an error is about, the 1-based lines it is about.
+/// A file in a solved result that the image's attestation holds: an SBOM's SPDX document.
+pub struct Attested {
+    pub reference: SolvedRef,
+    pub path: String,
+    pub predicate_type: String,
+}
+
 pub fn error_status(message: &str, sources: &[(&SourceFile, Vec<u32>)]) -> Status {
     let details = sources
         .iter()

@@ -131,6 +131,44 @@ pub fn files_only(
     image
 }
 
+/// Stamps a config with the build's epoch: its `created`, and that of the last `added` history
+/// entries (pyslim's, after the base image's, which keep their own). Without an epoch the
+/// exporter stamps both with the time each layer was made.
+pub fn stamp(image: &mut Value, epoch: Option<u64>, added: usize) {
+    let Some(epoch) = epoch else {
+        return;
+    };
+    let created = json!(rfc3339(epoch));
+    image["created"] = created.clone();
+    if let Some(history) = image.get_mut("history").and_then(Value::as_array_mut) {
+        let from = history.len().saturating_sub(added);
+        for entry in &mut history[from..] {
+            entry["created"] = created.clone();
+        }
+    }
+}
+
+/// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ`, the form image configs use.
+fn rfc3339(seconds: u64) -> String {
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    // Howard Hinnant's days-to-civil, for days since 1970-01-01.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
 /// The `Env` of a base config, as `K=V` strings.
 pub fn env(base: &[u8]) -> Vec<String> {
     serde_json::from_slice::<Value>(base)
@@ -315,6 +353,41 @@ mod tests {
             false,
         );
         assert_eq!(image["config"]["User"], json!("root"));
+    }
+
+    #[test]
+    fn the_epoch_stamps_the_config_and_only_pyslims_history() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_735_689_599), "2024-12-31T23:59:59Z");
+        let spec = spec("python: '3.11'\napp: .\n");
+        let layers = ["pyslim: install dependencies", "pyslim: install app"];
+        let built = || {
+            config(
+                &base(BASE.as_bytes()),
+                &spec,
+                &BTreeMap::new(),
+                &amd64(),
+                &layers,
+                None,
+                false,
+            )
+        };
+        let mut image = built();
+        stamp(&mut image, Some(1_700_000_000), layers.len());
+        assert_eq!(image["created"], json!("2023-11-14T22:13:20Z"));
+        let history = image["history"].as_array().expect("a history list");
+        assert_eq!(history.len(), 3);
+        assert!(history[0].get("created").is_none(), "the base's own entry");
+        assert!(
+            history[1..]
+                .iter()
+                .all(|h| h["created"] == json!("2023-11-14T22:13:20Z")),
+            "{history:?}"
+        );
+        let mut unstamped = built();
+        stamp(&mut unstamped, None, layers.len());
+        assert_eq!(unstamped, built());
     }
 
     #[test]

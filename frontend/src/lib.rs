@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod convert;
+pub mod epoch;
 pub mod failure;
 pub mod gateway;
 pub mod image;

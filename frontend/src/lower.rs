@@ -56,6 +56,12 @@ pub fn lower_to(plan: &Plan, site: &BuildSite, fs: Fs) -> State {
     lowering.fs(fs)
 }
 
+/// The time a file step that is a layer of the image gives what it makes (a run step clamps
+/// its own, see `plan::times`).
+fn layer_times(step: &Step) -> Option<u64> {
+    step.history.as_ref().and(step.times)
+}
+
 struct Lowering<'a> {
     plan: &'a Plan,
     site: &'a BuildSite,
@@ -107,6 +113,7 @@ impl Lowering<'_> {
                 src: src.clone(),
                 dest: dest.clone(),
                 owner,
+                timestamp: layer_times(step),
             });
             return match step.on {
                 Fs::Empty => State::scratch(vec![copy], Some(&self.site.platform), meta),
@@ -148,6 +155,7 @@ impl Lowering<'_> {
                         uid: o.uid,
                         gid: o.gid,
                     }),
+                    timestamp: layer_times(step),
                 },
                 meta,
             ),

@@ -40,6 +40,8 @@ pub struct Options {
     /// `--cache-from`: caches BuildKit imports only into the solves that name them, so every
     /// solve of ours must pass them on (as the Dockerfile frontend does).
     pub cache_imports: Vec<CacheImport>,
+    /// `--sbom=true` (`attest:sbom`): the image's SBOM, made by pyslim from what it installed.
+    pub sbom: bool,
 }
 
 /// One `--cache-from` source: its type (`registry`, `local`, `gha`…) and attributes (`ref`…).
@@ -161,6 +163,7 @@ impl Default for Options {
             proxy: BTreeMap::new(),
             epoch: None,
             cache_imports: Vec::new(),
+            sbom: false,
         }
     }
 }
@@ -235,6 +238,11 @@ impl Options {
                             .collect::<Result<_, _>>()
                             .map_err(OptionError::Platform)?;
                     }
+                    // `--sbom=false` sends `disabled=true`; a generator named for BuildKit's
+                    // scanner is not needed: pyslim knows what it installed.
+                    "attest:sbom" => {
+                        options.sbom = !value.split(',').any(|f| f.trim() == "disabled=true")
+                    }
                     "no-cache" => {
                         options.no_cache = if value.is_empty() {
                             NoCache::All
@@ -261,7 +269,12 @@ impl Options {
         if let Some(value) = options.build_args.get("BUILDKIT_MULTI_PLATFORM") {
             options.multi_platform = truthy(value);
         }
-        if let Some(value) = options.build_args.get("SOURCE_DATE_EPOCH") {
+        // Empty is none, as BuildKit's exporter reads it.
+        if let Some(value) = options
+            .build_args
+            .get("SOURCE_DATE_EPOCH")
+            .filter(|v| !v.trim().is_empty())
+        {
             let epoch = value
                 .trim()
                 .parse()
@@ -307,6 +320,15 @@ mod tests {
     }
 
     #[test]
+    fn an_sbom_is_asked_for_unless_disabled() {
+        let asked = |value: &str| options(&[("attest:sbom", value)]).expect("valid").sbom;
+        assert!(asked(""));
+        assert!(asked("generator=docker/buildkit-syft-scanner"));
+        assert!(!asked("disabled=true"));
+        assert!(!options(&[]).expect("valid").sbom);
+    }
+
+    #[test]
     fn reads_what_buildx_passes() {
         let o = options(&[
             ("filename", "deploy/pyslim.yaml"),
@@ -337,6 +359,7 @@ mod tests {
             ])
         );
         assert_eq!(o.epoch, Some(1_700_000_000));
+        assert!(o.sbom);
         assert_eq!(o.labels["org.opencontainers.image.title"], "a=b");
         assert_eq!(
             o.platforms,

@@ -345,6 +345,19 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "variant_source_date_epoch",
+        // The spec's default epoch: the app's layers get it, the layers below keep 1970.
+        spec: "python: \"3.11\"\nrequirements: requirements.txt\napp: {path: ., as: source}\nworkdir: /srv\nbuild-commands: [[python, -m, compileall, .]]\nargs: {SOURCE_DATE_EPOCH: \"1700000000\"}\n",
+        files: &[],
+        options: &[],
+        shows: &[
+            "/ -> /srv owner=0:0 time=1700000000",
+            r#"args=["python3", "-B", "/pyslim-tools/clamp_times.py", "1700000000", "python", "-m", "compileall", "."]"#,
+            r#"args=["python3", "-B", "/pyslim-tools/clamp_times.py", "0", "python", "/pyslim-tools/install_wheels.py""#,
+            r#""created": "2023-11-14T22:13:20Z""#,
+        ],
+    },
+    Case {
         name: "variant_source_forced",
         spec: "python: \"3.11\"\nrequirements: requirements.txt\napp: {path: ., as: source}\nworkdir: /srv\n",
         files: &[],
@@ -393,7 +406,7 @@ const CASES: &[Case] = &[
             "read app metadata: svc",
             r#""/pyslim-tools/app_metadata.py", "/pyslim-context/svc", "/pyslim-app-metadata"]"#,
             r#"local.includepattern=["svc/pyproject.toml","svc/setup.py","svc/setup.cfg"]"#,
-            "mount[/pyslim-app-metadata <- #8:/pyslim-app-metadata ro]",
+            "mount[/pyslim-app-metadata <- #9:/pyslim-app-metadata ro]",
             "--requirement\", \"/pyslim-app-metadata/requirements.txt",
             "build app wheel: svc",
         ],
@@ -519,6 +532,16 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "variant_sbom",
+        // `--sbom=true`: a step on the finished image writes the SPDX document.
+        spec: base!(),
+        files: &[],
+        options: &[("attest:sbom", "")],
+        shows: &[
+            r#""[slim] write the SBOM" exec args=["python", "/pyslim-tools/sbom.py", "--out", "/pyslim-report/sbom.spdx.json", "--name", "image", "--wheels", "/wheels", "--app", "/pyslim-app"]"#,
+        ],
+    },
+    Case {
         name: "variant_smoke_test_off",
         spec: concat!(base!(), "smoke-test: false\n"),
         files: &[],
@@ -541,7 +564,7 @@ const CASES: &[Case] = &[
         shows: &[
             r#""create-user", "20002", "app", "useradd", "--uid", "20001", "--gid", "20002""#,
             // A workdir the base may have already is handed over, as `writable:` ones are.
-            r#""[slim] create workdir /srv/app" exec args=["install", "-d", "-m", "0755", "-o", "20001", "-g", "20002", "--", "/srv/app"]"#,
+            r#""[slim] create workdir /srv/app" exec args=["python3", "-B", "/pyslim-tools/clamp_times.py", "0", "install", "-d", "-m", "0755", "-o", "20001", "-g", "20002", "--", "/srv/app"]"#,
             r#""User": "20001:20002""#,
         ],
     },
@@ -555,7 +578,7 @@ const CASES: &[Case] = &[
         options: &[],
         // Group 0 exists: useradd alone, no shell.
         shows: &[
-            r#"args=["useradd", "--uid", "12345", "--gid", "0""#,
+            r#""create-user", "web", "useradd", "--uid", "12345", "--gid", "0""#,
             r#""-o", "12345", "-g", "0", "--", "/app"]"#,
             r#""User": "12345:0""#,
         ],
@@ -569,7 +592,7 @@ const CASES: &[Case] = &[
         files: &[],
         options: &[],
         shows: &[
-            r#"args=["install", "-d", "-m", "0755", "-o", "10001", "-g", "10001", "--", "/app/media", "/data"]"#,
+            r#""0", "install", "-d", "-m", "0755", "-o", "10001", "-g", "10001", "--", "/app/media", "/data"]"#,
             r#""/data": {}"#,
             "pyslim: create writable directories /app/media /data",
         ],

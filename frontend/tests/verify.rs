@@ -19,6 +19,21 @@ fn context() -> Vec<(&'static str, &'static [u8])> {
     ]
 }
 
+/// The error a build returns when the scan or the smoke test reports `reports`.
+async fn error(spec: &str, context: &[(&str, &[u8])], reports: &[(&str, &str)]) -> String {
+    let (result, recorded) =
+        support::build_reporting(spec, context, &[("filename", "pyslim.yaml")], reports).await;
+    assert!(result.is_err(), "the build fails");
+    assert!(
+        recorded
+            .returned
+            .as_ref()
+            .is_some_and(|r| r.result.is_none()),
+        "no image is returned"
+    );
+    recorded.error().message.clone()
+}
+
 const SCAN: &str = "/pyslim-report/libraries.json";
 const SMOKE: &str = "/pyslim-report/smoke.json";
 
@@ -89,41 +104,19 @@ async fn a_missing_library_is_installed_with_a_warning_at_its_requirement() {
 async fn missing_libraries_error_fails_at_the_requirement() {
     let report = missing(true);
     let spec = format!("{SPEC}missing-libraries: error\n");
-    let (result, recorded) = support::build_reporting(
-        &spec,
-        &context(),
-        &[("filename", "pyslim.yaml")],
-        &[(SCAN, &report)],
-    )
-    .await;
-    assert!(result.is_err());
-    let message = &recorded.error().message;
+    let message = error(&spec, &context(), &[(SCAN, &report)]).await;
     assert!(
         message.contains("requirements.txt:2:1: error: /usr/local/bin/uwsgi (uWSGI 2.0.28, from uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl) needs libxml2.so.2, which the runtime image lacks; the Debian package `libxml2` provides it"),
         "{message}"
     );
     assert!(message.contains("2 | uWSGI==2.0.28"), "{message}");
     assert!(message.contains("`runtime: [libxml2]`"), "{message}");
-    assert!(
-        recorded
-            .returned
-            .as_ref()
-            .is_some_and(|r| r.result.is_none())
-    );
 }
 
 #[tokio::test]
 async fn a_library_no_package_provides_fails_the_build() {
     let report = missing(false);
-    let (result, recorded) = support::build_reporting(
-        SPEC,
-        &context(),
-        &[("filename", "pyslim.yaml")],
-        &[(SCAN, &report)],
-    )
-    .await;
-    assert!(result.is_err());
-    let message = &recorded.error().message;
+    let message = error(SPEC, &context(), &[(SCAN, &report)]).await;
     assert!(
         message.contains("requirements.txt:2:1: error: /usr/local/bin/uwsgi (uWSGI 2.0.28, from uWSGI-2.0.28-cp311-cp311-linux_x86_64.whl) needs libxml2.so.2, which neither the runtime image nor any Debian package in the compile image provides"),
         "{message}"
@@ -141,15 +134,7 @@ async fn a_failed_import_fails_the_build_with_the_package_to_add() {
         ("main.py", b"import psycopg2\n".as_slice()),
     ];
     let spec = "python: \"3.11\"\nrequirements: requirements.txt\napp: .\n";
-    let (result, recorded) = support::build_reporting(
-        spec,
-        &context,
-        &[("filename", "pyslim.yaml")],
-        &[(SMOKE, report)],
-    )
-    .await;
-    assert!(result.is_err());
-    let message = &recorded.error().message;
+    let message = error(spec, &context, &[(SMOKE, report)]).await;
     assert!(
         message.contains("requirements.txt:1:1: error: `import psycopg2` (from psycopg2 2.9.9) fails in the image: ImportError: libpq.so.5: cannot open shared object file"),
         "{message}"
@@ -164,15 +149,7 @@ async fn a_failed_import_fails_the_build_with_the_package_to_add() {
 async fn a_failed_test_command_fails_at_its_line() {
     let report = r#"{"modules": 1, "distributions": 1, "seconds": 0.2, "failures": [], "test": {"status": 3}}"#;
     let spec = format!("{SPEC}test: [python, -c, \"raise SystemExit(3)\"]\n");
-    let (result, recorded) = support::build_reporting(
-        &spec,
-        &context(),
-        &[("filename", "pyslim.yaml")],
-        &[(SMOKE, report)],
-    )
-    .await;
-    assert!(result.is_err());
-    let message = &recorded.error().message;
+    let message = error(&spec, &context(), &[(SMOKE, report)]).await;
     assert!(
         message.contains("pyslim.yaml:6:8: error: `test:` exited with status 3 in the image"),
         "{message}"
@@ -197,4 +174,57 @@ async fn the_smoke_test_is_solved_and_the_image_returned_after_it() {
     // The smoke test runs on the image returned.
     let image = llb::render(recorded.graph());
     assert!(!image.contains("smoke test"), "{image}");
+}
+
+#[tokio::test]
+async fn an_sbom_asked_for_is_returned_as_the_image_attestation() {
+    let options = [
+        ("filename", "pyslim.yaml"),
+        ("platform", "linux/amd64"),
+        ("attest:sbom", ""),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &options).await;
+    result.expect("the build succeeds");
+    let returned = recorded
+        .returned
+        .as_ref()
+        .and_then(|r| r.result.as_ref())
+        .expect("a result");
+    let attested = &returned.attestations["linux/amd64"].attestation;
+    assert_eq!(attested.len(), 1);
+    let sbom = &attested[0];
+    assert_eq!(sbom.in_toto_predicate_type, "https://spdx.dev/Document");
+    assert_eq!(sbom.path, "/pyslim-report/sbom.spdx.json");
+    assert!(sbom.in_toto_subjects.is_empty(), "the image itself");
+    // The document is made in the image as returned.
+    let id = sbom.r#ref.as_ref().expect("a ref").id.clone();
+    let n: usize = id
+        .strip_prefix("ref-")
+        .and_then(|n| n.parse().ok())
+        .expect("ref-N");
+    let made = llb::render(&recorded.solves[n]);
+    assert!(made.contains(r#""[slim] write the SBOM""#), "{made}");
+    assert!(
+        made.contains(
+            r#"args=["python", "/pyslim-tools/sbom.py", "--out", "/pyslim-report/sbom.spdx.json""#
+        ),
+        "{made}"
+    );
+
+    // Not asked for (or `--sbom=false`): no step, no attestation.
+    let options = [
+        ("filename", "pyslim.yaml"),
+        ("attest:sbom", "disabled=true"),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &options).await;
+    result.expect("the build succeeds");
+    let returned = recorded.returned.as_ref().and_then(|r| r.result.as_ref());
+    assert!(returned.expect("a result").attestations.is_empty());
+    assert!(
+        !recorded
+            .solves
+            .iter()
+            .map(llb::render)
+            .any(|g| g.contains("write the SBOM"))
+    );
 }

@@ -126,12 +126,16 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
             wheels_context: Some(WheelsContext::Image {
                 reference: "org/wheels".into(),
             }),
+            epoch: Some(1_700_000_000),
+            sbom: true,
         },
         _ => Settings {
             no_cache: vec![Stage::Slim],
             wheels_context: Some(WheelsContext::Local {
                 name: "wheels".into(),
             }),
+            epoch: None,
+            sbom: false,
         },
     };
     let plan = plan(

@@ -6,13 +6,12 @@ Compiles libpyslimnowhere.so.1 (with that soname) and nowhere_ext.cpython-311-x8
 linked against it, and packs only the latter into pyslim_nowhere-1.0-cp311-cp311-linux_x86_64.whl.
 """
 
-import base64
-import hashlib
 import os
 import subprocess
 import sys
 import tempfile
-import zipfile
+
+from make_wheel import pack
 
 
 def main():
@@ -34,24 +33,11 @@ def main():
         subprocess.run(["gcc", "-shared", "-fPIC", "-o", ext, ext_c, *link], check=True)
         with open(ext, "rb") as f:
             data = f.read()
-    info = "pyslim_nowhere-1.0.dist-info"
-    files = {
-        "nowhere_ext.cpython-311-x86_64-linux-gnu.so": data,
-        f"{info}/METADATA": b"Metadata-Version: 2.1\nName: pyslim-nowhere\nVersion: 1.0\n",
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: pyslim-tests\nRoot-Is-Purelib: false\n"
-        b"Tag: cp311-cp311-linux_x86_64\n",
-    }
-    record = []
-    for path, content in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(content)}")
-    record.append(f"{info}/RECORD,,")
-    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    files = {"nowhere_ext.cpython-311-x86_64-linux-gnu.so": data}
+    filename, wheel = pack("pyslim-nowhere", "1.0", files, "cp311-cp311-linux_x86_64")
     os.makedirs(outdir, exist_ok=True)
-    wheel = os.path.join(outdir, "pyslim_nowhere-1.0-cp311-cp311-linux_x86_64.whl")
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, content in files.items():
-            archive.writestr(path, content)
+    with open(os.path.join(outdir, filename), "wb") as out:
+        out.write(wheel)
 
 
 if __name__ == "__main__":

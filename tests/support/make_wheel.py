@@ -15,12 +15,20 @@ import zipfile
 
 def wheel(name: str, version: str, message: str) -> tuple[str, bytes]:
     module = name.replace("-", "_")
+    files = {f"{module}/__init__.py": f"MESSAGE = {message!r}\n".encode()}
+    return pack(name, version, files, "py3-none-any")
+
+
+def pack(name: str, version: str, files: dict, tag: str) -> tuple[str, bytes]:
+    """A wheel of FILES (path -> bytes) with its metadata and RECORD: its file name and bytes."""
+    module = name.replace("-", "_")
     info = f"{module}-{version}.dist-info"
-    files = {
-        f"{module}/__init__.py": f"MESSAGE = {message!r}\n".encode(),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: pyslim-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
+    purelib = "true" if tag.endswith("-none-any") else "false"
+    files = dict(files)
+    files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    files[f"{info}/WHEEL"] = (
+        f"Wheel-Version: 1.0\nGenerator: pyslim-tests\nRoot-Is-Purelib: {purelib}\nTag: {tag}\n"
+    ).encode()
     record = []
     for path, data in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
@@ -31,7 +39,7 @@ def wheel(name: str, version: str, message: str) -> tuple[str, bytes]:
     with zipfile.ZipFile(buffer, "w") as archive:
         for path, data in files.items():
             archive.writestr(path, data)
-    return f"{module}-{version}-py3-none-any.whl", buffer.getvalue()
+    return f"{module}-{version}-{tag}.whl", buffer.getvalue()
 
 
 if __name__ == "__main__":

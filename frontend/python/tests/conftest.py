@@ -23,6 +23,7 @@ APP_METADATA = SCRIPTS / "app_metadata.py"
 LIBRARIES = SCRIPTS / "libraries.py"
 MINIMAL = SCRIPTS / "minimal.py"
 SMOKE = SCRIPTS / "smoke.py"
+SBOM = SCRIPTS / "sbom.py"
 
 # The scripts import elf.py from beside them; so do the tests.
 sys.path.insert(0, str(SCRIPTS))

@@ -112,6 +112,31 @@ def test_installs_every_wheel_by_name_with_checked_hash_bytecode(tmp_path, venv,
     for module in ("alpha", "beta"):
         assert [pyc_flags(s) for s in sources(venv, module)] == [CHECKED_HASH] * 2, module
     assert [pyc_flags(s) for s in sources(venv, "bystander")] == [None] * 2
+    # Nothing that holds the time of the install (uv writes uv_cache.json), nor a RECORD line
+    # for it.
+    infos = sorted(site_packages(venv).glob("*.dist-info"))
+    assert not [p for info in infos for p in info.iterdir() if p.name == "uv_cache.json"]
+    assert not [i for i in infos if "uv_cache.json" in (i / "RECORD").read_text()]
+
+
+def test_forgets_uvs_install_time_and_its_record_line(tmp_path):
+    import install_wheels
+
+    info = tmp_path / "alpha-1.0.dist-info"
+    info.mkdir()
+    (info / "uv_cache.json").write_text('{"timestamp":{"secs_since_epoch":1796112483}}')
+    record = (
+        "alpha/__init__.py,sha256=abc,12\r\n"
+        "alpha-1.0.dist-info/uv_cache.json,sha256=def,127\r\n"
+        "alpha-1.0.dist-info/RECORD,,\r\n"
+    )
+    (info / "RECORD").write_bytes(record.encode())
+    install_wheels.forget_install_time(str(info))
+    assert sorted(p.name for p in info.iterdir()) == ["RECORD"]
+    # The other lines as they were, line ends and all.
+    assert (info / "RECORD").read_bytes() == (
+        b"alpha/__init__.py,sha256=abc,12\r\nalpha-1.0.dist-info/RECORD,,\r\n"
+    )
 
 
 def test_more_directories_only_supply_what_the_first_needs(tmp_path, venv, env):

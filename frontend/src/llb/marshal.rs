@@ -356,7 +356,7 @@ fn file_actions(
                     make_parents: mkdir.make_parents,
                     owner: mkdir.owner.as_ref().map(chown),
                     // -1 keeps the time of the operation, as BuildKit's client does; 0 is 1970.
-                    timestamp: -1,
+                    timestamp: nanoseconds(mkdir.timestamp),
                 }),
                 FileAction::Mkfile(mkfile) => Action::Mkfile(pb::FileActionMkFile {
                     path: mkfile.path.clone(),
@@ -373,13 +373,23 @@ fn file_actions(
                     follow_symlink: true,
                     dir_copy_contents: true,
                     create_dest_path: true,
-                    timestamp: -1,
+                    timestamp: nanoseconds(copy.timestamp),
                     owner: copy.owner.as_ref().map(chown),
                     ..Default::default()
                 }),
             }),
         })
         .collect()
+}
+
+/// A FileOp's time: nanoseconds since 1970, or -1 for none.
+fn nanoseconds(seconds: Option<u64>) -> i64 {
+    seconds.map_or(-1, |s| {
+        i64::try_from(s)
+            .ok()
+            .and_then(|s| s.checked_mul(1_000_000_000))
+            .unwrap_or(i64::MAX)
+    })
 }
 
 fn chown(owner: &Owner) -> pb::ChownOpt {

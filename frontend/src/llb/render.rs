@@ -115,6 +115,9 @@ pub fn render(definition: &pb::Definition) -> String {
                             if let Some(owner) = &mkdir.owner {
                                 let _ = write!(out, " owner={}", chown(owner));
                             }
+                            if mkdir.timestamp >= 0 {
+                                let _ = write!(out, " time={}", mkdir.timestamp / 1_000_000_000);
+                            }
                         }
                         Some(pb::file_action::Action::Mkfile(mkfile)) => {
                             let _ = write!(
@@ -133,6 +136,9 @@ pub fn render(definition: &pb::Definition) -> String {
                             let _ = write!(out, " copy {from}:{} -> {}", copy.src, copy.dest);
                             if let Some(owner) = &copy.owner {
                                 let _ = write!(out, " owner={}", chown(owner));
+                            }
+                            if copy.timestamp >= 0 {
+                                let _ = write!(out, " time={}", copy.timestamp / 1_000_000_000);
                             }
                         }
                         other => {

@@ -53,6 +53,8 @@ pub struct Copy {
     pub dest: String,
     /// Who owns the copies; `None` keeps the owners the files have in `from`.
     pub owner: Option<Owner>,
+    /// The time (seconds since 1970) every copy gets; `None` keeps each file's.
+    pub timestamp: Option<u64>,
 }
 
 /// What BuildKit records about an op besides the op itself.
@@ -133,6 +135,8 @@ pub struct Mkdir {
     pub mode: u32,
     pub make_parents: bool,
     pub owner: Option<Owner>,
+    /// The directory's time (seconds since 1970); `None` for the time of the operation.
+    pub timestamp: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,19 +9,40 @@ use super::types::{Action, Fs, Run, Settings, Stage, Step, StepId, StepMount, St
 pub struct Builder<'a> {
     pub steps: Vec<Step>,
     settings: &'a Settings,
+    /// The steps pushed from now on make the app's layers, not the dependencies'.
+    app: bool,
 }
+
+/// The file time of the layers below the app's: fixed, not the build's `SOURCE_DATE_EPOCH`, so
+/// a new epoch (each commit's, say) leaves them, and the cache of every step on them, as they
+/// were; and a build without an epoch makes them bit for bit as any other build does. No file
+/// in them is later than any epoch, as `rewrite-timestamp` would leave it.
+pub const DEPENDENCY_TIMES: u64 = 0;
 
 impl<'a> Builder<'a> {
     pub fn new(settings: &'a Settings) -> Builder<'a> {
         Builder {
             steps: Vec::new(),
             settings,
+            app: false,
         }
+    }
+
+    /// The layers pushed from now on are the app's (its install, its source, what build
+    /// commands make of it): their files get the build's epoch, or the time they were built.
+    pub fn app_from_here(&mut self) {
+        self.app = true;
     }
 
     pub fn push(&mut self, mut step: Step) -> StepId {
         step.ignore_cache = self.settings.no_cache.contains(&step.stage);
         step.name = format!("[{}] {}", step.stage.name(), step.name);
+        if step.stage != Stage::Compile {
+            step.times = match self.app {
+                true => self.settings.epoch,
+                false => Some(DEPENDENCY_TIMES),
+            };
+        }
         self.steps.push(step);
         StepId(self.steps.len() - 1)
     }
@@ -72,6 +93,7 @@ impl<'a> Builder<'a> {
             history,
             ignore_cache: false,
             advice: None,
+            times: None,
         }))
     }
 
@@ -94,6 +116,7 @@ impl<'a> Builder<'a> {
             history: Some(history),
             ignore_cache: false,
             advice: None,
+            times: None,
         }))
     }
 
@@ -129,6 +152,7 @@ impl<'a> Builder<'a> {
             history: None,
             ignore_cache: false,
             advice,
+            times: None,
         })
     }
 
@@ -138,6 +162,17 @@ impl<'a> Builder<'a> {
         for step in &mut self.steps {
             step.history = None;
         }
+        self.app = false;
+    }
+
+    /// Whether the build asked for an SBOM.
+    pub fn sbom(&self) -> bool {
+        self.settings.sbom
+    }
+
+    /// The build's `SOURCE_DATE_EPOCH`, if it has one.
+    pub fn epoch(&self) -> Option<u64> {
+        self.settings.epoch
     }
 
     /// Replaces the history entry of the step that made `fs`.

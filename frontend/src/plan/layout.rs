@@ -21,6 +21,8 @@ pub const INSTALL_WHEELS: &str = include_str!("../../python/install_wheels.py");
 pub const TARGET_WHEELS: &str = include_str!("../../python/target_wheels.py");
 /// Whether the build platform found a binary wheel of every dependency for the target.
 pub const NATIVE_REPORT: &str = "/pyslim-report/native.json";
+/// Runs a layer's command, then clamps the times of what it changed (see `times`).
+pub const CLAMP_TIMES: &str = include_str!("../../python/clamp_times.py");
 /// Where the compile stage installs uv; the slim stage runs it from a read-only mount.
 pub const UV_PREFIX: &str = "/pyslim-uv";
 /// The forwarded SSH agent and the known_hosts pyslim writes (compile stage only).
@@ -42,6 +44,9 @@ pub const MINIMAL: &str = include_str!("../../python/minimal.py");
 pub const SMOKE: &str = include_str!("../../python/smoke.py");
 /// The scan's report, in its step's output.
 pub const SCAN_REPORT: &str = "/pyslim-report/libraries.json";
+pub const SBOM_SCRIPT: &str = include_str!("../../python/sbom.py");
+/// The SBOM, in its step's output.
+pub const SBOM: &str = "/pyslim-report/sbom.spdx.json";
 /// The smoke test's report, in its step's output.
 pub const SMOKE_REPORT: &str = "/pyslim-report/smoke.json";
 /// Where the compile stage's filesystem is seen by the steps that ask it which Debian package
@@ -95,6 +100,15 @@ pub fn wheels(from: StepId) -> StepMount {
         dest: WHEELS.into(),
         from,
         path: WHEELS.into(),
+    }
+}
+
+/// The app's wheel the step `from` built, read-only.
+pub fn app_wheel(from: StepId) -> StepMount {
+    StepMount::Output {
+        dest: APP_WHEEL.into(),
+        from,
+        path: APP_WHEEL.into(),
     }
 }
 

@@ -29,10 +29,11 @@ mod fetch;
 mod install;
 pub(crate) mod layout;
 mod runtime;
+mod times;
 mod types;
 
 pub use advice::Advice;
-pub use layout::{APP_WHEEL, CONTEXT, NATIVE_REPORT, SCAN_REPORT, SMOKE_REPORT};
+pub use layout::{APP_WHEEL, CONTEXT, NATIVE_REPORT, SBOM, SCAN_REPORT, SMOKE_REPORT};
 pub use runtime::Runtime;
 pub use types::*;
 
@@ -59,6 +60,7 @@ pub fn plan(
             from_scratch: false,
             scan: None,
             smoke: None,
+            sbom: None,
         },
         _ => {
             let parts = runtime::Parts {
@@ -70,6 +72,7 @@ pub fn plan(
             Runtime::of(spec).stage(&mut b, spec, &fetch, &parts)
         }
     };
+    times::clamp(&mut b.steps);
     Plan {
         bases,
         workdir: workdir.map(|w| w.path),
@@ -79,6 +82,7 @@ pub fn plan(
         scan: built.scan,
         smoke: built.smoke,
         native_wheels: compiled.native_wheels,
+        sbom: built.sbom,
     }
 }
 

@@ -3,7 +3,7 @@ use pyslim_spec::{SourceFile, load};
 use super::apt::{APT_INSTALL, INSTALL_LOGS};
 use super::install::UV_OR_PIP;
 use super::layout::{CONTEXT, UV_PREFIX, WHEEL_CACHE, WHEELS};
-use super::runtime::slim::WITH_GROUP;
+use super::runtime::slim::{NO_AGEING, WITH_GROUP};
 use super::*;
 use crate::sources::Dependencies;
 
@@ -38,7 +38,21 @@ fn named<'p>(plan: &'p Plan, name: &str) -> &'p Step {
         .unwrap_or_else(|| panic!("no step {name} in {:#?}", plan.steps))
 }
 
-fn run(step: &Step) -> &Run {
+/// The step's run as the plan made it, before `times` wrapped its command to clamp the times
+/// of what it leaves (see `a_layer_clamps_its_times_and_the_app_gets_the_epoch`).
+fn run(step: &Step) -> Run {
+    let mut run = raw_run(step).clone();
+    if run
+        .args
+        .get(2)
+        .is_some_and(|a| a.ends_with("/clamp_times.py"))
+    {
+        run.args.drain(..4);
+    }
+    run
+}
+
+fn raw_run(step: &Step) -> &Run {
     match &step.action {
         Action::Run(run) => run,
         other => panic!("{} is not a run: {other:?}", step.name),
@@ -176,10 +190,13 @@ fn hostile_strings_stay_single_arguments() {
         Some(&"/data/a b;$(id)".to_string())
     );
     for step in &plan.steps {
-        if let Action::Run(run) = &step.action
+        if matches!(step.action, Action::Run(_))
+            && let run = run(step)
             && run.args.first().is_some_and(|a| a == "sh")
         {
-            assert!([APT_INSTALL, UV_OR_PIP, WITH_GROUP].contains(&run.args[2].as_str()));
+            assert!(
+                [APT_INSTALL, UV_OR_PIP, WITH_GROUP, NO_AGEING].contains(&run.args[2].as_str())
+            );
         }
     }
 }
@@ -394,6 +411,11 @@ fn the_user_is_made_with_its_ids_and_owns_by_id() {
         [
             "sh",
             "-c",
+            NO_AGEING,
+            "create-user",
+            "app",
+            "sh",
+            "-c",
             WITH_GROUP,
             "create-user",
             "10001",
@@ -423,13 +445,20 @@ fn the_user_is_made_with_its_ids_and_owns_by_id() {
         ]
     );
     assert_eq!(workdir.history.as_deref(), Some("WORKDIR /srv"));
-    // Group 0 is root's and exists: no groupadd, and no shell at all.
+    // Group 0 is root's and exists: no groupadd.
     let plan = plan_of(
         "python: '3.11'\napp: .\nuser: {name: web, uid: 20001, gid: 0}\nworkdir: /app\n",
         &Settings::default(),
     );
     let user = run(named(&plan, "[slim] create user web (20001:0)"));
-    assert_eq!(user.args[..5], ["useradd", "--uid", "20001", "--gid", "0"]);
+    assert_eq!(
+        user.args[..5],
+        ["sh", "-c", NO_AGEING, "create-user", "web"]
+    );
+    assert_eq!(
+        user.args[5..10],
+        ["useradd", "--uid", "20001", "--gid", "0"]
+    );
     assert_eq!(user.args.last().map(String::as_str), Some("web"));
     assert_eq!(
         run(named(&plan, "[slim] create workdir /app")).args[4..8],
@@ -552,4 +581,83 @@ fn the_tests_run_the_uv_the_build_fetches() {
     let script = include_str!("../../../scripts/test");
     let pin = format!("uv=={}", super::install::UV_VERSION);
     assert!(script.contains(&pin), "scripts/test does not install {pin}");
+}
+
+#[test]
+fn a_layer_clamps_its_times_and_the_app_gets_the_epoch() {
+    let yaml = "python: '3.11'\nrequirements: r.txt\napp: .\nruntime: [libpq5]\nworkdir: /app\nbuild-commands: [[python, -m, compileall, .]]\n";
+    let clamped = |plan: &Plan, name: &str| -> Option<String> {
+        let step = named(plan, name);
+        let run = raw_run(step);
+        let tools = run.mounts.iter().find_map(|m| match m {
+            StepMount::Files { dest, files } if dest == "/pyslim-tools" => Some(files),
+            _ => None,
+        });
+        let wrapped = run
+            .args
+            .get(2)
+            .is_some_and(|a| a == "/pyslim-tools/clamp_times.py");
+        assert_eq!(
+            wrapped,
+            tools.is_some_and(|files| files.iter().any(|(name, _)| name == "clamp_times.py")),
+            "{name}: the script is mounted where it runs"
+        );
+        wrapped.then(|| {
+            assert_eq!(run.args[..2], ["python3", "-B"], "{name}");
+            run.args[3].clone()
+        })
+    };
+    let dependencies = [
+        "[slim] apt-get install libpq5",
+        "[slim] create user app (10001:10001)",
+        "[slim] create workdir /app",
+        "[slim] install dependencies with uv",
+    ];
+    let app = [
+        "[slim] install app with uv",
+        "[slim] run python -m compileall .",
+    ];
+    for epoch in [None, Some(1_700_000_000)] {
+        let plan = plan_of(
+            yaml,
+            &Settings {
+                epoch,
+                ..Settings::default()
+            },
+        );
+        // Below the app: always the same time, whatever the epoch, so a new epoch rebuilds
+        // nothing there.
+        for name in dependencies {
+            assert_eq!(clamped(&plan, name).as_deref(), Some("0"), "{name}");
+        }
+        for name in app {
+            assert_eq!(clamped(&plan, name), epoch.map(|e| e.to_string()), "{name}");
+        }
+        // The install keeps its own script beside the clamp, in one directory.
+        let install = raw_run(named(&plan, "[slim] install dependencies with uv"));
+        assert!(
+            install.mounts.iter().any(|m| matches!(m,
+            StepMount::Files { files, .. } if files.iter().any(|(n, _)| n == "install_wheels.py")))
+        );
+        // Nothing that is no layer is wrapped: the compile stage, the scan.
+        for step in plan.steps.iter().filter(|s| s.history.is_none()) {
+            if let Action::Run(run) = &step.action {
+                assert!(
+                    !run.args.iter().any(|a| a.ends_with("clamp_times.py")),
+                    "{}",
+                    step.name
+                );
+            }
+        }
+    }
+    // A source app's copy and a root workdir are file steps: they carry their time.
+    let plan = plan_of(
+        "python: '3.11'\napp: {path: ., as: source}\nuser: root\nworkdir: /srv\n",
+        &Settings {
+            epoch: Some(7),
+            ..Settings::default()
+        },
+    );
+    assert_eq!(named(&plan, "[slim] create workdir /srv").times, Some(0));
+    assert_eq!(named(&plan, "[slim] copy app . to /srv").times, Some(7));
 }

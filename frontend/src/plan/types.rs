@@ -47,6 +47,10 @@ pub struct Settings {
     pub no_cache: Vec<Stage>,
     /// `--build-context wheels=…`: wheels built before, used before anything is built.
     pub wheels_context: Option<WheelsContext>,
+    /// `SOURCE_DATE_EPOCH`: the latest file time of the app's layers.
+    pub epoch: Option<u64>,
+    /// `--sbom=true`: a step that writes the image's SBOM.
+    pub sbom: bool,
 }
 
 impl Settings {
@@ -62,6 +66,8 @@ impl Settings {
         Settings {
             no_cache,
             wheels_context: options.wheels_context.clone(),
+            epoch: options.epoch,
+            sbom: options.sbom,
         }
     }
 }
@@ -115,6 +121,10 @@ pub struct Step {
     pub ignore_cache: bool,
     /// What to check when this step fails, shown with BuildKit's error.
     pub advice: Option<Advice>,
+    /// If the step is a layer of the image: the latest time (seconds since 1970) a file it
+    /// makes or changes may have, so that the layer's bytes do not depend on when it was built.
+    /// `None` leaves the times of the build (an app layer built without `SOURCE_DATE_EPOCH`).
+    pub times: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,6 +161,21 @@ pub struct Run {
     pub network: StepNetwork,
     /// `UID:GID` to run as; `None` for root, as the image's other steps run.
     pub user: Option<String>,
+}
+
+impl Run {
+    /// A command of ours run as root in `/`, with no network: it reads what it is shown and
+    /// writes a report or a tree, so nothing it could fetch may change what it says.
+    pub fn offline(args: Vec<String>, mounts: Vec<StepMount>) -> Run {
+        Run {
+            args,
+            env: Vec::new(),
+            cwd: "/".into(),
+            mounts,
+            network: StepNetwork::None,
+            user: None,
+        }
+    }
 }
 
 /// Where a copy takes its files from.
@@ -237,6 +262,8 @@ pub struct Plan {
     /// The download of the target's binary wheels on the build platform, while it is not known
     /// whether they are all there: its report is at [`NATIVE_REPORT`](super::layout::NATIVE_REPORT).
     pub native_wheels: Option<StepId>,
+    /// The step that writes the image's SBOM at [`SBOM`](super::layout::SBOM) of its output.
+    pub sbom: Option<StepId>,
 }
 
 /// What the scan of the built files found the runtime stage lacks: the Debian packages that

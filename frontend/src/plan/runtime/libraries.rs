@@ -7,10 +7,11 @@ use pyslim_spec::{Span, Spec};
 use crate::plan::apt;
 use crate::plan::builder::Builder;
 use crate::plan::layout::{
-    APP_WHEEL, COMPILE_ROOT, LIBRARIES, SCAN_REPORT, TOOLS, WHEELS, elf_tool, strings, wheels,
+    APP_WHEEL, COMPILE_ROOT, LIBRARIES, SCAN_REPORT, TOOLS, WHEELS, app_wheel, elf_tool, strings,
+    wheels,
 };
 use crate::plan::runtime::Parts;
-use crate::plan::types::{Closure, Fs, Run, Stage, StepId, StepMount, StepNetwork};
+use crate::plan::types::{Closure, Fs, Run, Stage, StepId, StepMount};
 
 /// The scan of what the compile stage built, on the runtime filesystem `on`; `None` when it
 /// built nothing.
@@ -42,20 +43,9 @@ pub fn scan(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, on: Fs) -> Option<S
     }
     if let Some(app) = compiled.app {
         args.push(APP_WHEEL.into());
-        mounts.push(StepMount::Output {
-            dest: APP_WHEEL.into(),
-            from: app,
-            path: APP_WHEEL.into(),
-        });
+        mounts.push(app_wheel(app));
     }
-    let run = Run {
-        args,
-        env: Vec::new(),
-        cwd: "/".into(),
-        mounts,
-        network: StepNetwork::None,
-        user: None,
-    };
+    let run = Run::offline(args, mounts);
     Some(b.probe(
         Stage::Slim,
         "find the shared libraries the built files need".into(),

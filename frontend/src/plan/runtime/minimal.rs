@@ -10,11 +10,12 @@ use crate::plan::advice::Advice;
 use crate::plan::apt;
 use crate::plan::builder::Builder;
 use crate::plan::layout::{
-    APP_WHEEL, MINIMAL, MINIMAL_HAVE, MINIMAL_OUT, TOOLS, WHEELS, elf_tool, strings, wheels,
+    APP_WHEEL, MINIMAL, MINIMAL_HAVE, MINIMAL_OUT, TOOLS, WHEELS, app_wheel, elf_tool, strings,
+    wheels,
 };
 use crate::plan::runtime::Parts;
 use crate::plan::runtime::slim::Slim;
-use crate::plan::types::{Action, CopyFrom, Fs, Run, Stage, StepId, StepMount, StepNetwork};
+use crate::plan::types::{Action, CopyFrom, Fs, Run, Stage, StepId, StepMount};
 
 /// The Debian package whose static busybox is the debug variant's shell.
 const BUSYBOX: &str = "busybox-static";
@@ -67,11 +68,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, slim: &Slim, debug
     let mut mounts = Vec::new();
     if let Some(app) = compiled.app {
         args.extend(strings(&["--wheels", APP_WHEEL]));
-        mounts.push(StepMount::Output {
-            dest: APP_WHEEL.into(),
-            from: app,
-            path: APP_WHEEL.into(),
-        });
+        mounts.push(app_wheel(app));
     }
     // The workdir and the writable directories as the slim stage left them: the source app,
     // what build commands wrote, their owners.
@@ -85,6 +82,9 @@ pub fn stage(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, slim: &Slim, debug
 
     let mut image = Fs::Empty;
     for (part, layer) in gathered {
+        if layer == "app" {
+            b.app_from_here();
+        }
         image = b.file_layer(
             Stage::Minimal,
             image,
@@ -146,14 +146,7 @@ fn gather(
         });
     }
     args.extend(more);
-    let run = Run {
-        args,
-        env: Vec::new(),
-        cwd: "/".into(),
-        mounts,
-        network: StepNetwork::None,
-        user: None,
-    };
+    let run = Run::offline(args, mounts);
     b.probe(
         Stage::Minimal,
         format!("gather the minimal {layer}"),

@@ -6,6 +6,7 @@
 
 pub(super) mod libraries;
 pub(super) mod minimal;
+pub(super) mod sbom;
 pub(super) mod slim;
 pub(super) mod smoke;
 
@@ -34,6 +35,7 @@ pub struct Built {
     pub from_scratch: bool,
     pub scan: Option<StepId>,
     pub smoke: Option<StepId>,
+    pub sbom: Option<StepId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +67,7 @@ impl Runtime {
             from_scratch,
             scan: slim.scan,
             smoke: smoke::test(b, spec, parts, result),
+            sbom: b.sbom().then(|| sbom::document(b, parts, result)),
         }
     }
 }

@@ -10,15 +10,20 @@ use crate::plan::builder::Builder;
 use crate::plan::compile::Compiled;
 use crate::plan::fetch::Fetch;
 use crate::plan::install::Install;
-use crate::plan::layout::{APP_WHEEL, WHEELS, include_app, strings, wheels};
+use crate::plan::layout::{APP_WHEEL, WHEELS, app_wheel, include_app, strings, wheels};
 use crate::plan::runtime::{Parts, libraries};
-use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, StepId, StepMount, StepNetwork};
+use crate::plan::types::{Action, CopyFrom, Fs, Owner, Run, Stage, StepId, StepNetwork};
 use crate::sources::{FoundApp, Workdir};
 
 /// Makes the group, then runs the rest of its arguments: useradd, which cannot give the group it
 /// would make a gid of our choosing. The gid and name reach groupadd as positional arguments,
 /// never pasted into this line.
 pub const WITH_GROUP: &str = "groupadd --gid \"$1\" \"$2\" && shift 2 && exec \"$@\"";
+/// Runs the rest of its arguments, then takes the user's password-change date out of
+/// /etc/shadow: useradd writes the day it ran, which would make the layer differ from one day
+/// to the next. An empty date turns password ageing off, which an account with no password
+/// (useradd's `!`) has no use for; a fixed date could expire it, or ask for a new password.
+pub const NO_AGEING: &str = "name=$1; shift; \"$@\" && exec chage --lastday -1 \"$name\"";
 
 /// The slim stage as planned: the filesystems the minimal flavor gathers from, and the scan.
 pub struct Slim {
@@ -69,6 +74,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
         slim = install_dependencies(b, spec, install, compiled, slim);
     }
     let dependencies = slim;
+    b.app_from_here();
     if let Some(install) = &install {
         slim = install_app(b, spec, install, compiled, slim);
     }
@@ -154,11 +160,7 @@ fn install_app(b: &mut Builder, spec: &Spec, install: &Install, compiled: Compil
         return on;
     };
     let mut mounts = install.mounts.clone();
-    mounts.push(StepMount::Output {
-        dest: APP_WHEEL.into(),
-        from: app,
-        path: APP_WHEEL.into(),
-    });
+    mounts.push(app_wheel(app));
     mounts.extend(compiled.dependencies.map(wheels));
     let from: &[&str] = if compiled.dependencies.is_some() {
         &[APP_WHEEL, WHEELS]
@@ -218,13 +220,19 @@ fn create_user(b: &mut Builder, on: Fs, account: &Account, origin: Option<Span>)
         "/bin/sh",
         name,
     ];
-    let mut args = if account.gid == 0 {
+    let mut args = strings(&["sh", "-c", NO_AGEING, "create-user", name]);
+    if account.gid != 0 {
         // Group 0 is root's, which every base has: only the user is made (OpenShift runs
         // images as an arbitrary uid in group 0, so files for it are often group root's).
-        Vec::new()
-    } else {
-        strings(&["sh", "-c", WITH_GROUP, "create-user", &gid, name])
-    };
+        args.extend(strings(&[
+            "sh",
+            "-c",
+            WITH_GROUP,
+            "create-user",
+            &gid,
+            name,
+        ]));
+    }
     args.extend(strings(&useradd));
     b.run(
         Stage::Slim,

@@ -7,7 +7,8 @@ use pyslim_spec::{Deploy, Spec};
 use crate::plan::advice::Advice;
 use crate::plan::builder::Builder;
 use crate::plan::layout::{
-    APP_WHEEL, COMPILE_ROOT, SMOKE, SMOKE_REPORT, TOOLS, WHEELS, elf_tool, strings, wheels,
+    APP_WHEEL, COMPILE_ROOT, SMOKE, SMOKE_REPORT, TOOLS, WHEELS, app_wheel, elf_tool, strings,
+    wheels,
 };
 use crate::plan::runtime::Parts;
 use crate::plan::types::{Fs, Run, Stage, StepId, StepMount, StepNetwork};
@@ -44,11 +45,7 @@ pub fn test(b: &mut Builder, spec: &Spec, parts: &Parts<'_>, on: Fs) -> Option<S
     }
     if let Some(app) = compiled.app.filter(|_| imports) {
         args.extend(strings(&["--wheels", APP_WHEEL]));
-        mounts.push(StepMount::Output {
-            dest: APP_WHEEL.into(),
-            from: app,
-            path: APP_WHEEL.into(),
-        });
+        mounts.push(app_wheel(app));
         anything = true;
     }
     if let Some(workdir) = source {
