@@ -55,6 +55,11 @@ impl Fetch {
                 super::layout::PIP_CACHE.to_string(),
             ),
             ("PIP_ROOT_USER_ACTION".to_string(), "ignore".to_string()),
+            // An extension compiled from source would carry pip's random build directory in
+            // its debug information, and so differ in every clean build; an image's extensions
+            // are not debugged with gdb. Flags compilers read after the project's own.
+            ("CFLAGS".to_string(), "-g0".to_string()),
+            ("CXXFLAGS".to_string(), "-g0".to_string()),
         ];
         let mut mounts = vec![pip_cache()];
         if let Some(wheels) = &settings.wheels_context {
