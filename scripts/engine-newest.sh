@@ -8,30 +8,44 @@
 # the stand-in base images are copied once per change.
 # Prints nothing on stdout but `export` lines, named so they do not clobber the main engine's
 # DOCKER_HOST/DOCKER: `eval "$(scripts/engine-newest.sh)"`.
+# PYSLIM_NEWEST_INSTANCE=N (N ≥ 2) starts another engine of the same release beside the first,
+# with its own socket, data root, bridge and subnet: an empty machine for tests that need two
+# (a cache exported by one and imported by the other). It exports PYSLIM_NEWEST<N>_HOST & co.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+INSTANCE=${PYSLIM_NEWEST_INSTANCE:-1}
+[[ "$INSTANCE" =~ ^[1-9][0-9]?$ ]] || { echo "[newest] PYSLIM_NEWEST_INSTANCE must be 1-99, not $INSTANCE" >&2; exit 2; }
 BASE=/opt/pyslim-newest            # extracted releases, one directory each; `current` links one
 APT_DIR=/var/cache/pyslim-newest   # a private apt state: the system's lists and pins stay as they are
-RUN_DIR=/run/pyslim-newest
+LOCK_DIR=/run/pyslim-newest        # instance 1's run directory; its lock guards the releases too
+if [ "$INSTANCE" = 1 ]; then
+  RUN_DIR=/run/pyslim-newest
+  DATA_ROOT=/var/lib/pyslim-newest
+  SUFFIX=""
+else
+  RUN_DIR=/run/pyslim-newest-$INSTANCE
+  DATA_ROOT=/var/lib/pyslim-newest-$INSTANCE
+  SUFFIX=$INSTANCE
+fi
 SOCK="$RUN_DIR/docker.sock"
 HOST="unix://$SOCK"
-DATA_ROOT=/var/lib/pyslim-newest
 CLI_CONFIG="$BASE/docker-config"
-BRIDGE=pyslimnew0
-SUBNET=${PYSLIM_NEWEST_SUBNET:-10.214.0.0/24}
+BRIDGE=pyslimnew$((INSTANCE - 1))
+SUBNET=${PYSLIM_NEWEST_SUBNET:-10.214.$((INSTANCE - 1)).0/24}
 BRIDGE_ADDR=${SUBNET%.*}.1/${SUBNET#*/}
 # sid moves: look for a newer release at most this often, so a warm start needs no network.
 REFRESH_DAYS=${PYSLIM_NEWEST_REFRESH_DAYS:-7}
 # The stand-ins the newest engine builds on: each `python:V` and `python:V-slim` of the main engine.
 read -ra PYTHONS <<<"${PYSLIM_NEWEST_PYTHONS:-3.11}"
 PACKAGES=(docker.io docker-cli docker-buildx containerd)
-log() { echo "[newest] $*" >&2; }
+log() { echo "[newest${SUFFIX:+ $SUFFIX}] $*" >&2; }
 
 [ "$(id -u)" = 0 ] || { log "must run as root (downloads to $BASE, starts dockerd, sets up a bridge)"; exit 1; }
 # One caller at a time (parallel CI steps, a developer's shell): the rest wait, then find it up.
-mkdir -p "$RUN_DIR"
-exec 9>"$RUN_DIR/lock"
+# One lock for every instance: they share the releases that fetch and prune_releases change.
+mkdir -p "$LOCK_DIR" "$RUN_DIR"
+exec 9>"$LOCK_DIR/lock"
 flock 9
 
 # The main engine (and its stand-ins, built there on a fresh machine) is where the base images
@@ -201,11 +215,14 @@ start_engine() {
 }
 
 prune_releases() {
-  local dir current
+  local dir current in_use
   current=$(readlink "$BASE/current")
+  # What every instance was started from: a running engine keeps its release until restarted.
+  in_use=$(cat /run/pyslim-newest/started /run/pyslim-newest-*/started 2>/dev/null | cut -d' ' -f1)
   for dir in "$BASE"/*/; do
     dir=$(basename "$dir")
-    case "$dir" in "$current" | current | docker-config) ;; *) rm -rf "${BASE:?}/$dir" ;; esac
+    case "$dir" in "$current" | current | docker-config) continue ;; esac
+    grep -qxF "$dir" <<<"$in_use" || rm -rf "${BASE:?}/$dir"
   done
 }
 
@@ -247,6 +264,6 @@ network
 start_engine
 prune_releases
 stand_ins
-echo "export PYSLIM_NEWEST_HOST=$HOST"
-echo "export PYSLIM_NEWEST_DOCKER=$(bin bin/docker)"
-echo "export PYSLIM_NEWEST_CONFIG=$CLI_CONFIG"
+echo "export PYSLIM_NEWEST${SUFFIX}_HOST=$HOST"
+echo "export PYSLIM_NEWEST${SUFFIX}_DOCKER=$(bin bin/docker)"
+echo "export PYSLIM_NEWEST${SUFFIX}_CONFIG=$CLI_CONFIG"

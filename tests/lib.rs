@@ -39,19 +39,28 @@ impl Engine {
 
     /// The newest engine, as `eval "$(scripts/engine-newest.sh)"` exports it (scripts/test does).
     pub fn newest() -> Engine {
+        Engine::newest_instance(1)
+    }
+
+    /// Instance `n` of the newest engine: `PYSLIM_NEWEST_INSTANCE=n scripts/engine-newest.sh`
+    /// starts it beside the first, with a data root of its own (an empty machine to a cache).
+    pub fn newest_instance(n: u32) -> Engine {
+        let suffix = if n == 1 { String::new() } else { n.to_string() };
         let var = |name: &str| {
-            std::env::var(name).unwrap_or_else(|_| {
+            let name = format!("PYSLIM_NEWEST{suffix}_{name}");
+            std::env::var(&name).unwrap_or_else(|_| {
                 panic!(
-                    "{name} is not set: the newest engine is not up. Run scripts/test, or \
-                     `eval \"$(scripts/engine-newest.sh)\"` before cargo test"
+                    "{name} is not set: instance {n} of the newest engine is not up. Run \
+                     scripts/test, or `eval \"$(PYSLIM_NEWEST_INSTANCE={n} \
+                     scripts/engine-newest.sh)\"` before cargo test"
                 )
             })
         };
         Engine {
-            cli: var("PYSLIM_NEWEST_DOCKER"),
+            cli: var("DOCKER"),
             env: vec![
-                ("DOCKER_HOST", var("PYSLIM_NEWEST_HOST")),
-                ("DOCKER_CONFIG", var("PYSLIM_NEWEST_CONFIG")),
+                ("DOCKER_HOST", var("HOST")),
+                ("DOCKER_CONFIG", var("CONFIG")),
             ],
         }
     }
@@ -95,9 +104,16 @@ impl Engine {
     /// Runs the image with its port 8000 published on loopback, and GETs `/` from it: the
     /// answer, and the container's log.
     pub fn serve(&self, image: &str) -> (String, String) {
+        self.serve_with(image, &[])
+    }
+
+    /// [`Engine::serve`] with more `docker run` options (e.g. `--platform linux/arm64`).
+    pub fn serve_with(&self, image: &str, options: &[&str]) -> (String, String) {
         let id = run(self
             .docker()
-            .args(["run", "-d", "-p", "127.0.0.1::8000", image]));
+            .args(["run", "-d", "-p", "127.0.0.1::8000"])
+            .args(options)
+            .arg(image));
         let id = id.trim();
         let port = run(self.docker().args(["port", id, "8000/tcp"]));
         let port: u16 = port
@@ -137,21 +153,34 @@ pub fn registry() -> String {
     })
 }
 
-/// The main engine's frontend image org/pyslim, pushed to the registry as
-/// `REGISTRY/pyslim:TAG`, TAG from its image ID (a new frontend, a new tag). No local image keeps
-/// that name, so a build that names it makes BuildKit fetch it. Pushed once per test binary.
+/// The frontend image under test: org/pyslim, or the one PYSLIM_FRONTEND_IMAGE names (as
+/// scripts/frontend-image.sh built it).
+pub fn frontend_image() -> String {
+    std::env::var("PYSLIM_FRONTEND_IMAGE").unwrap_or_else(|_| "org/pyslim".into())
+}
+
+/// The main engine's frontend image, pushed to the registry as `REGISTRY/NAME:TAG` (NAME the
+/// image's last path part), TAG from its image ID (a new frontend, a new tag). No local image
+/// keeps that name, so a build that names it makes BuildKit fetch it. Pushed once per test binary.
+/// PYSLIM_FRONTEND_REF names one already there instead (the index of both platforms that
+/// `PYSLIM_FRONTEND_PLATFORMS=linux/amd64,linux/arm64 scripts/frontend-image.sh` pushes).
 pub fn frontend_in_registry() -> String {
     static PUSHED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     PUSHED
         .get_or_init(|| {
+            if let Ok(reference) = std::env::var("PYSLIM_FRONTEND_REF") {
+                return reference;
+            }
             require_engine();
-            // By ID, not by name: the frontend may be rebuilt (and org/pyslim moved) meanwhile.
-            let id = inspect("org/pyslim", "{{.Id}}");
+            let image = frontend_image();
+            let name = image.rsplit('/').next().unwrap_or(&image);
+            // By ID, not by name: the frontend may be rebuilt (and its name moved) meanwhile.
+            let id = inspect(&image, "{{.Id}}");
             let hex = id.strip_prefix("sha256:").unwrap_or(&id);
-            let reference = format!("{}/pyslim:{}", registry(), &hex[..12]);
+            let reference = format!("{}/{name}:{}", registry(), &hex[..12]);
             run(docker().args(["tag", &id, &reference]));
             let pushed = output(docker().args(["push", "-q", &reference]));
-            // Only the name goes: the image stays, as org/pyslim.
+            // Only the name goes: the image stays under its own.
             run(docker().args(["image", "rm", &reference]));
             assert!(
                 pushed.status.success(),

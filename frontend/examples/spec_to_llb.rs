@@ -42,6 +42,7 @@ fn main() {
         context: "context".into(),
         excludes: Vec::new(),
         network: None,
+        named_platform: false,
     };
     println!("{:<40} {:>12} {:>8}", "spec", "median µs", "ops");
     for path in specs {
@@ -64,6 +65,7 @@ fn main() {
                     reference: spec.base.runtime_image(python).image.to_string(),
                     env: env.clone(),
                 },
+                native: None,
             };
             let closure = Closure::default();
             let plan = plan(

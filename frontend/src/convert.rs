@@ -11,7 +11,7 @@ pub use crate::failure::Failure;
 
 use crate::context::{Context, json_list, local};
 use crate::epoch;
-use crate::gateway::{Attested, Gateway, GatewayError, SolvedRef};
+use crate::gateway::{Attested, Gateway, GatewayError, Returned, SolvedRef};
 use crate::image;
 use crate::lint::{self, Warning};
 use crate::llb;
@@ -35,7 +35,8 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         Some(Request::Unknown(other)) => return Err(Failure::UnknownRequest(other.clone())),
         _ => {}
     }
-    let platform = target_platform(options)?;
+    let platforms = target_platforms(options);
+    gw.import_caches(&options.cache_imports);
     let caps = gw.frontend_caps().await?;
     let (source, spec_digest) = read_spec(gw, options).await?;
     let spec_options = LoadOptions {
@@ -82,7 +83,9 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
         excludes: &excludes,
         evaluate: caps.iter().any(|c| c == "gateway.solve.evaluate"),
     };
-    let mut planned = plan_platform(gw, &shared, &platform).await?;
+    // Each platform is planned just before it is built: the scans' and the smoke tests' solves
+    // of one platform then run before the next platform's, and the first failure stops the rest.
+    let mut planned = plan_platform(gw, &shared, &platforms[0]).await?;
     let scans = planned.plan.scans;
     if scans.dependencies.is_some() || scans.app.is_some() {
         // The scan finds exactly which libraries the built files lack, and installs them: the
@@ -100,25 +103,75 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     if warns {
         warn(gw, &spec_digest, &source, &found.files, &warnings).await?;
     }
-    let built = build_planned(gw, &shared, planned).await?;
-    if warns {
-        warn(gw, &spec_digest, &source, &found.files, &built.warnings).await?;
+    let mut results = Vec::new();
+    let mut planned = Some(planned);
+    for platform in &platforms {
+        let planned = match planned.take() {
+            Some(first) => first,
+            None => plan_platform(gw, &shared, platform).await?,
+        };
+        let built = build_planned(gw, &shared, planned).await?;
+        if warns {
+            warn(gw, &spec_digest, &source, &found.files, &built.warnings).await?;
+        }
+        results.push((platform.clone(), built));
     }
-    let mut metadata = BTreeMap::from([(
-        "containerimage.config".to_string(),
-        serde_json::to_vec(&built.config).expect("a JSON value always serialises"),
-    )]);
-    metadata.extend(epoch::metadata(options));
-    // Keyed by platform, as BuildKit keys a single image's attestations; one with an SPDX
-    // document keeps BuildKit from running its own scanner.
-    let attestations: Vec<(String, Attested)> = built
-        .sbom
-        .into_iter()
-        .map(|sbom| (platform.to_string(), sbom))
-        .collect();
-    gw.return_result(&built.reference, metadata, &attestations)
+    let multi_platform = options.multi_platform || platforms.len() > 1;
+    let mut result = result(results, multi_platform);
+    result.metadata.extend(epoch::metadata(options));
+    gw.return_result(result.images, result.metadata, &result.attestations)
         .await?;
     Ok(())
+}
+
+/// What a build returns, keyed as BuildKit's Dockerfile frontend keys it (dockerui's `Build`):
+/// one platform's image as `ref` and `containerimage.config`; several as `refs` and
+/// `containerimage.config/<id>` by platform id. `refs.platforms` lists them either way, which
+/// the image exporter reads to make an index. Attestations are keyed by platform id either way;
+/// one with an SPDX document keeps BuildKit from running its own scanner.
+fn result(built: Vec<(Platform, Built)>, multi_platform: bool) -> Returning {
+    let mut metadata = BTreeMap::new();
+    let mut listed = Vec::new();
+    let mut refs = BTreeMap::new();
+    let mut attestations = Vec::new();
+    for (platform, built) in built {
+        let id = platform.to_string();
+        if let Some(sbom) = built.sbom {
+            attestations.push((id.clone(), sbom));
+        }
+        let config = serde_json::to_vec(&built.config).expect("a JSON value always serialises");
+        listed.push(serde_json::json!({"ID": id, "Platform": platform.oci()}));
+        if multi_platform {
+            metadata.insert(format!("containerimage.config/{id}"), config);
+            refs.insert(id, built.reference);
+        } else {
+            metadata.insert("containerimage.config".to_string(), config);
+            refs.insert(String::new(), built.reference);
+        }
+    }
+    let platforms = serde_json::json!({ "Platforms": listed });
+    metadata.insert(
+        "refs.platforms".to_string(),
+        serde_json::to_vec(&platforms).expect("a JSON value always serialises"),
+    );
+    let returned = if multi_platform {
+        Returned::ByPlatform(refs)
+    } else {
+        Returned::One(refs.into_values().next().expect("one platform at least"))
+    };
+    Returning {
+        images: returned,
+        metadata,
+        attestations,
+    }
+}
+
+/// What the build hands BuildKit's `Return`.
+struct Returning {
+    images: Returned,
+    metadata: BTreeMap<String, Vec<u8>>,
+    /// By platform id.
+    attestations: Vec<(String, Attested)>,
 }
 
 /// The `.dockerignore` patterns, and what the spec's files say (or what is wrong with them).
@@ -288,11 +341,31 @@ pub async fn plan_platform(
 ) -> Result<Planned, Failure> {
     let (options, spec, source) = (shared.options, shared.spec, shared.source);
     let python = &shared.found.python;
-    let compile = spec.base.compile_image(&python.version);
-    let compile = resolve(gw, &compile, python, source, platform, options).await?;
+    let compile_base = spec.base.compile_image(&python.version);
+    let compile = resolve(gw, &compile_base, python, source, platform, options).await?;
     let runtime = spec.base.runtime_image(&python.version);
     let runtime = resolve(gw, &runtime, python, source, platform, options).await?;
-    let bases = ResolvedBases {
+    // A target the engine runs under emulation gets its binary wheels downloaded natively: the
+    // frontend runs on the build platform, so that is its own.
+    let build_platform = Platform::host();
+    let native = match machine(platform) {
+        Some(machine) if *platform != build_platform => {
+            let native =
+                resolve(gw, &compile_base, python, source, &build_platform, options).await?;
+            Some(plan::Native {
+                compile: BaseImage {
+                    reference: native.reference,
+                    env: image::env(&native.config),
+                },
+                platform: build_platform,
+                machine: machine.into(),
+                python: python.version.to_string(),
+                complete: None,
+            })
+        }
+        _ => None,
+    };
+    let mut bases = ResolvedBases {
         compile: BaseImage {
             reference: compile.reference.clone(),
             env: image::env(&compile.config),
@@ -301,10 +374,17 @@ pub async fn plan_platform(
             reference: runtime.reference.clone(),
             env: image::env(&runtime.config),
         },
+        native,
     };
     let dependencies = for_target(shared, &bases.compile, platform)?;
     let settings = Settings::of(options);
-    let plan = plan::plan(spec, &dependencies, bases, &settings, &Closure::default());
+    let mut plan = plan::plan(
+        spec,
+        &dependencies,
+        bases.clone(),
+        &settings,
+        &Closure::default(),
+    );
     let site = BuildSite {
         platform: platform.clone(),
         proxy: options.proxy.clone(),
@@ -312,13 +392,35 @@ pub async fn plan_platform(
         context: options.context_key.clone(),
         excludes: shared.excludes.to_vec(),
         network: options.network,
+        named_platform: options.multi_platform || target_platforms(options).len() > 1,
     };
+    if let (Some(step), Some(native)) = (plan.native_wheels, bases.native.as_mut()) {
+        let report: NativeReport =
+            read_report(gw, shared, &site, &plan, step, plan::NATIVE_REPORT).await?;
+        native.complete = Some(report.complete);
+        plan = plan::plan(spec, &dependencies, bases, &settings, &Closure::default());
+    }
     Ok(Planned {
         plan,
         dependencies,
         site,
         runtime,
     })
+}
+
+/// What downloading the target's wheels on the build platform found (`target_wheels.py`).
+#[derive(serde::Deserialize)]
+struct NativeReport {
+    complete: bool,
+}
+
+/// The target's `platform.machine()`, for the platforms whose wheels are downloaded natively.
+fn machine(platform: &Platform) -> Option<&'static str> {
+    match (platform.os.as_str(), platform.architecture.as_str()) {
+        ("linux", "amd64") => Some("x86_64"),
+        ("linux", "arm64") => Some("aarch64"),
+        _ => None,
+    }
 }
 
 /// Solves a definition of the plan, with our advice on a failed step where the engine lets us
@@ -441,12 +543,18 @@ fn config_unstamped(
     )
 }
 
-fn target_platform(options: &Options) -> Result<Platform, Failure> {
-    match options.platforms.as_slice() {
-        [] => Ok(Platform::host()),
-        [one] => Ok(one.clone()),
-        many => Err(Failure::Platforms(many.to_vec())),
+/// `--platform`'s platforms, each once, in the order given; the engine's own when none.
+fn target_platforms(options: &Options) -> Vec<Platform> {
+    let mut platforms: Vec<Platform> = Vec::new();
+    for platform in &options.platforms {
+        if !platforms.contains(platform) {
+            platforms.push(platform.clone());
+        }
     }
+    if platforms.is_empty() {
+        platforms.push(Platform::host());
+    }
+    platforms
 }
 
 /// Shows the check's findings in the build's progress (on engines that take warnings).
@@ -539,7 +647,11 @@ async fn resolve(
             config,
         }),
         Err(error) => {
-            let message = format!("cannot resolve the base image `{}`: {error}", base.image);
+            // The platform is named: an image that exists for one platform may lack another.
+            let message = format!(
+                "cannot resolve the base image `{}` for {platform}: {error}",
+                base.image
+            );
             let hint = "check that the engine can pull it, or load it with `docker load`; set `base:` to use another image";
             let mut problems = Problems::default();
             match base.written {

@@ -10,7 +10,6 @@ use crate::llb;
 use crate::options::OptionError;
 use crate::plan::advice::{self, Advice};
 use crate::plan::{Action, Plan, StepMount};
-use crate::platform::Platform;
 
 #[derive(Debug)]
 pub enum Failure {
@@ -25,8 +24,6 @@ pub enum Failure {
     Gateway(GatewayError),
     /// `--call` asked for something pyslim does not answer.
     UnknownRequest(String),
-    /// Several `--platform`s at once.
-    Platforms(Vec<Platform>),
     /// `--target wheels` of a spec without requirements.
     NoWheelsToCollect,
     /// The spec file could not be read from the client.
@@ -54,14 +51,6 @@ impl fmt::Display for Failure {
             Failure::UnknownRequest(other) => write!(
                 f,
                 "pyslim cannot answer `{other}`; it answers --call=outline, --call=targets and --call=check (on buildx 0.13 and 0.14: BUILDX_EXPERIMENTAL=1 and --print=outline, --print=targets, --print=check)"
-            ),
-            Failure::Platforms(many) => write!(
-                f,
-                "pyslim builds one platform at a time, and was asked for {}; run one build per platform",
-                many.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ),
             Failure::NoWheelsToCollect => write!(
                 f,

@@ -19,6 +19,7 @@ use tokio::net::unix::pipe;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 use crate::llb;
+use crate::options::CacheImport;
 use crate::platform::Platform;
 
 pub use bollard_buildkit_proto::google::rpc::Status;
@@ -65,8 +66,18 @@ impl From<tonic::Status> for GatewayError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SolvedRef(pub String);
 
+/// What a build returns: one image, or one per platform keyed by platform id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Returned {
+    One(SolvedRef),
+    ByPlatform(BTreeMap<String, SolvedRef>),
+}
+
 pub struct Gateway {
     client: Client,
+    /// Passed with every solve: BuildKit looks in an imported cache only for the solves that
+    /// name it, and a frontend's solves are its own requests, not the client's.
+    cache_imports: Vec<api::CacheOptionsEntry>,
 }
 
 impl Gateway {
@@ -110,7 +121,21 @@ impl Gateway {
         let client = Client::new(channel)
             .max_decoding_message_size(MESSAGE_LIMIT)
             .max_encoding_message_size(MESSAGE_LIMIT);
-        Ok(Gateway { client })
+        Ok(Gateway {
+            client,
+            cache_imports: Vec::new(),
+        })
+    }
+
+    /// The caches (`--cache-from`) every later solve may take results from.
+    pub fn import_caches(&mut self, imports: &[CacheImport]) {
+        self.cache_imports = imports
+            .iter()
+            .map(|import| api::CacheOptionsEntry {
+                r#type: import.kind.clone(),
+                attrs: import.attrs.clone().into_iter().collect(),
+            })
+            .collect();
     }
 
     /// Hands a definition to the solver. Lazy: it runs when its files are read or it is returned.
@@ -139,6 +164,7 @@ impl Gateway {
                 allow_result_return: true,
                 allow_result_array_ref: true,
                 evaluate,
+                cache_imports: self.cache_imports.clone(),
                 ..Default::default()
             })
             .await?
@@ -211,17 +237,20 @@ impl Gateway {
         Ok((response.digest, response.config))
     }
 
-    /// Returns the image: its reference and the metadata (`containerimage.config`).
+    /// Returns the image (one, or one per platform) and its metadata (`containerimage.config`…).
     pub async fn return_result(
         &mut self,
-        reference: &SolvedRef,
+        returned: Returned,
         metadata: BTreeMap<String, Vec<u8>>,
         attestations: &[(String, Attested)],
     ) -> Result<(), GatewayError> {
-        let image = api::result::Result::Ref(api::Ref {
-            id: reference.0.clone(),
-            def: None,
-        });
+        let reference = |r: SolvedRef| api::Ref { id: r.0, def: None };
+        let image = match returned {
+            Returned::One(r) => api::result::Result::Ref(reference(r)),
+            Returned::ByPlatform(refs) => api::result::Result::Refs(api::RefMap {
+                refs: refs.into_iter().map(|(k, r)| (k, reference(r))).collect(),
+            }),
+        };
         let attestations = attestations
             .iter()
             .map(|(platform, attested)| {

@@ -24,6 +24,9 @@ pub struct BuildSite {
     pub excludes: Vec<String>,
     /// `--network`: every step's network, whatever the plan says.
     pub network: Option<Network>,
+    /// In a build of several platforms, each step's name says which (`[linux/arm64 compile]`,
+    /// as the Dockerfile frontend's do): the progress of one is told from the other's.
+    pub named_platform: bool,
 }
 
 /// The plan's image.
@@ -39,6 +42,11 @@ pub fn lower_to(plan: &Plan, site: &BuildSite, fs: Fs) -> State {
         site,
         compile: State::image(&plan.bases.compile.reference, Some(&site.platform)),
         slim: State::image(&plan.bases.runtime.reference, Some(&site.platform)),
+        native: plan
+            .bases
+            .native
+            .as_ref()
+            .map(|n| State::image(&n.compile.reference, Some(&n.platform))),
         steps: Vec::with_capacity(plan.steps.len()),
     };
     for step in &plan.steps {
@@ -59,6 +67,8 @@ struct Lowering<'a> {
     site: &'a BuildSite,
     compile: State,
     slim: State,
+    /// The compile image on the build platform, for a target that is not it.
+    native: Option<State>,
     /// The output of each step so far, by index; plan steps only refer to earlier ones.
     steps: Vec<State>,
 }
@@ -70,13 +80,21 @@ impl Lowering<'_> {
             Fs::Base(Stage::Slim) => self.slim.clone(),
             Fs::Step(StepId(i)) => self.steps[i].clone(),
             Fs::Empty => unreachable!("only file steps start from nothing, and they say so"),
+            Fs::Native => self
+                .native
+                .clone()
+                .expect("a step runs on the build platform only when the bases name it"),
             Fs::Base(Stage::Minimal) => unreachable!("the minimal stage starts from nothing"),
         }
     }
 
     fn step(&self, step: &Step) -> State {
+        let name = match step.name.strip_prefix('[') {
+            Some(rest) if self.site.named_platform => format!("[{} {rest}", self.site.platform),
+            _ => step.name.clone(),
+        };
         let meta = OpMeta {
-            name: Some(step.name.clone()),
+            name: Some(name),
             ignore_cache: step.ignore_cache,
             location: step.origin.map(|span| llb::Location {
                 start_line: span.line,

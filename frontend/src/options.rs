@@ -21,6 +21,9 @@ pub struct Options {
     pub target: Option<String>,
     /// `--platform`; empty for the engine's own.
     pub platforms: Vec<Platform>,
+    /// Return the result keyed by platform even for one platform (`multi-platform`, or
+    /// `BUILDKIT_MULTI_PLATFORM=1`): the exporter then makes an index.
+    pub multi_platform: bool,
     pub no_cache: NoCache,
     /// Set by `--call`/`--print`: an answer instead of an image.
     pub request: Option<Request>,
@@ -34,8 +37,22 @@ pub struct Options {
     pub proxy: BTreeMap<String, String>,
     /// `--build-arg SOURCE_DATE_EPOCH=…`: seconds since 1970 that reproducible builds stamp.
     pub epoch: Option<u64>,
+    /// `--cache-from`: caches BuildKit imports only into the solves that name them, so every
+    /// solve of ours must pass them on (as the Dockerfile frontend does).
+    pub cache_imports: Vec<CacheImport>,
     /// `--sbom=true` (`attest:sbom`): the image's SBOM, made by pyslim from what it installed.
     pub sbom: bool,
+}
+
+/// One `--cache-from` source: its type (`registry`, `local`, `gha`…) and attributes (`ref`…).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct CacheImport {
+    // BuildKit marshals its Go struct with the field names as they are; Go's decoder would
+    // also take them in lower case.
+    #[serde(rename = "Type", alias = "type")]
+    pub kind: String,
+    #[serde(rename = "Attrs", alias = "attrs", default)]
+    pub attrs: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +105,7 @@ pub enum OptionError {
     Network(String),
     WheelsContext(String),
     Epoch(String),
+    CacheImports(String),
 }
 
 impl fmt::Display for OptionError {
@@ -101,6 +119,10 @@ impl fmt::Display for OptionError {
             OptionError::WheelsContext(value) => write!(
                 f,
                 "the `wheels` build context `{value}` is neither a directory nor an image; pass `--build-context wheels=DIR` or `--build-context wheels=docker-image://IMAGE` (whose /wheels holds the wheels)"
+            ),
+            OptionError::CacheImports(why) => write!(
+                f,
+                "the cache sources BuildKit passed (`cache-imports`) are not what pyslim reads: {why}"
             ),
             OptionError::Epoch(value) => write!(
                 f,
@@ -132,6 +154,7 @@ impl Default for Options {
             labels: BTreeMap::new(),
             target: None,
             platforms: Vec::new(),
+            multi_platform: false,
             no_cache: NoCache::None,
             request: None,
             sessions: Sessions::default(),
@@ -139,6 +162,7 @@ impl Default for Options {
             network: None,
             proxy: BTreeMap::new(),
             epoch: None,
+            cache_imports: Vec::new(),
             sbom: false,
         }
     }
@@ -189,6 +213,23 @@ impl Options {
                         options.request = Some(Request::from_id(&value))
                     }
                     "force-network-mode" => options.network = network(&value)?,
+                    "multi-platform" => options.multi_platform = truthy(&value),
+                    "cache-imports" if !value.is_empty() => {
+                        let imports: Vec<CacheImport> = serde_json::from_str(&value)
+                            .map_err(|why| OptionError::CacheImports(why.to_string()))?;
+                        options.cache_imports.extend(imports);
+                    }
+                    // The older spelling: registry references only.
+                    "cache-from" => {
+                        options.cache_imports.extend(
+                            value.split(',').filter(|r| !r.trim().is_empty()).map(|r| {
+                                CacheImport {
+                                    kind: "registry".into(),
+                                    attrs: BTreeMap::from([("ref".into(), r.trim().into())]),
+                                }
+                            }),
+                        );
+                    }
                     "platform" => {
                         options.platforms = value
                             .split(',')
@@ -225,6 +266,9 @@ impl Options {
                 options.proxy.insert(name.to_string(), value.clone());
             }
         }
+        if let Some(value) = options.build_args.get("BUILDKIT_MULTI_PLATFORM") {
+            options.multi_platform = truthy(value);
+        }
         // Empty is none, as BuildKit's exporter reads it.
         if let Some(value) = options
             .build_args
@@ -239,6 +283,11 @@ impl Options {
         }
         Ok(options)
     }
+}
+
+/// Go's `strconv.ParseBool` true values, which BuildKit parses these options with.
+fn truthy(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")
 }
 
 fn network(value: &str) -> Result<Option<Network>, OptionError> {
@@ -294,6 +343,10 @@ mod tests {
             ("force-network-mode", "host"),
             ("requestid", "frontend.outline"),
             ("attest:sbom", "true"),
+            (
+                "cache-imports",
+                r#"[{"Type":"registry","Attrs":{"ref":"localhost:5055/cache:app","mode":"max"}}]"#,
+            ),
         ])
         .expect("valid options");
         assert_eq!(o.filename, "deploy/pyslim.yaml");
@@ -324,6 +377,23 @@ mod tests {
         );
         assert_eq!(o.network, Some(Network::Host));
         assert_eq!(o.request, Some(Request::Outline));
+        assert_eq!(
+            o.cache_imports,
+            vec![CacheImport {
+                kind: "registry".into(),
+                attrs: BTreeMap::from([
+                    ("ref".to_string(), "localhost:5055/cache:app".to_string()),
+                    ("mode".into(), "max".into()),
+                ]),
+            }]
+        );
+        let legacy = options(&[("cache-from", "a/cache:1,b/cache:2")]).expect("valid options");
+        let refs: Vec<_> = legacy
+            .cache_imports
+            .iter()
+            .map(|i| (i.kind.as_str(), i.attrs["ref"].as_str()))
+            .collect();
+        assert_eq!(refs, [("registry", "a/cache:1"), ("registry", "b/cache:2")]);
     }
 
     #[test]
@@ -344,6 +414,8 @@ mod tests {
             wheels.to_string().contains("--build-context wheels=DIR"),
             "{wheels}"
         );
+        let imports = options(&[("cache-imports", "registry")]).expect_err("not JSON");
+        assert!(imports.to_string().contains("cache-imports"), "{imports}");
         let epoch = options(&[("build-arg:SOURCE_DATE_EPOCH", "yesterday")]).expect_err("epoch");
         assert!(epoch.to_string().contains("seconds since 1970"), "{epoch}");
         // Other named contexts are BuildKit's business.

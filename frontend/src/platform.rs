@@ -45,11 +45,25 @@ impl Platform {
             "aarch64" => "arm64".to_string(),
             _ => architecture,
         };
+        // containerd's normal form, which platform ids are compared in: arm64's v8 is implied.
+        let variant =
+            variant.filter(|v| !(architecture == "arm64" && ["8", "v8"].contains(&v.as_str())));
         Ok(Platform {
             os,
             architecture,
             variant,
         })
+    }
+}
+
+impl Platform {
+    /// The OCI image-spec form (`refs.platforms`, an index's manifests).
+    pub fn oci(&self) -> serde_json::Value {
+        let mut value = serde_json::json!({"architecture": self.architecture, "os": self.os});
+        if let Some(variant) = &self.variant {
+            value["variant"] = variant.as_str().into();
+        }
+        value
     }
 }
 
@@ -95,7 +109,11 @@ mod tests {
         );
         assert_eq!(
             Platform::parse("Linux/aarch64/v8").map(|p| p.to_string()),
-            Ok("linux/arm64/v8".into())
+            Ok("linux/arm64".into())
+        );
+        assert_eq!(
+            Platform::parse("linux/arm/v7").map(|p| p.to_string()),
+            Ok("linux/arm/v7".into())
         );
         for bad in ["", "/", "linux/", "a/b/c/d", "linux//v7"] {
             assert!(Platform::parse(bad).is_err(), "{bad:?}");

@@ -3,6 +3,7 @@
 
 mod support;
 
+use bollard_buildkit_proto::moby::buildkit::v1::frontend as api;
 use prost::Message;
 use pyslim_frontend::llb::{self, pb};
 use sha2::{Digest, Sha256};
@@ -37,6 +38,43 @@ fn ops(definition: &pb::Definition) -> Vec<(String, pb::Op)> {
             )
         })
         .collect()
+}
+
+/// The digests of the step that downloads a foreign target's wheels on the build platform
+/// (amd64, where the tests run) and of the image it runs on: the rest of the graph is the
+/// target's. Asserts they are the build platform's.
+fn native_ops(definition: &pb::Definition) -> Vec<String> {
+    let all = ops(definition);
+    let Some((digest, op)) = all.iter().find(|(digest, _)| {
+        definition
+            .metadata
+            .get(digest)
+            .and_then(|m| m.description.get("llb.customname"))
+            .is_some_and(|n| n.contains("download binary wheels on linux/amd64"))
+    }) else {
+        return Vec::new();
+    };
+    let mut native = vec![digest.clone()];
+    for input in &op.inputs {
+        let (source, op) = all
+            .iter()
+            .find(|(d, _)| *d == input.digest)
+            .expect("an input of the graph");
+        if matches!(&op.op, Some(pb::op::Op::Source(s)) if s.identifier.starts_with("docker-image://"))
+        {
+            native.push(source.clone());
+        }
+    }
+    for digest in &native {
+        let (_, op) = all.iter().find(|(d, _)| d == digest).expect("in the graph");
+        let platform = op.platform.as_ref().map(|p| p.architecture.as_str());
+        assert_eq!(
+            platform,
+            Some("amd64"),
+            "{digest} runs on the build platform"
+        );
+    }
+    native
 }
 
 fn named<'a>(
@@ -425,6 +463,9 @@ async fn options_reach_the_graph_and_the_config() {
     .await;
     result.expect("the build succeeds");
     let definition = recorded.graph();
+    // The wheels, all binary in the fake, come from the build platform's download.
+    let native = native_ops(definition);
+    assert_eq!(native.len(), 2, "the download and its image");
     for (digest, op) in ops(definition) {
         if let Some(pb::op::Op::Exec(exec)) = &op.op {
             assert!(
@@ -450,7 +491,7 @@ async fn options_reach_the_graph_and_the_config() {
         // Local sources are the same files on any platform; everything else targets arm64.
         let local =
             matches!(&op.op, Some(pb::op::Op::Source(s)) if s.identifier.starts_with("local://"));
-        if op.op.is_some() && !local {
+        if op.op.is_some() && !local && !native.contains(&digest) {
             assert_eq!(
                 op.platform.as_ref().map(|p| p.architecture.as_str()),
                 Some("arm64")
@@ -509,9 +550,136 @@ async fn targets_and_build_args_come_from_the_options() {
 }
 
 #[tokio::test]
-async fn one_platform_at_a_time() {
+async fn every_solve_imports_the_caches_of_cache_from() {
+    let imports = r#"[{"Type":"registry","Attrs":{"ref":"localhost:5055/cache:app"}}]"#;
     let (result, recorded) = support::build(
         SPEC,
+        &context(),
+        &[("filename", "pyslim.yaml"), ("cache-imports", imports)],
+    )
+    .await;
+    assert!(result.is_ok(), "{result:?}");
+    // The scan and the smoke test too: a result they would compute again on an empty machine
+    // is what the imported cache is for.
+    assert!(recorded.solves.len() > 2, "{}", recorded.solves.len());
+    for (n, entries) in recorded.cache_imports.iter().enumerate() {
+        let refs: Vec<_> = entries
+            .iter()
+            .map(|e| (e.r#type.as_str(), e.attrs.get("ref").map(String::as_str)))
+            .collect();
+        assert_eq!(
+            refs,
+            [("registry", Some("localhost:5055/cache:app"))],
+            "solve {n}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn several_platforms_are_one_build_with_an_image_each() {
+    let (result, recorded) = support::build(
+        SPEC,
+        &context(),
+        &[
+            ("filename", "pyslim.yaml"),
+            ("platform", "linux/amd64,linux/arm64,linux/amd64"),
+        ],
+    )
+    .await;
+    assert!(result.is_ok(), "{result:?}");
+    // Each base is resolved for each platform: an image may have one and lack the other.
+    let mut resolved: Vec<(String, String)> = recorded
+        .resolved
+        .iter()
+        .map(|r| {
+            let platform = r.platform.as_ref().expect("a platform");
+            (r.r#ref.clone(), platform.architecture.clone())
+        })
+        .collect();
+    resolved.sort();
+    resolved.dedup();
+    assert_eq!(resolved.len(), 4, "{resolved:?}");
+    let returned = recorded.returned.as_ref().and_then(|r| r.result.as_ref());
+    let Some(api::result::Result::Refs(refs)) = returned.and_then(|r| r.result.as_ref()) else {
+        panic!("a ref per platform: {returned:?}");
+    };
+    let mut ids: Vec<&String> = refs.refs.keys().collect();
+    ids.sort();
+    assert_eq!(ids, ["linux/amd64", "linux/arm64"]);
+    assert_ne!(refs.refs["linux/amd64"].id, refs.refs["linux/arm64"].id);
+    let metadata = recorded.returned_metadata();
+    assert!(!metadata.contains_key("containerimage.config"));
+    for (id, architecture) in [("linux/amd64", "amd64"), ("linux/arm64", "arm64")] {
+        let config: serde_json::Value =
+            serde_json::from_slice(&metadata[&format!("containerimage.config/{id}")])
+                .expect("config JSON");
+        assert_eq!(config["architecture"], architecture, "{id}");
+        assert_eq!(config["os"], "linux", "{id}");
+        // Each platform's image is the graph solved for that platform.
+        let n: usize = refs.refs[id]
+            .id
+            .strip_prefix("ref-")
+            .and_then(|n| n.parse().ok())
+            .expect("a fake ref");
+        let native = native_ops(&recorded.solves[n]);
+        assert_eq!(native.is_empty(), architecture == "amd64", "{id}");
+        let platforms: Vec<String> = ops(&recorded.solves[n])
+            .iter()
+            .filter(|(digest, _)| !native.contains(digest))
+            .filter_map(|(_, op)| op.platform.as_ref().map(|p| p.architecture.clone()))
+            .collect();
+        assert!(!platforms.is_empty());
+        assert!(
+            platforms.iter().all(|p| p == architecture),
+            "{id}: {platforms:?}"
+        );
+    }
+    let listed: serde_json::Value =
+        serde_json::from_slice(&metadata["refs.platforms"]).expect("refs.platforms JSON");
+    assert_eq!(
+        listed,
+        serde_json::json!({"Platforms": [
+            {"ID": "linux/amd64", "Platform": {"architecture": "amd64", "os": "linux"}},
+            {"ID": "linux/arm64", "Platform": {"architecture": "arm64", "os": "linux"}},
+        ]})
+    );
+}
+
+#[tokio::test]
+async fn one_platform_is_one_image_unless_an_index_is_asked_for() {
+    let one = [("filename", "pyslim.yaml"), ("platform", "linux/arm64")];
+    let (result, recorded) = support::build(SPEC, &context(), &one).await;
+    assert!(result.is_ok(), "{result:?}");
+    let returned = recorded.returned.as_ref().and_then(|r| r.result.as_ref());
+    assert!(
+        matches!(
+            returned.and_then(|r| r.result.as_ref()),
+            Some(api::result::Result::Ref(_))
+        ),
+        "{returned:?}"
+    );
+    assert_eq!(recorded.config()["architecture"], "arm64");
+    let listed: serde_json::Value =
+        serde_json::from_slice(&recorded.returned_metadata()["refs.platforms"]).expect("JSON");
+    assert_eq!(listed["Platforms"][0]["ID"], "linux/arm64");
+
+    let index = [
+        ("filename", "pyslim.yaml"),
+        ("platform", "linux/arm64"),
+        ("multi-platform", "true"),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &index).await;
+    assert!(result.is_ok(), "{result:?}");
+    let metadata = recorded.returned_metadata();
+    assert!(metadata.contains_key("containerimage.config/linux/arm64"));
+    assert!(!metadata.contains_key("containerimage.config"));
+}
+
+#[tokio::test]
+async fn a_base_without_the_platform_is_an_error_naming_it() {
+    let spec = "python: \"3.11\"\nrequirements: requirements.txt\nbase: {runtime: \"registry.example/amd64-only:1\"}\n";
+    let (result, recorded) = support::build(
+        spec,
         &context(),
         &[
             ("filename", "pyslim.yaml"),
@@ -520,12 +688,12 @@ async fn one_platform_at_a_time() {
     )
     .await;
     assert!(result.is_err());
+    let message = &recorded.error().message;
     assert!(
-        recorded.error().message.contains("one platform at a time"),
-        "{}",
-        recorded.error().message
+        message.contains("pyslim.yaml:3:17: error: cannot resolve the base image `registry.example/amd64-only:1` for linux/arm64"),
+        "{message}"
     );
-    assert!(recorded.solves.is_empty());
+    assert!(message.contains("no match for platform"), "{message}");
 }
 
 #[tokio::test]
@@ -1009,6 +1177,35 @@ async fn the_wheels_target_is_an_image_of_just_the_wheels() {
     let (result, recorded) = support::build(spec, &context(), &options).await;
     assert!(result.is_err());
     assert!(recorded.error().message.contains("has no `requirements`"));
+
+    // Per platform: each platform's wheels, collected from its own compile stage.
+    let both = [
+        ("filename", "pyslim.yaml"),
+        ("target", "wheels"),
+        ("platform", "linux/amd64,linux/arm64"),
+    ];
+    let (result, recorded) = support::build(SPEC, &context(), &both).await;
+    result.expect("the build succeeds");
+    let metadata = recorded.returned_metadata();
+    for (id, architecture) in [("linux/amd64", "amd64"), ("linux/arm64", "arm64")] {
+        let config: serde_json::Value =
+            serde_json::from_slice(&metadata[&format!("containerimage.config/{id}")])
+                .expect("config JSON");
+        assert_eq!(config["architecture"], architecture);
+        assert!(config["config"].get("Entrypoint").is_none(), "{id}");
+    }
+    let graph = recorded.build_graph();
+    let names: Vec<&String> = graph
+        .metadata
+        .values()
+        .filter_map(|m| m.description.get("llb.customname"))
+        .collect();
+    for name in [
+        "[linux/amd64 compile] collect dependency wheels",
+        "[linux/arm64 compile] collect dependency wheels",
+    ] {
+        assert!(names.iter().any(|n| *n == name), "{name}: {names:?}");
+    }
 }
 
 #[tokio::test]

@@ -46,8 +46,25 @@ async fn examples() {
 
 /// The graph the frontend solved for the image, and the config it returned with it.
 fn golden(recorded: &support::Recorded) -> String {
-    let config = serde_json::to_string_pretty(&recorded.config()).expect("json");
-    format!("{}\n{config}\n", llb::render(&recorded.build_graph()))
+    let graph = llb::render(&recorded.build_graph());
+    let returned = recorded.returned_metadata();
+    if returned.contains_key("containerimage.config") {
+        let config = serde_json::to_string_pretty(&recorded.config()).expect("json");
+        return format!("{graph}\n{config}\n");
+    }
+    // Several platforms: each image's config under its key, then the list of platforms.
+    let mut keys: Vec<&String> = returned
+        .keys()
+        .filter(|k| k.starts_with("containerimage.config/") || *k == "refs.platforms")
+        .collect();
+    keys.sort();
+    let mut out = graph;
+    for key in keys {
+        let value: serde_json::Value = serde_json::from_slice(&returned[key]).expect("json");
+        let value = serde_json::to_string_pretty(&value).expect("json");
+        out.push_str(&format!("\n{key}\n{value}\n"));
+    }
+    out
 }
 
 /// A variant: a spec and a build context small enough to read, built with the options a
@@ -201,6 +218,19 @@ const CASES: &[Case] = &[
         files: &[],
         options: &[("platform", "linux/arm64")],
         shows: &["platform=linux/arm64", r#""architecture": "arm64""#],
+    },
+    Case {
+        name: "variant_platforms_amd64_arm64",
+        spec: base!(),
+        files: &[],
+        options: &[("platform", "linux/amd64,linux/arm64")],
+        shows: &[
+            "platform=linux/arm64",
+            "containerimage.config/linux/amd64",
+            "containerimage.config/linux/arm64",
+            r#""architecture": "arm64""#,
+            r#""ID": "linux/arm64""#,
+        ],
     },
     Case {
         name: "variant_installer_pip",

@@ -161,7 +161,8 @@ async fn a_failed_test_command_fails_at_its_line() {
 async fn the_smoke_test_is_solved_and_the_image_returned_after_it() {
     let (result, recorded) = support::build(SPEC, &context(), &[("filename", "pyslim.yaml")]).await;
     result.expect("the build succeeds");
-    // The scan first, then the image, then the smoke test on it: three solves that build.
+    // The scans first (the dependencies', then the app's on them), then the image, then the
+    // smoke tests (the dependencies', the app's on the image): five solves that build.
     let names: Vec<String> = recorded
         .solves
         .iter()
@@ -169,9 +170,12 @@ async fn the_smoke_test_is_solved_and_the_image_returned_after_it() {
         .filter(|text| text.contains(" exec "))
         .map(|text| text.lines().rev().nth(1).unwrap_or_default().to_string())
         .collect();
-    assert_eq!(names.len(), 3, "{names:#?}");
-    assert!(names[0].contains("find the shared libraries"), "{names:#?}");
-    assert!(names[2].contains("smoke test"), "{names:#?}");
+    assert_eq!(names.len(), 5, "{names:#?}");
+    assert!(names[0].contains("libraries the dependencies need"), "{names:#?}");
+    assert!(names[1].contains("libraries the app needs"), "{names:#?}");
+    assert!(names[2].contains("install app"), "{names:#?}");
+    assert!(names[3].contains("smoke test: import the dependencies"), "{names:#?}");
+    assert!(names[4].contains("smoke test: import the app"), "{names:#?}");
     // The smoke test runs on the image returned.
     let image = llb::render(recorded.graph());
     assert!(!image.contains("smoke test"), "{image}");

@@ -110,6 +110,7 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
             reference: spec.base.runtime_image(&python).image.to_string(),
             env,
         },
+        native: None,
     };
     let dependencies = Dependencies::of(spec);
     // The frontend stops here with an error of its own before planning.
@@ -151,6 +152,7 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
         context: "context".into(),
         excludes: vec!["*.pyc".into()],
         network: None,
+        named_platform: false,
     };
     let state = lower(&plan, &site);
     let definition = llb::marshal(&state, Some(source));

@@ -10,9 +10,13 @@ use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{
     APP_METADATA, APP_METADATA_SCRIPT, APP_WHEEL, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS,
-    GENERATED, TOOLS, WHEEL_CACHE, WHEELS, context, include_app, project_dir, strings, tool,
+    GENERATED, NATIVE_REPORT, TARGET_WHEELS, TOOLS, WHEEL_CACHE, WHEELS, context, include_app,
+    project_dir, strings, tool,
 };
-use super::types::{Action, BaseImage, CopyFrom, Fs, Run, Stage, StepId, StepMount, StepNetwork};
+use super::types::{
+    Action, BaseImage, CopyFrom, Fs, Native, ResolvedBases, Run, Stage, StepId, StepMount,
+    StepNetwork,
+};
 use crate::sources::app::metadata_files;
 use crate::sources::{Dependencies, FoundApp, Input};
 
@@ -26,6 +30,9 @@ pub struct Compiled {
     /// The filesystem they were built on (the compile image with `system:` packages): where a
     /// library they link was found, and so which Debian package has it.
     pub built_on: Fs,
+    /// The download of the target's wheels on the build platform, to be read before planning
+    /// further (see [`Native::complete`]).
+    pub native_wheels: Option<StepId>,
 }
 
 pub fn stage(
@@ -33,8 +40,9 @@ pub fn stage(
     spec: &Spec,
     dependencies: &Dependencies,
     fetch: &Fetch,
-    base: &BaseImage,
+    bases: &ResolvedBases,
 ) -> Compiled {
+    let base = &bases.compile;
     let package = match (&spec.app, &dependencies.app) {
         (Some(app), Some(found)) if found.deploy == Deploy::Package => Some((&app.path, found)),
         _ => None,
@@ -46,6 +54,7 @@ pub fn stage(
             dependencies: None,
             app: None,
             built_on: Fs::Base(Stage::Compile),
+            native_wheels: None,
         };
     }
     let mut on = Fs::Base(Stage::Compile);
@@ -64,9 +73,23 @@ pub fn stage(
         metadata = Some(app_metadata(b, app, &set_up));
         backend = Some(set_up);
     }
+    let mut native_wheels = None;
+    let wheels = (!dependencies.inputs.is_empty()).then(|| {
+        let (wheels, native) = dependency_wheels(
+            b,
+            spec,
+            dependencies,
+            fetch,
+            on,
+            metadata,
+            bases.native.as_ref(),
+        );
+        native_wheels = native;
+        wheels
+    });
     Compiled {
-        dependencies: (!dependencies.inputs.is_empty())
-            .then(|| dependency_wheels(b, spec, dependencies, fetch, on, metadata)),
+        native_wheels,
+        dependencies: wheels,
         app: package.map(|(app, found)| {
             let backend = backend.unwrap_or_else(|| build_backend(b, app, found, fetch, on, base));
             app_wheel(b, app, found, fetch, &backend)
@@ -76,7 +99,10 @@ pub fn stage(
 }
 
 /// Every dependency built to a wheel in `/wheels`, by `fetch_wheels.py` (see there); with the
-/// app's backend-reported dependencies, the step `metadata` wrote them.
+/// app's backend-reported dependencies, the step `metadata` wrote them. For a target that is
+/// not the build platform, the target's binary wheels are first downloaded on the build
+/// platform (`target_wheels.py`): when they are all there, that step's `/wheels` is the
+/// dependency wheels and no pip runs under emulation. Also returned while that is not known.
 fn dependency_wheels(
     b: &mut Builder,
     spec: &Spec,
@@ -84,7 +110,8 @@ fn dependency_wheels(
     fetch: &Fetch,
     on: Fs,
     metadata: Option<StepId>,
-) -> StepId {
+    native: Option<&Native>,
+) -> (StepId, Option<StepId>) {
     let mut requirements = Vec::new();
     let mut generated = Vec::new();
     let mut mounts = fetch.mounts.clone();
@@ -168,21 +195,60 @@ fn dependency_wheels(
     } else if names.is_empty() {
         names.push("the app's dependencies".into());
     }
-    let script = format!("{TOOLS}/fetch_wheels.py");
     let cwd = if see.is_empty() { "/" } else { CONTEXT };
+    if let Some(native) = native.filter(|n| n.complete != Some(false)) {
+        let mounts = mounts
+            .iter()
+            .filter(|m| **m != fetch.wheel_cache)
+            .map(|m| match m {
+                StepMount::Files { dest, .. } if dest == TOOLS => {
+                    tool("target_wheels.py", TARGET_WHEELS)
+                }
+                other => other.clone(),
+            })
+            .collect();
+        let script = format!("{TOOLS}/target_wheels.py");
+        let mut run = fetch.run(
+            strings(&[
+                "python",
+                &script,
+                NATIVE_REPORT,
+                WHEELS,
+                &native.machine,
+                &native.python,
+            ]),
+            cwd,
+            mounts,
+        );
+        run.args.extend(requirements);
+        let step = b.compile(
+            format!(
+                "download binary wheels on {}: {}",
+                native.platform,
+                names.join(" ")
+            ),
+            Fs::Native,
+            run,
+            spec.requirements.first().map(|r| r.span),
+            Some(Advice::Dependency),
+        );
+        return (step, native.complete.is_none().then_some(step));
+    }
+    let script = format!("{TOOLS}/fetch_wheels.py");
     let mut run = fetch.run(
         strings(&["python", &script, WHEEL_CACHE, WHEELS]),
         cwd,
         mounts,
     );
     run.args.extend(requirements);
-    b.compile(
+    let step = b.compile(
         format!("build dependency wheels: {}", names.join(" ")),
         on,
         run,
         spec.requirements.first().map(|r| r.span),
         Some(Advice::Dependency),
-    )
+    );
+    (step, None)
 }
 
 /// Requirement lines as a file.

@@ -18,6 +18,9 @@ pub const CARGO_HOME: &str = "/var/cache/pyslim/cargo";
 pub const TOOLS: &str = "/pyslim-tools";
 pub const FETCH_WHEELS: &str = include_str!("../../python/fetch_wheels.py");
 pub const INSTALL_WHEELS: &str = include_str!("../../python/install_wheels.py");
+pub const TARGET_WHEELS: &str = include_str!("../../python/target_wheels.py");
+/// Whether the build platform found a binary wheel of every dependency for the target.
+pub const NATIVE_REPORT: &str = "/pyslim-report/native.json";
 /// Runs a layer's command, then clamps the times of what it changed (see `times`).
 pub const CLAMP_TIMES: &str = include_str!("../../python/clamp_times.py");
 /// Where the compile stage installs uv; the slim stage runs it from a read-only mount.

@@ -33,7 +33,7 @@ mod times;
 mod types;
 
 pub use advice::Advice;
-pub use layout::{APP_WHEEL, CONTEXT, SBOM, SCAN_REPORT, SMOKE_REPORT};
+pub use layout::{APP_WHEEL, CONTEXT, NATIVE_REPORT, SBOM, SCAN_REPORT, SMOKE_REPORT};
 pub use runtime::Runtime;
 pub use types::*;
 
@@ -53,7 +53,7 @@ pub fn plan(
 ) -> Plan {
     let mut b = builder::Builder::new(settings);
     let fetch = fetch::Fetch::of(spec, settings);
-    let compiled = compile::stage(&mut b, spec, dependencies, &fetch, &bases.compile);
+    let compiled = compile::stage(&mut b, spec, dependencies, &fetch, &bases);
     let workdir = sources::app::workdir(spec, dependencies.app.as_ref());
     let built = match compiled.dependencies {
         Some(deps) if spec.target.as_deref() == Some(WHEELS_TARGET) => runtime::Built {
@@ -82,6 +82,7 @@ pub fn plan(
         from_scratch: built.from_scratch,
         scans: built.scans,
         smoke: built.smoke,
+        native_wheels: compiled.native_wheels,
         sbom: built.sbom,
     }
 }

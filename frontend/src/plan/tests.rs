@@ -15,6 +15,7 @@ fn bases() -> ResolvedBases {
     ResolvedBases {
         compile: base("python:3.11"),
         runtime: base("python:3.11-slim"),
+        native: None,
     }
 }
 

@@ -5,6 +5,7 @@ use pyslim_spec::Span;
 
 use super::advice::Advice;
 use crate::options::{NoCache, Options, WheelsContext};
+use crate::platform::Platform;
 
 /// A base image as resolved by the engine: what `RUN` steps on it see in their environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +19,25 @@ pub struct BaseImage {
 pub struct ResolvedBases {
     pub compile: BaseImage,
     pub runtime: BaseImage,
+    /// For a target that is not the build platform: the compile image on the build platform,
+    /// where the target's binary wheels are downloaded without emulation.
+    pub native: Option<Native>,
+}
+
+/// The compile image on the build platform, and what downloading the target's wheels there
+/// found out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Native {
+    pub compile: BaseImage,
+    pub platform: Platform,
+    /// The target's `platform.machine()` (aarch64) and Python (`X.Y`): the wheels to ask for.
+    pub machine: String,
+    pub python: String,
+    /// Whether every dependency had a binary wheel for the target: `None` before the download
+    /// has run (the plan then runs it first, [`Plan::native_wheels`]); with `Some(true)` its
+    /// output is the dependency wheels and no pip runs under emulation; with `Some(false)` the
+    /// target's own step builds them, as without a build platform.
+    pub complete: Option<bool>,
 }
 
 /// What the build options change about the plan.
@@ -83,6 +103,8 @@ pub enum Fs {
     Step(StepId),
     /// Nothing: what an image of just some files starts from.
     Empty,
+    /// The compile image on the build platform ([`ResolvedBases::native`]).
+    Native,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -240,6 +262,9 @@ pub struct Plan {
     /// the app, so an app-code edit finds them tested), then the app's and `test:`. Their
     /// outputs are thrown away.
     pub smoke: Vec<StepId>,
+    /// The download of the target's binary wheels on the build platform, while it is not known
+    /// whether they are all there: its report is at [`NATIVE_REPORT`](super::layout::NATIVE_REPORT).
+    pub native_wheels: Option<StepId>,
     /// The step that writes the image's SBOM at [`SBOM`](super::layout::SBOM) of its output.
     pub sbom: Option<StepId>,
 }

@@ -25,6 +25,8 @@ pub const BASE_CONFIG: &str = r#"{"architecture":"amd64","os":"linux","config":{
 #[derive(Default, Debug)]
 pub struct Recorded {
     pub solves: Vec<pb::Definition>,
+    /// The caches each solve asked BuildKit to import from, in the order of `solves`.
+    pub cache_imports: Vec<Vec<api::CacheOptionsEntry>>,
     pub resolved: Vec<api::ResolveImageConfigRequest>,
     pub warnings: Vec<api::WarnRequest>,
     pub returned: Option<api::ReturnRequest>,
@@ -89,6 +91,16 @@ impl Recorded {
             .expect("a result was returned");
         assert!(result.result.is_none(), "an answer carries no image");
         &result.metadata
+    }
+
+    /// The metadata the build returned with its image(s).
+    pub fn returned_metadata(&self) -> &std::collections::HashMap<String, Vec<u8>> {
+        &self
+            .returned
+            .as_ref()
+            .and_then(|r| r.result.as_ref())
+            .expect("a result was returned")
+            .metadata
     }
 
     pub fn config(&self) -> serde_json::Value {
@@ -253,6 +265,14 @@ impl LlbBridge for Fake {
         if request.r#ref.contains("does-not-exist") {
             return Err(Status::not_found(format!("{}: not found", request.r#ref)));
         }
+        let architecture = request.platform.as_ref().map(|p| p.architecture.as_str());
+        if request.r#ref.contains("amd64-only") && architecture != Some("amd64") {
+            // What BuildKit says of an index without the platform.
+            return Err(Status::not_found(format!(
+                "{}: no match for platform in manifest: not found",
+                request.r#ref
+            )));
+        }
         self.recorded.lock().expect("lock").resolved.push(request);
         Ok(Response::new(api::ResolveImageConfigResponse {
             digest: "sha256:feed".into(),
@@ -277,6 +297,7 @@ impl LlbBridge for Fake {
             _ => None,
         };
         recorded.solves.push(definition);
+        recorded.cache_imports.push(request.cache_imports);
         if let Some(status) = failure {
             return Err(status);
         }
@@ -299,6 +320,7 @@ impl LlbBridge for Fake {
             let default = match report {
                 "libraries.json" => NOTHING_MISSING,
                 "smoke.json" => ALL_IMPORTED,
+                "native.json" => r#"{"complete": true}"#,
                 other => return Err(not_found(other)),
             };
             let nth = {
