@@ -171,11 +171,20 @@ async fn the_smoke_test_is_solved_and_the_image_returned_after_it() {
         .map(|text| text.lines().rev().nth(1).unwrap_or_default().to_string())
         .collect();
     assert_eq!(names.len(), 5, "{names:#?}");
-    assert!(names[0].contains("libraries the dependencies need"), "{names:#?}");
+    assert!(
+        names[0].contains("libraries the dependencies need"),
+        "{names:#?}"
+    );
     assert!(names[1].contains("libraries the app needs"), "{names:#?}");
     assert!(names[2].contains("install app"), "{names:#?}");
-    assert!(names[3].contains("smoke test: import the dependencies"), "{names:#?}");
-    assert!(names[4].contains("smoke test: import the app"), "{names:#?}");
+    assert!(
+        names[3].contains("smoke test: import the dependencies"),
+        "{names:#?}"
+    );
+    assert!(
+        names[4].contains("smoke test: import the app"),
+        "{names:#?}"
+    );
     // The smoke test runs on the image returned.
     let image = llb::render(recorded.graph());
     assert!(!image.contains("smoke test"), "{image}");
