@@ -20,9 +20,24 @@ fn vertex<'a>(log: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no step `{name}` in the progress:\n{log}"))
 }
 
+/// Whether the step came from the cache: BuildKit says `CACHED`, or — when a later step needs
+/// its files, which an empty machine does not have — only pulls its layer from the imported
+/// cache (`sha256:… done`, `extracting …`), with no line of a running command (`#12 0.301 …`).
 fn cached(log: &str, name: &str) -> bool {
-    log.lines()
-        .any(|line| line == format!("{} CACHED", vertex(log, name)))
+    let vertex = vertex(log, name);
+    let lines: Vec<&str> = log
+        .lines()
+        .filter_map(|line| line.strip_prefix(vertex)?.strip_prefix(' '))
+        .collect();
+    let ran = lines.iter().any(|line| {
+        line.split_whitespace()
+            .next()
+            .is_some_and(|word| word.contains('.') && word.parse::<f64>().is_ok())
+    });
+    let pulled = lines
+        .iter()
+        .any(|line| line.starts_with("extracting sha256:"));
+    lines.contains(&"CACHED") || (pulled && !ran)
 }
 
 /// Builds DIR on `engine` as TAG with `extra`; the seconds it took and its progress.
