@@ -1,31 +1,26 @@
 //! The one straight line of a build: spec bytes → [`Spec`] → dependency sources → [`Plan`] →
-//! LLB → Solve → Return. What every platform shares is read once ([`build`]); the rest runs
-//! per platform ([`build_platform`]). Every failure on the way is a [`Failure`] that says what
+//! LLB → Solve → Return. What every platform shares is read once ([`build`]); each platform is
+//! planned ([`plan_platform`]) and built ([`crate::build`]) in turn. Every failure on the way is a [`Failure`] that says what
 //! to do, located in the spec where it can be.
-
-use std::collections::BTreeMap;
 
 use pyslim_spec::{Base, Diagnostic, LoadOptions, Partial, SourceFile, Spec, WHEELS_TARGET};
 
 pub use crate::failure::Failure;
 
+use crate::build::{self, Planned};
 use crate::context::{Context, json_list, local};
 use crate::epoch;
-use crate::gateway::{Attested, Gateway, GatewayError, Returned, SolvedRef};
+use crate::gateway::{Gateway, GatewayError};
 use crate::image;
 use crate::lint::{self, Warning};
 use crate::llb;
 use crate::lock;
-use crate::lower::{self, BuildSite};
+use crate::lower::BuildSite;
 use crate::options::Options;
-use crate::plan::{self, BaseImage, Closure, Fs, Plan, ResolvedBases, Settings, StepId};
+use crate::plan::{self, BaseImage, Closure, ResolvedBases, Settings};
 use crate::platform::Platform;
 use crate::sources::{self, Found, Problems, Python};
 use crate::subrequest::{self, Request};
-use crate::verify;
-
-/// The in-toto predicate type of an SPDX document.
-const SPDX: &str = "https://spdx.dev/Document";
 
 /// Builds the image the spec describes and returns it to BuildKit — or, for `--call`, the
 /// information asked for.
@@ -95,7 +90,7 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
     if options.request == Some(Request::Lint) {
         // What the scan finds is known only once the wheels are built: the check builds them
         // (a build before it leaves them in the cache).
-        warnings.extend(scan(gw, &shared, &mut planned).await?);
+        warnings.extend(build::scan(gw, &shared, &mut planned).await?);
         let answer = subrequest::lint(&source, &found.files, &warnings, &found.python);
         return Ok(gw.return_metadata(answer).await?);
     }
@@ -110,68 +105,18 @@ pub async fn build(gw: &mut Gateway, options: &Options) -> Result<(), Failure> {
             Some(first) => first,
             None => plan_platform(gw, &shared, platform).await?,
         };
-        let built = build_planned(gw, &shared, planned).await?;
+        let built = build::image(gw, &shared, planned).await?;
         if warns {
             warn(gw, &spec_digest, &source, &found.files, &built.warnings).await?;
         }
         results.push((platform.clone(), built));
     }
     let multi_platform = options.multi_platform || platforms.len() > 1;
-    let mut result = result(results, multi_platform);
+    let mut result = build::result(results, multi_platform);
     result.metadata.extend(epoch::metadata(options));
     gw.return_result(result.images, result.metadata, &result.attestations)
         .await?;
     Ok(())
-}
-
-/// What a build returns, keyed as BuildKit's Dockerfile frontend keys it (dockerui's `Build`):
-/// one platform's image as `ref` and `containerimage.config`; several as `refs` and
-/// `containerimage.config/<id>` by platform id. `refs.platforms` lists them either way, which
-/// the image exporter reads to make an index. Attestations are keyed by platform id either way;
-/// one with an SPDX document keeps BuildKit from running its own scanner.
-fn result(built: Vec<(Platform, Built)>, multi_platform: bool) -> Returning {
-    let mut metadata = BTreeMap::new();
-    let mut listed = Vec::new();
-    let mut refs = BTreeMap::new();
-    let mut attestations = Vec::new();
-    for (platform, built) in built {
-        let id = platform.to_string();
-        if let Some(sbom) = built.sbom {
-            attestations.push((id.clone(), sbom));
-        }
-        let config = serde_json::to_vec(&built.config).expect("a JSON value always serialises");
-        listed.push(serde_json::json!({"ID": id, "Platform": platform.oci()}));
-        if multi_platform {
-            metadata.insert(format!("containerimage.config/{id}"), config);
-            refs.insert(id, built.reference);
-        } else {
-            metadata.insert("containerimage.config".to_string(), config);
-            refs.insert(String::new(), built.reference);
-        }
-    }
-    let platforms = serde_json::json!({ "Platforms": listed });
-    metadata.insert(
-        "refs.platforms".to_string(),
-        serde_json::to_vec(&platforms).expect("a JSON value always serialises"),
-    );
-    let returned = if multi_platform {
-        Returned::ByPlatform(refs)
-    } else {
-        Returned::One(refs.into_values().next().expect("one platform at least"))
-    };
-    Returning {
-        images: returned,
-        metadata,
-        attestations,
-    }
-}
-
-/// What the build hands BuildKit's `Return`.
-struct Returning {
-    images: Returned,
-    metadata: BTreeMap<String, Vec<u8>>,
-    /// By platform id.
-    attestations: Vec<(String, Attested)>,
 }
 
 /// The `.dockerignore` patterns, and what the spec's files say (or what is wrong with them).
@@ -239,100 +184,6 @@ pub struct Shared<'a> {
     pub evaluate: bool,
 }
 
-/// One platform's image: its solved filesystem and its config, and what the build found out
-/// on the way (the shared libraries it installed).
-pub struct Built {
-    pub reference: SolvedRef,
-    pub config: serde_json::Value,
-    pub warnings: Vec<Warning>,
-    /// `--sbom=true`: the SPDX document of what the image holds, for its attestation.
-    pub sbom: Option<Attested>,
-}
-
-/// Scans what the compile stage built, plans again with what the scan found, solves, and runs
-/// the smoke test: one platform's image.
-async fn build_planned(
-    gw: &mut Gateway,
-    shared: &Shared<'_>,
-    planned: Planned,
-) -> Result<Built, Failure> {
-    let (options, spec, source) = (shared.options, shared.spec, shared.source);
-    let mut planned = planned;
-    let warnings = scan(gw, shared, &mut planned).await?;
-    let platform = &planned.site.platform;
-    let plan = planned.plan;
-    let state = lower::lower(&plan, &planned.site);
-    let definition = llb::marshal(&state, Some(source));
-    let reference = solve(gw, shared, &plan, definition).await?;
-    let mut reports = Vec::new();
-    for &step in &plan.smoke {
-        reports
-            .push(read_report(gw, shared, &planned.site, &plan, step, plan::SMOKE_REPORT).await?);
-    }
-    if !plan.smoke.is_empty() {
-        verify::smoke::check(&reports, spec, source, shared.found)?;
-    }
-    let mut sbom = None;
-    if let Some(step) = plan.sbom {
-        let state = lower::lower_to(&plan, &planned.site, Fs::Step(step));
-        let definition = llb::marshal(&state, Some(source));
-        sbom = Some(Attested {
-            reference: solve(gw, shared, &plan, definition).await?,
-            path: plan::SBOM.into(),
-            predicate_type: SPDX.into(),
-        });
-    }
-    let config = config(&plan, spec, options, platform, &planned.runtime);
-    Ok(Built {
-        reference,
-        config,
-        warnings,
-        sbom,
-    })
-}
-
-/// Runs the scans of what the compile stage built — the dependencies' wheels, then the app's
-/// on the image with what the first asked for — deciding after each what the image gets for
-/// the shared libraries it found missing, and planning again with it. The warnings say what
-/// was installed.
-async fn scan(
-    gw: &mut Gateway,
-    shared: &Shared<'_>,
-    planned: &mut Planned,
-) -> Result<Vec<Warning>, Failure> {
-    let settings = Settings::of(shared.options);
-    let mut closure = Closure::default();
-    let mut warnings = Vec::new();
-    for app in [false, true] {
-        let scans = planned.plan.scans;
-        let mut packages = Vec::new();
-        if let Some(step) = if app { scans.app } else { scans.dependencies } {
-            let (plan, site) = (&planned.plan, &planned.site);
-            let report = read_report(gw, shared, site, plan, step, plan::SCAN_REPORT).await?;
-            let (spec, source, found) = (shared.spec, shared.source, shared.found);
-            let (asked, said) = verify::libraries::decide(&report, spec, source, found)?;
-            packages = asked;
-            warnings.extend(said);
-        }
-        match app {
-            false => closure.dependencies = Some(packages),
-            true => closure.app = Some(packages),
-        }
-        let bases = planned.plan.bases.clone();
-        let dependencies = &planned.dependencies;
-        planned.plan = plan::plan(shared.spec, dependencies, bases, &settings, &closure);
-    }
-    Ok(warnings)
-}
-
-/// The first plan of a platform's build, before the scan has run; and what planning it read.
-pub struct Planned {
-    plan: Plan,
-    dependencies: sources::Dependencies,
-    site: BuildSite,
-    runtime: Resolved,
-}
-
 /// Resolves the bases for `platform` and plans the build as far as the scan.
 pub async fn plan_platform(
     gw: &mut Gateway,
@@ -396,7 +247,7 @@ pub async fn plan_platform(
     };
     if let (Some(step), Some(native)) = (plan.native_wheels, bases.native.as_mut()) {
         let report: NativeReport =
-            read_report(gw, shared, &site, &plan, step, plan::NATIVE_REPORT).await?;
+            build::read_report(gw, shared, &site, &plan, step, plan::NATIVE_REPORT).await?;
         native.complete = Some(report.complete);
         plan = plan::plan(spec, &dependencies, bases, &settings, &Closure::default());
     }
@@ -421,45 +272,6 @@ fn machine(platform: &Platform) -> Option<&'static str> {
         ("linux", "arm64") => Some("aarch64"),
         _ => None,
     }
-}
-
-/// Solves a definition of the plan, with our advice on a failed step where the engine lets us
-/// wait for the result.
-async fn solve(
-    gw: &mut Gateway,
-    shared: &Shared<'_>,
-    plan: &Plan,
-    definition: llb::pb::Definition,
-) -> Result<SolvedRef, Failure> {
-    if shared.evaluate {
-        gw.evaluate(definition.clone())
-            .await
-            .map_err(|error| Failure::advised(error, &definition, plan, shared.spec, shared.source))
-    } else {
-        Ok(gw.solve(definition).await?)
-    }
-}
-
-/// Runs the step `step` of the plan (and what it needs) and reads the JSON report it wrote.
-async fn read_report<T: serde::de::DeserializeOwned>(
-    gw: &mut Gateway,
-    shared: &Shared<'_>,
-    site: &BuildSite,
-    plan: &Plan,
-    step: StepId,
-    path: &str,
-) -> Result<T, Failure> {
-    let state = lower::lower_to(plan, site, Fs::Step(step));
-    let definition = llb::marshal(&state, Some(shared.source));
-    let reference = solve(gw, shared, plan, definition.clone()).await?;
-    let bytes = gw
-        .read_file(&reference, path)
-        .await
-        .map_err(|error| Failure::advised(error, &definition, plan, shared.spec, shared.source))?;
-    serde_json::from_slice(&bytes).map_err(|why| Failure::Report {
-        step: plan.step(step).name.clone(),
-        why: why.to_string(),
-    })
 }
 
 /// What `platform` installs: a lock's packages chosen for the compile image's Python there.
@@ -501,46 +313,6 @@ fn for_target(
         .map_err(|problems| {
             Failure::Spec(problems.into_diagnostics(shared.source.clone(), Vec::new()))
         })
-}
-
-fn config(
-    plan: &Plan,
-    spec: &Spec,
-    options: &Options,
-    platform: &Platform,
-    runtime: &Resolved,
-) -> serde_json::Value {
-    let layers: Vec<&str> = plan.layers().collect();
-    let mut image = config_unstamped(plan, spec, options, platform, runtime, &layers);
-    image::stamp(&mut image, options.epoch, layers.len());
-    image
-}
-
-fn config_unstamped(
-    plan: &Plan,
-    spec: &Spec,
-    options: &Options,
-    platform: &Platform,
-    runtime: &Resolved,
-    layers: &[&str],
-) -> serde_json::Value {
-    if spec.target.as_deref() == Some(WHEELS_TARGET) {
-        return image::files_only(&options.labels, platform, layers);
-    }
-    let base = image::Base {
-        config: &runtime.config,
-        name: &runtime.reference,
-        digest: &runtime.digest,
-    };
-    image::config(
-        &base,
-        spec,
-        &options.labels,
-        platform,
-        layers,
-        plan.workdir.as_deref(),
-        plan.from_scratch,
-    )
 }
 
 /// `--platform`'s platforms, each once, in the order given; the engine's own when none.
@@ -609,12 +381,12 @@ async fn read_spec(gw: &mut Gateway, options: &Options) -> Result<(SourceFile, S
 }
 
 /// A base image as the engine resolved it for the target platform.
-struct Resolved {
+pub struct Resolved {
     /// Normalised, e.g. `docker.io/library/python:3.11-slim`.
-    reference: String,
+    pub reference: String,
     /// Empty for an image only in the engine's local store.
-    digest: String,
-    config: Vec<u8>,
+    pub digest: String,
+    pub config: Vec<u8>,
 }
 
 /// Resolves a base image. One the spec left to the Python says, in the log line, which Python

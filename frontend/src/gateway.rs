@@ -73,6 +73,9 @@ pub enum Returned {
     ByPlatform(BTreeMap<String, SolvedRef>),
 }
 
+/// Cheap to clone: clones share the one connection, so a build can make several requests at
+/// once (BuildKit solves them in parallel).
+#[derive(Clone)]
 pub struct Gateway {
     client: Client,
     /// Passed with every solve: BuildKit looks in an imported cache only for the solves that

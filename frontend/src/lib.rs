@@ -2,6 +2,7 @@
 //! spec bytes → [`pyslim_spec::Spec`] → [`sources`] → [`plan::Plan`] → [`lower`] → [`llb`]
 //! `Definition` → [`gateway`] Solve/Return. [`convert`] walks that line; `main` only wires stdio to it.
 
+pub mod build;
 pub mod context;
 pub mod convert;
 pub mod epoch;

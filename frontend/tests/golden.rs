@@ -404,7 +404,7 @@ const CASES: &[Case] = &[
         options: &[],
         shows: &[
             "read app metadata: svc",
-            r#""/pyslim-tools/app_metadata.py", "/pyslim-context/svc", "/pyslim-app-metadata"]"#,
+            r#""/pyslim-tools/backend.py", "metadata", "/pyslim-context/svc", "/pyslim-app-metadata"]"#,
             r#"local.includepattern=["svc/pyproject.toml","svc/setup.py","svc/setup.cfg"]"#,
             "mount[/pyslim-app-metadata <- #9:/pyslim-app-metadata ro]",
             "--requirement\", \"/pyslim-app-metadata/requirements.txt",

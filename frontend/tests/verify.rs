@@ -150,7 +150,7 @@ async fn a_failed_test_command_fails_at_its_line() {
     let report = r#"{"modules": 1, "distributions": 1, "seconds": 0.2, "failures": [], "test": {"status": 3}}"#;
     let spec = format!("{SPEC}test: [python, -c, \"raise SystemExit(3)\"]\n");
     // The app's smoke test (the second) runs `test:`.
-    let message = error(&spec, &context(), &[(&format!("{SMOKE}#2"), report)]).await;
+    let message = error(&spec, &context(), &[(&format!("{SMOKE}#app"), report)]).await;
     assert!(
         message.contains("pyslim.yaml:6:8: error: `test:` exited with status 3 in the image"),
         "{message}"
@@ -251,7 +251,7 @@ async fn a_skipped_module_no_step_found_is_an_error_at_its_line() {
     let message = error(
         &spec,
         &context(),
-        &[(SMOKE, deps), (&format!("{SMOKE}#2"), app)],
+        &[(SMOKE, deps), (&format!("{SMOKE}#app"), app)],
     )
     .await;
     assert!(

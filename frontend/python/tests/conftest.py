@@ -19,7 +19,7 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parent.parent
 FETCH_WHEELS = SCRIPTS / "fetch_wheels.py"
 INSTALL_WHEELS = SCRIPTS / "install_wheels.py"
-APP_METADATA = SCRIPTS / "app_metadata.py"
+BACKEND = SCRIPTS / "backend.py"
 LIBRARIES = SCRIPTS / "libraries.py"
 MINIMAL = SCRIPTS / "minimal.py"
 SMOKE = SCRIPTS / "smoke.py"

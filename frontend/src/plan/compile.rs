@@ -9,9 +9,9 @@ use super::apt;
 use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{
-    APP_METADATA, APP_METADATA_SCRIPT, APP_WHEEL, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS,
-    GENERATED, NATIVE_REPORT, TARGET_WHEELS, TOOLS, WHEEL_CACHE, WHEELS, context, include_app,
-    project_dir, strings, tool,
+    APP_METADATA, APP_WHEEL, BACKEND, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS, GENERATED,
+    NATIVE_REPORT, TARGET_WHEELS, TOOLS, WHEEL_CACHE, WHEELS, context, include_app, project_dir,
+    strings, tool,
 };
 use super::types::{
     Action, BaseImage, CopyFrom, Fs, Native, ResolvedBases, Run, Stage, StepId, StepMount,
@@ -284,7 +284,7 @@ fn build_backend(
         on
     } else {
         let pip = strings(&["python", "-m", "pip", "install", "--target", BUILD_BACKEND]);
-        let mut run = fetch.run(pip, "/", fetch.mounts.clone());
+        let mut run = fetch.run(pip, "/", fetch.mounts_with_find_links());
         run.args.extend(found.build_requires.iter().cloned());
         let backend = b.compile(
             format!(
@@ -311,20 +311,14 @@ fn build_backend(
 }
 
 /// The dependencies the app's backend reports (PEP 517 `prepare_metadata_for_build_wheel`),
-/// in `APP_METADATA/requirements.txt`, by `app_metadata.py` (see there). The step sees the
+/// in `APP_METADATA/requirements.txt`, by `backend.py metadata` (see there). The step sees the
 /// project's metadata files only, so a code edit neither reruns it nor rebuilds the dependency
 /// wheels; it needs no network, only the backend already set up.
 fn app_metadata(b: &mut Builder, app: &Spanned<ContextPath>, backend: &Backend) -> StepId {
-    let script = format!("{TOOLS}/app_metadata.py");
-    let args = vec![
-        "python".into(),
-        script,
-        project_dir(app.as_str()),
-        APP_METADATA.into(),
-    ];
+    let args = backend_command("metadata", app, APP_METADATA);
     // Backends write scratch files (setuptools' egg-info) into the project; let them.
     let mounts = vec![
-        tool("app_metadata.py", APP_METADATA_SCRIPT),
+        tool("backend.py", BACKEND),
         // A name that is not there matches nothing.
         context(&metadata_files(app.as_str()), true),
     ];
@@ -344,7 +338,8 @@ fn app_metadata(b: &mut Builder, app: &Spanned<ContextPath>, backend: &Backend) 
     )
 }
 
-/// The app built to a wheel in `/pyslim-app`, on its build backend.
+/// The app built to a wheel in `/pyslim-app` by its build backend's own hook (`backend.py
+/// wheel`): no pip on an app-code edit's critical path.
 fn app_wheel(
     b: &mut Builder,
     app: &Spanned<ContextPath>,
@@ -352,21 +347,9 @@ fn app_wheel(
     fetch: &Fetch,
     backend: &Backend,
 ) -> StepId {
-    let pip = strings(&[
-        "python",
-        "-m",
-        "pip",
-        "wheel",
-        "--no-deps",
-        "--no-build-isolation",
-        "--wheel-dir",
-        APP_WHEEL,
-    ]);
-    let mut see = include_app(app.as_str());
-    if !see.is_empty() {
-        see.extend(fetch.context.iter().cloned());
-    }
+    let see = include_app(app.as_str());
     let mut mounts = fetch.mounts.clone();
+    mounts.push(tool("backend.py", BACKEND));
     // Building in-tree writes build/ and *.egg-info into the project; let it, then discard.
     mounts.push(context(&see, true));
     let rust = found.build_requires.iter().any(|r| {
@@ -380,8 +363,10 @@ fn app_wheel(
             locked: false,
         });
     }
-    let mut run = fetch.run(pip, CONTEXT, mounts);
-    run.args.push(project_dir(app.as_str()));
+    // The backend asks no index (its requirements are set up already); a Rust backend's cargo
+    // still fetches crates over the build's network.
+    let args = backend_command("wheel", app, APP_WHEEL);
+    let mut run = fetch.run_without_pip(args, CONTEXT, mounts);
     run.env.clone_from(&backend.env);
     if rust {
         run.env.push(("CARGO_HOME".into(), CARGO_HOME.into()));
@@ -393,6 +378,18 @@ fn app_wheel(
         Some(app.span),
         Some(Advice::App),
     )
+}
+
+/// `backend.py`'s command `command` on the app's project directory, writing to `out`.
+fn backend_command(command: &str, app: &Spanned<ContextPath>, out: &str) -> Vec<String> {
+    let script = format!("{TOOLS}/backend.py");
+    vec![
+        "python".into(),
+        script,
+        command.into(),
+        project_dir(app.as_str()),
+        out.into(),
+    ]
 }
 
 /// `--target wheels`: an image of just the dependency wheels, for other builds to reuse.

@@ -130,6 +130,12 @@ impl Fetch {
     /// environment and network, and `mounts` (which should start from [`Fetch::mounts`]).
     pub fn run(&self, mut args: Vec<String>, cwd: &str, mounts: Vec<StepMount>) -> Run {
         args.extend(self.args.iter().cloned());
+        self.run_without_pip(args, cwd, mounts)
+    }
+
+    /// A step that reaches the network as the downloading steps do (environment, network) but
+    /// runs no pip: none of pip's index options are appended.
+    pub fn run_without_pip(&self, args: Vec<String>, cwd: &str, mounts: Vec<StepMount>) -> Run {
         Run {
             args,
             env: self.env.clone(),

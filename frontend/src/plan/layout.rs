@@ -36,7 +36,7 @@ pub const GENERATED: &str = "/pyslim-requirements";
 pub const BUILD_BACKEND: &str = "/pyslim-build";
 /// Where the app's backend-reported dependencies are written (compile stage only).
 pub const APP_METADATA: &str = "/pyslim-app-metadata";
-pub const APP_METADATA_SCRIPT: &str = include_str!("../../python/app_metadata.py");
+pub const BACKEND: &str = include_str!("../../python/backend.py");
 /// The ELF reader and loader the scripts below share.
 pub const ELF: &str = include_str!("../../python/elf.py");
 pub const LIBRARIES: &str = include_str!("../../python/libraries.py");

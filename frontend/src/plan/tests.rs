@@ -103,7 +103,16 @@ fn dependencies_see_only_the_requirements_files() {
                 .expect("backend")
         ))
     );
-    assert!(run(app).args.contains(&"--no-build-isolation".to_string()));
+    assert_eq!(
+        run(app).args,
+        [
+            "python",
+            "/pyslim-tools/backend.py",
+            "wheel",
+            "/pyslim-context/src/app",
+            APP_WHEEL
+        ]
+    );
 }
 
 #[test]
@@ -202,7 +211,10 @@ fn hostile_strings_stay_single_arguments() {
         wheels.args
     );
     let app = run(named(&plan, "[compile] build app wheel: a b;$(id)"));
-    assert_eq!(app.args.last(), Some(&format!("{CONTEXT}/a b;$(id)")));
+    assert_eq!(
+        app.args[3..],
+        [format!("{CONTEXT}/a b;$(id)"), APP_WHEEL.into()]
+    );
     let apt = named(&plan, "[slim] apt-get install libpq5 libssl3");
     assert_eq!(run(apt).args[..4], ["sh", "-c", APT_INSTALL, "apt-install"]);
     assert_eq!(run(apt).args[4..], ["libpq5", "libssl3"]);
@@ -229,9 +241,18 @@ fn index_secret_find_links_and_network_reach_both_downloading_steps() {
         "python: '3.11'\nrequirements: r.txt\napp: src\nfind-links: [wheelhouse]\nnetwork: host\nindex:\n  url: https://pypi.example.com/simple\n  extra: [https://extra.example.com/simple]\n  secret: pypi-netrc\n",
         &Settings::default(),
     );
+    // The app's wheel is built by its backend, which reads no index: the network, not pip's
+    // options.
+    let app = run(named(&plan, "[compile] build app wheel: src"));
+    assert!(
+        !app.args.iter().any(|a| a.starts_with("--")),
+        "{:?}",
+        app.args
+    );
+    assert_eq!(app.network, StepNetwork::Host);
     for name in [
         "[compile] build dependency wheels: r.txt",
-        "[compile] build app wheel: src",
+        "[compile] install app build backend: setuptools>=61",
     ] {
         let run = run(named(&plan, name));
         let args = run.args.join(" ");
@@ -264,11 +285,11 @@ fn index_secret_find_links_and_network_reach_both_downloading_steps() {
         "python: '3.11'\nrequirements: r.txt\napp: .\nindex: none\nfind-links: [wheels]\n",
         &Settings::default(),
     );
-    let app = run(named(&offline, "[compile] build app wheel: ."));
-    assert!(
-        app.args.contains(&"--no-index".to_string())
-            && app.args.contains(&"--no-build-isolation".to_string())
-    );
+    // Offline, the compile image's own setuptools builds the app: no step sets it up, and the
+    // backend's hook is called with none of pip's index options.
+    let app = named(&offline, "[compile] build app wheel: .");
+    assert_eq!(app.on, Fs::Base(Stage::Compile));
+    assert_eq!(run(app).args[2..], ["wheel", CONTEXT, APP_WHEEL]);
 }
 
 #[test]

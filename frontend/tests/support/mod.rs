@@ -33,7 +33,6 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// The definition of the image: the last solve.
     /// Every op the build solved, each once: the image's graph as it was solved, then what the
     /// other solves (the scan, the smoke test) added, inputs before what uses them; the solves
     /// that only read the client's files are left out.
@@ -41,7 +40,10 @@ impl Recorded {
         let mut merged = pb::Definition::default();
         let mut seen = std::collections::HashSet::new();
         let image = self.graph();
-        for solve in std::iter::once(image).chain(&self.solves) {
+        // The other solves are made at once, in no set order: taken by their output's digest.
+        let mut others: Vec<&pb::Definition> = self.solves.iter().collect();
+        others.sort_by_key(|solve| solve.def.last().cloned());
+        for solve in std::iter::once(image).chain(others) {
             let builds = solve.def.iter().any(|bytes| {
                 matches!(
                     pb::Op::decode(bytes.as_slice()).ok().and_then(|op| op.op),
@@ -131,10 +133,10 @@ struct Fake {
     fail_at: Option<String>,
     /// BuildKit's message for that failure; `None`: a `RUN` that exited 1.
     fail_with: Option<String>,
-    /// What the scans and the smoke tests report (`/pyslim-report/…`), by path: the first read
-    /// of a path (the dependencies' step), or by `PATH#N` its Nth read (`#2`: the app's).
+    /// What the scans and the smoke tests report (`/pyslim-report/…`), by path: the
+    /// dependencies' step's as `PATH`, the app's as `PATH#app`. By step, not by the order of
+    /// reads: the frontend solves both at once, and may solve a step again.
     reports: Arc<BTreeMap<String, String>>,
-    reads: Arc<Mutex<BTreeMap<String, usize>>>,
 }
 
 /// What a step of ours reports when the test says nothing else: nothing missing, nothing failed.
@@ -203,6 +205,29 @@ struct View<'a> {
 }
 
 impl Fake {
+    /// The name (`llb.customname`) of the step a solved reference is the output of.
+    fn output_name(&self, reference: &str) -> Result<String, Status> {
+        let recorded = self.recorded.lock().expect("lock");
+        let definition = reference
+            .strip_prefix("ref-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|index| recorded.solves.get(index))
+            .ok_or_else(|| Status::not_found("no such reference"))?;
+        // The last op only points at the output, by the digest of the op that makes it.
+        let last = definition
+            .def
+            .last()
+            .map(|bytes| pb::Op::decode(bytes.as_slice()));
+        let output = match last {
+            Some(Ok(op)) => op.inputs.first().map(|input| input.digest.clone()),
+            _ => None,
+        };
+        Ok(output
+            .and_then(|digest| definition.metadata.get(&digest))
+            .and_then(|m| m.description.get("llb.customname").cloned())
+            .unwrap_or_default())
+    }
+
     fn view(&self, reference: &str) -> Result<View<'_>, Status> {
         let index: usize = reference
             .strip_prefix("ref-")
@@ -323,15 +348,11 @@ impl LlbBridge for Fake {
                 "native.json" => r#"{"complete": true}"#,
                 other => return Err(not_found(other)),
             };
-            let nth = {
-                let mut reads = self.reads.lock().expect("lock");
-                let n = reads.entry(request.file_path.clone()).or_default();
-                *n += 1;
-                *n
+            let key = match self.output_name(&request.r#ref)?.contains("the app") {
+                true => format!("{}#app", request.file_path),
+                false => request.file_path.clone(),
             };
-            let numbered = self.reports.get(&format!("{}#{nth}", request.file_path));
-            let first = self.reports.get(&request.file_path).filter(|_| nth == 1);
-            let text = numbered.or(first).map_or(default, String::as_str);
+            let text = self.reports.get(&key).map_or(default, String::as_str);
             return Ok(Response::new(api::ReadFileResponse {
                 data: text.as_bytes().to_vec(),
             }));
@@ -558,7 +579,6 @@ async fn run(
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         ),
-        reads: Arc::default(),
     };
     let (client, server) = tokio::io::duplex(1 << 20);
     let serving = tokio::spawn(

@@ -1,19 +1,24 @@
-"""Write the dependencies a project's build backend reports as a requirements file.
+"""Ask a project's PEP 517 build backend, in this process and without pip.
 
-Usage: python app_metadata.py PROJECT_DIR OUT
+Usage: python backend.py metadata PROJECT_DIR OUT
+       python backend.py wheel PROJECT_DIR OUT
 
-For a project whose dependencies only its build backend knows (a setup.py that computes
-`install_requires`, a pyproject.toml with `dynamic = ["dependencies"]`). The backend is asked
-through the PEP 517 hook `prepare_metadata_for_build_wheel`, the way pip asks it, but in this
-process and without pip: the step that runs this sees the project's metadata files and not its
-code, so that editing the code neither runs this again nor rebuilds the dependency wheels.
-
-OUT/requirements.txt gets the `Requires-Dist` lines of the metadata, markers kept. Those of an
-extra are left out: no extra of the app is asked for.
+`metadata`: write the dependencies the backend reports as OUT/requirements.txt. For a project
+whose dependencies only its build backend knows (a setup.py that computes `install_requires`, a
+pyproject.toml with `dynamic = ["dependencies"]`). The backend is asked through the PEP 517
+hook `prepare_metadata_for_build_wheel`, the way pip asks it: the step that runs this sees the
+project's metadata files and not its code, so that editing the code neither runs this again nor
+rebuilds the dependency wheels. OUT/requirements.txt gets the `Requires-Dist` lines of the
+metadata, markers kept. Those of an extra are left out: no extra of the app is asked for.
 
 setuptools, asked for metadata, also lists the project's files (SOURCES.txt), and fails on a
 package directory that is not there, as none is here. That list is no part of the metadata:
 `egg_info.find_sources`, which makes it (setuptools 40 to 84 at least), is told to list none.
+
+`wheel`: build the project's wheel into OUT with the hook `build_wheel`. This is what
+`pip wheel --no-deps --no-build-isolation` does, less pip: starting pip, asking the backend
+for metadata first and checking what it says take as long as building a small app's wheel, and
+an app-code edit rebuilds nothing else.
 """
 
 import email.parser
@@ -81,13 +86,16 @@ def requirements(metadata):
     return kept
 
 
-def main():
-    project, out = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+def backend_of(project):
     system = build_system(project)
     name = system.get("build-backend", DEFAULT_BACKEND)
     # Hooks run in the project's directory (PEP 517), as setup.py expects.
     os.chdir(project)
-    backend = import_backend(name, system.get("backend-path", []), project)
+    return name, import_backend(name, system.get("backend-path", []), project)
+
+
+def metadata(project, out):
+    name, backend = backend_of(project)
     prepare = getattr(backend, "prepare_metadata_for_build_wheel", None)
     if prepare is None:
         sys.exit(
@@ -104,6 +112,23 @@ def main():
     with open(os.path.join(out, "requirements.txt"), "w", encoding="utf-8") as file:
         file.writelines(f"{line}\n" for line in found)
     print(f"pyslim: {name} says the app depends on: {' '.join(found) or 'nothing'}")
+
+
+def wheel(project, out):
+    name, backend = backend_of(project)
+    os.makedirs(out, exist_ok=True)
+    built = backend.build_wheel(out)
+    print(f"pyslim: {name} built {built}")
+
+
+COMMANDS = {"metadata": metadata, "wheel": wheel}
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    project, out = os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
+    COMMANDS[sys.argv[1]](project, out)
 
 
 if __name__ == "__main__":

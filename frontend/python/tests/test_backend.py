@@ -1,13 +1,14 @@
-"""app_metadata.py, run as the build runs it: on a project directory that holds only its
+"""backend.py metadata, run as the build runs it: on a project directory that holds only its
 metadata files, with this machine's setuptools as the build backend."""
 
 import os
 import sys
 import textwrap
+import zipfile
 
 import pytest
 
-from conftest import APP_METADATA, run
+from conftest import BACKEND, run
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def project(directory, files):
 def metadata(tmp_path, env, files, check=True):
     root = project(tmp_path / "project", files)
     out = tmp_path / "out"
-    result = run([sys.executable, APP_METADATA, root, out], env, check=check)
+    result = run([sys.executable, BACKEND, "metadata", root, out], env, check=check)
     written = out / "requirements.txt"
     return result, written.read_text().splitlines() if written.exists() else None
 
@@ -132,3 +133,67 @@ def test_a_backend_without_the_metadata_hook_is_named(tmp_path, backend_env):
     assert "only_wheels" in result.stderr
     assert "prepare_metadata_for_build_wheel" in result.stderr
     assert found is None
+
+
+def test_a_wheel_is_built_as_pip_would_build_it(tmp_path, backend_env):
+    """The app's wheel: built by the backend's hook in the project's directory, into OUT, with
+    the project's code and its declared dependencies."""
+    root = project(
+        tmp_path / "project",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["setuptools>=61"]
+                build-backend = "setuptools.build_meta"
+
+                [project]
+                name = "hello"
+                version = "0.2.0"
+                dependencies = ["flask>=3"]
+            """,
+            "hello/__init__.py": "GREETING = 'hi'\n",
+        },
+    )
+    out = tmp_path / "wheels"
+    result = run([sys.executable, BACKEND, "wheel", root, out], backend_env)
+    built = sorted(p.name for p in out.iterdir())
+    assert built == ["hello-0.2.0-py3-none-any.whl"]
+    assert "built hello-0.2.0-py3-none-any.whl" in result.stdout
+    with zipfile.ZipFile(out / built[0]) as wheel:
+        assert wheel.read("hello/__init__.py") == b"GREETING = 'hi'\n"
+        assert "Requires-Dist: flask>=3" in wheel.read("hello-0.2.0.dist-info/METADATA").decode()
+
+
+def test_a_backend_path_backend_builds_the_wheel(tmp_path, env):
+    """An in-tree backend (`backend-path`) is imported from the project itself."""
+    root = project(
+        tmp_path / "project",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = []
+                build-backend = "mybackend"
+                backend-path = ["tools"]
+            """,
+            "tools/mybackend.py": """
+                import os, zipfile
+
+                def build_wheel(out, config_settings=None, metadata_directory=None):
+                    name = "tiny-1.0-py3-none-any.whl"
+                    with zipfile.ZipFile(os.path.join(out, name), "w") as wheel:
+                        wheel.writestr("tiny.py", open("source.txt").read())
+                    return name
+            """,
+            "source.txt": "X = 1\n",
+        },
+    )
+    out = tmp_path / "wheels"
+    run([sys.executable, BACKEND, "wheel", root, out], env)
+    with zipfile.ZipFile(out / "tiny-1.0-py3-none-any.whl") as wheel:
+        assert wheel.read("tiny.py") == b"X = 1\n"
+
+
+def test_an_unknown_command_prints_the_usage(tmp_path, env):
+    result = run([sys.executable, BACKEND, "sdist", tmp_path, tmp_path], env, check=False)
+    assert result.returncode != 0
+    assert "Usage: python backend.py metadata" in result.stderr
