@@ -9,12 +9,13 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 scripts/frontend-image.sh
 
-command="bench/run.sh${*:+ $*}"
+command="${PATTERNS:+PATTERNS=\"$PATTERNS\" }bench/run.sh${*:+ $*}"
 runs=3
 if [ "${1:-}" = --quick ]; then runs=1; shift; fi
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ]; then cases=(pure compiler syslibs scientific async); fi
-patterns=(single user venv wheels best uv pyslim pyslim-pip)
+# PATTERNS="user uv pyslim" bench/run.sh: a subset (the table says which ran).
+read -r -a patterns <<<"${PATTERNS:-single user venv wheels best uv pyslim pyslim-pip}"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -57,6 +57,7 @@ fn main() {
                 .as_ref()
                 .expect("the examples name their python");
             let bases = ResolvedBases {
+                platform: pyslim_frontend::platform::Platform::host(),
                 compile: BaseImage {
                     reference: spec.base.compile_image(python).image.to_string(),
                     env: env.clone(),

@@ -217,6 +217,7 @@ pub async fn plan_platform(
         _ => None,
     };
     let mut bases = ResolvedBases {
+        platform: platform.clone(),
         compile: BaseImage {
             reference: compile.reference.clone(),
             env: image::env(&compile.config),

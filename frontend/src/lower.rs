@@ -223,6 +223,26 @@ impl Lowering<'_> {
                     readonly: true,
                 },
             ),
+            StepMount::Download {
+                dest,
+                url,
+                sha256,
+                filename,
+            } => {
+                let attrs = [
+                    ("http.checksum".to_string(), format!("sha256:{sha256}")),
+                    ("http.filename".to_string(), filename.clone()),
+                ];
+                let state = llb::State::source(url.clone(), attrs.into(), None);
+                (
+                    dest,
+                    MountSource::Bind {
+                        state,
+                        selector: String::new(),
+                        readonly: true,
+                    },
+                )
+            }
             StepMount::Cache { dest, id, locked } => (
                 dest,
                 MountSource::Cache {

@@ -241,11 +241,28 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "variant_installer_uv_asked",
+        spec: concat!(
+            base!(),
+            "installer: uv\nindex: {url: https://pypi.example.com/simple}\n"
+        ),
+        files: &[],
+        options: &[],
+        // From an index of the spec's, uv comes from pip there, with no fallback to pip.
+        shows: &[
+            r#"args=["python", "-m", "pip", "install", "--no-deps", "--target", "/pyslim-uv""#,
+        ],
+    },
+    Case {
+        name: "variant_installer_uv_from_pypi",
         spec: concat!(base!(), "installer: uv\n"),
         files: &[],
         options: &[],
+        // From PyPI, the engine downloads uv's wheel (checked by its hash) and a step
+        // without network unpacks it.
         shows: &[
-            r#"args=["python", "-m", "pip", "install", "--no-deps", "--target", "/pyslim-uv""#,
+            "source https://files.pythonhosted.org/",
+            "http.checksum=sha256:d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19",
+            r#"\n", "/pyslim-uv-wheel/uv-0.13.9-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "/pyslim-uv"] cwd=/ env=["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"] network=2"#,
         ],
     },
     Case {
@@ -406,7 +423,7 @@ const CASES: &[Case] = &[
             "read app metadata: svc",
             r#""/pyslim-tools/backend.py", "metadata", "/pyslim-context/svc", "/pyslim-app-metadata"]"#,
             r#"local.includepattern=["svc/pyproject.toml","svc/setup.py","svc/setup.cfg"]"#,
-            "mount[/pyslim-app-metadata <- #9:/pyslim-app-metadata ro]",
+            "mount[/pyslim-app-metadata <- #10:/pyslim-app-metadata ro]",
             "--requirement\", \"/pyslim-app-metadata/requirements.txt",
             "build app wheel: svc",
         ],

@@ -102,6 +102,7 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
         format!("PYTHON_VERSION={python}"),
     ];
     let bases = ResolvedBases {
+        platform: pyslim_frontend::platform::Platform::host(),
         compile: BaseImage {
             reference: spec.base.compile_image(&python).image.to_string(),
             env: env.clone(),
@@ -128,6 +129,7 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
             }),
             epoch: Some(1_700_000_000),
             sbom: true,
+            proxied: true,
         },
         _ => Settings {
             no_cache: vec![Stage::Slim],
@@ -136,6 +138,7 @@ fn build(spec: &Spec, source: &SourceFile, variant: usize, out: &mut Outcome) {
             }),
             epoch: None,
             sbom: false,
+            proxied: false,
         },
     };
     let plan = plan(spec, &dependencies, bases, &settings, &Closure::default());

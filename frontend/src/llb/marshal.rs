@@ -157,7 +157,7 @@ impl Marshaller {
             OpKind::Source { identifier, attrs } => {
                 caps.extend(source_cap(identifier));
                 for key in attrs.keys() {
-                    if let Some(cap) = local_attr_cap(key) {
+                    if let Some(cap) = attr_cap(key) {
                         caps.push(cap);
                     }
                 }
@@ -437,8 +437,9 @@ fn source_cap(identifier: &str) -> Option<&'static str> {
     })
 }
 
-fn local_attr_cap(key: &str) -> Option<&'static str> {
+fn attr_cap(key: &str) -> Option<&'static str> {
     Some(match key {
+        "http.checksum" => "source.http.checksum",
         "local.includepattern" => "source.local.includepatterns",
         "local.excludepatterns" => "source.local.excludepatterns",
         "local.followpaths" => "source.local.followpaths",

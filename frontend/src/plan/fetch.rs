@@ -6,7 +6,8 @@ use pyslim_spec::Spec;
 use super::layout::{
     CONTEXT, SSH_AGENT, SSH_CONFIG, WHEEL_CACHE, WHEELS_CONTEXT, context, pip_cache,
 };
-use super::types::{Run, Settings, StepMount, StepNetwork};
+use super::types::{ResolvedBases, Run, Settings, StepMount, StepNetwork};
+use crate::platform::Platform;
 
 /// What every downloading step adds to its command, environment and mounts.
 pub struct Fetch {
@@ -20,11 +21,33 @@ pub struct Fetch {
     pub wheel_cache: StepMount,
     /// `index: none`: nothing can be downloaded.
     pub offline: bool,
+    /// The target, when the steps download from PyPI itself and nothing else — no index,
+    /// find-links or proxy of the spec's, the build's or the compile image's: a file PyPI
+    /// serves can then be fetched by the engine, without running pip for it.
+    pub from_pypi: Option<Platform>,
 }
 
 impl Fetch {
-    pub fn of(spec: &Spec, settings: &Settings) -> Fetch {
+    pub fn of(spec: &Spec, settings: &Settings, bases: &ResolvedBases) -> Fetch {
         let index = &spec.index;
+        // pip settings in the image's environment point its pip elsewhere (a pip.conf in the
+        // image would too, and is not seen here: `installer: pip` or `index:` then).
+        let pip_elsewhere = bases.compile.env.iter().any(|e| {
+            [
+                "PIP_INDEX_URL=",
+                "PIP_EXTRA_INDEX_URL=",
+                "PIP_FIND_LINKS=",
+                "PIP_NO_INDEX=",
+            ]
+            .iter()
+            .any(|name| e.starts_with(name))
+        });
+        let from_pypi = index.url.is_none()
+            && index.extra.is_empty()
+            && !index.offline
+            && spec.find_links.is_empty()
+            && !settings.proxied
+            && !pip_elsewhere;
         // One wheel cache per set of indexes: two may serve different files under one name (a
         // mirror that rebuilds wheels), and one must not stand in for the other.
         let indexes = if index.offline {
@@ -123,6 +146,7 @@ impl Fetch {
                 locked: true,
             },
             offline: index.offline,
+            from_pypi: from_pypi.then(|| bases.platform.clone()),
         }
     }
 

@@ -7,10 +7,41 @@ use super::advice::Advice;
 use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{INSTALL_WHEELS, TOOLS, UV_PREFIX, strings, tool};
-use super::types::{Fs, Stage, StepMount};
+use super::types::{Fs, Run, Stage, StepId, StepMount, StepNetwork};
 
 /// uv, pinned: an installer that changed on its own would change images without a spec change.
 pub const UV_VERSION: &str = "0.13.9";
+
+/// uv's wheels on PyPI, by target architecture: what pip would install there, fetched by the
+/// engine and checked against PyPI's SHA-256 (`https://pypi.org/simple/uv/`).
+const UV_WHEELS: &[(&str, &str, &str)] = &[
+    (
+        "amd64",
+        "https://files.pythonhosted.org/packages/3d/aa/26d64642d808de4a652579ef950d7cd2d37f080a8babf9c67c6b75fc4c3f/uv-0.13.9-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19",
+    ),
+    (
+        "arm64",
+        "https://files.pythonhosted.org/packages/fe/2f/51a5de367c602592c018a42a23d57fba5f2689fe6c3bf025dcf043b39c61/uv-0.13.9-py3-none-manylinux_2_28_aarch64.whl",
+        "ecb6028d79dc96fbeafffe5c8af62a7099487ebc05a701e76714eebcffd06375",
+    ),
+];
+
+/// Where the step unpacking uv sees its wheel.
+const UV_WHEEL: &str = "/pyslim-uv-wheel";
+
+/// Takes uv's binary alone out of its wheel (a zip) into `$2/bin/uv`, where pip's `--target`
+/// puts it: the rest of the wheel (uvx, the Python package) is not needed. The arguments: the
+/// wheel, the directory.
+pub const UNPACK_UV: &str = "import os, shutil, sys, zipfile
+wheel, prefix = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z:
+    member = next(n for n in z.namelist() if n.endswith('.data/scripts/uv'))
+    os.makedirs(prefix + '/bin')
+    with z.open(member) as source, open(prefix + '/bin/uv', 'wb') as binary:
+        shutil.copyfileobj(source, binary)
+os.chmod(prefix + '/bin/uv', 0o755)
+";
 
 /// The default installer must not fail a build that pip would finish (a private index without
 /// uv): unless the spec asked for uv, a failed download leaves the install to pip, and an
@@ -39,6 +70,13 @@ impl Install {
                 mounts: vec![tools],
             };
         }
+        if let Some((_, url, sha256)) = fetch
+            .from_pypi
+            .as_ref()
+            .and_then(|platform| UV_WHEELS.iter().find(|w| w.0 == platform.architecture))
+        {
+            return Install::unpacked(b, spec, url, sha256, asked, tools);
+        }
         let mut args = if asked {
             Vec::new()
         } else {
@@ -64,6 +102,45 @@ impl Install {
             spec.installer.written(),
             asked.then_some(Advice::Uv),
         );
+        Install::uv(uv, tools)
+    }
+
+    /// uv from its wheel on PyPI, downloaded by the engine (cached by its hash, like a step)
+    /// and unpacked: no pip run, which takes seconds, and no network in the step.
+    fn unpacked(
+        b: &mut Builder,
+        spec: &Spec,
+        url: &str,
+        sha256: &str,
+        asked: bool,
+        tools: StepMount,
+    ) -> Install {
+        let filename = url.rsplit('/').next().unwrap_or(url).to_string();
+        let wheel = format!("{UV_WHEEL}/{filename}");
+        let run = Run {
+            args: strings(&["python", "-c", UNPACK_UV, &wheel, UV_PREFIX]),
+            env: Vec::new(),
+            cwd: "/".into(),
+            mounts: vec![StepMount::Download {
+                dest: UV_WHEEL.into(),
+                url: url.into(),
+                sha256: sha256.into(),
+                filename,
+            }],
+            network: StepNetwork::None,
+            user: None,
+        };
+        let uv = b.compile(
+            format!("install uv {UV_VERSION}"),
+            Fs::Base(Stage::Compile),
+            run,
+            spec.installer.written(),
+            asked.then_some(Advice::Uv),
+        );
+        Install::uv(uv, tools)
+    }
+
+    fn uv(step: StepId, tools: StepMount) -> Install {
         Install {
             installer: Installer::Uv,
             program: format!("{UV_PREFIX}/bin/uv"),
@@ -71,7 +148,7 @@ impl Install {
                 tools,
                 StepMount::Output {
                     dest: UV_PREFIX.into(),
-                    from: uv,
+                    from: step,
                     path: UV_PREFIX.into(),
                 },
             ],

@@ -52,7 +52,7 @@ pub fn plan(
     closure: &Closure,
 ) -> Plan {
     let mut b = builder::Builder::new(settings);
-    let fetch = fetch::Fetch::of(spec, settings);
+    let fetch = fetch::Fetch::of(spec, settings, &bases);
     let compiled = compile::stage(&mut b, spec, dependencies, &fetch, &bases);
     let workdir = sources::app::workdir(spec, dependencies.app.as_ref());
     let built = match compiled.dependencies {

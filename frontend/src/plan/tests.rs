@@ -1,10 +1,11 @@
 use pyslim_spec::{SourceFile, load};
 
 use super::apt::{APT_INSTALL, INSTALL_LOGS};
-use super::install::UV_OR_PIP;
+use super::install::{UNPACK_UV, UV_OR_PIP};
 use super::layout::{CONTEXT, UV_PREFIX, WHEEL_CACHE, WHEELS};
 use super::runtime::slim::{NO_AGEING, WITH_GROUP};
 use super::*;
+use crate::platform::Platform;
 use crate::sources::Dependencies;
 
 fn bases() -> ResolvedBases {
@@ -13,6 +14,7 @@ fn bases() -> ResolvedBases {
         env: vec!["PATH=/usr/bin".into()],
     };
     ResolvedBases {
+        platform: Platform::parse("linux/amd64").expect("a platform"),
         compile: base("python:3.11"),
         runtime: base("python:3.11-slim"),
         native: None,
@@ -370,12 +372,71 @@ fn pip_installs_without_uv_and_offline_specs_need_nothing_from_an_index() {
     );
     // Asked for, uv must be there; by default, pip takes over when it cannot be fetched.
     assert_eq!(uv.args[0], "python");
-    let default = plan_of(FULL, &Settings::default());
-    let uv = run(named(&default, "[compile] install uv 0.13.9"));
+    let indexed =
+        "python: '3.11'\nrequirements: r.txt\nindex: {url: https://pypi.example.com/simple}\n";
+    let uv = run(named(
+        &plan_of(indexed, &Settings::default()),
+        "[compile] install uv 0.13.9",
+    ));
     assert_eq!(
         uv.args[..6],
         ["sh", "-c", UV_OR_PIP, "install-uv", UV_PREFIX, "python"]
     );
+}
+
+/// Where the steps would download from PyPI itself, the engine fetches uv's wheel for the
+/// target, checked by its hash, and a step without network unpacks it; anything that points
+/// downloads elsewhere (an index, find-links, a proxy, pip settings in the image) keeps pip.
+#[test]
+fn uv_from_pypi_is_downloaded_by_the_engine_and_unpacked() {
+    let spec = load(SourceFile::new(
+        "pyslim.yaml",
+        "python: '3.11'\nrequirements: r.txt\n",
+    ))
+    .expect("valid spec");
+    let plan_for = |platform: &str, env: &[&str], settings: &Settings| {
+        let mut bases = bases();
+        bases.platform = Platform::parse(platform).expect("a platform");
+        bases.compile.env = env.iter().map(|e| e.to_string()).collect();
+        plan(
+            &spec,
+            &Dependencies::of(&spec),
+            bases,
+            settings,
+            &Closure::default(),
+        )
+    };
+    let uv_of = |plan: &Plan| run(named(plan, "[compile] install uv 0.13.9")).clone();
+    for (platform, wheel, sha256) in [
+        (
+            "linux/amd64",
+            "manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            "d7f459fe",
+        ),
+        ("linux/arm64", "manylinux_2_28_aarch64.whl", "ecb6028d"),
+    ] {
+        let uv = uv_of(&plan_for(platform, &[], &Settings::default()));
+        assert_eq!(uv.args[..3], ["python", "-c", UNPACK_UV]);
+        assert!(uv.args[3].ends_with(wheel), "{:?}", uv.args);
+        assert_eq!(uv.args[4], UV_PREFIX);
+        assert_eq!(uv.network, StepNetwork::None);
+        let download = uv.mounts.iter().find_map(|m| match m {
+            StepMount::Download { url, sha256, .. } => Some((url, sha256)),
+            _ => None,
+        });
+        let (url, hash) = download.expect("the wheel is downloaded by the engine");
+        assert!(url.starts_with("https://files.pythonhosted.org/") && url.ends_with(wheel));
+        assert!(hash.starts_with(sha256));
+    }
+    let pip = |plan: &Plan| uv_of(plan).args[..3] == ["sh", "-c", UV_OR_PIP];
+    let proxied = Settings {
+        proxied: true,
+        ..Settings::default()
+    };
+    assert!(pip(&plan_for("linux/amd64", &[], &proxied)));
+    let mirror = ["PIP_INDEX_URL=https://mirror.example.com/simple"];
+    assert!(pip(&plan_for("linux/amd64", &mirror, &Settings::default())));
+    assert!(pip(&plan_for("linux/riscv64", &[], &Settings::default())));
 }
 
 #[test]
@@ -607,6 +668,7 @@ fn no_writable_directory_can_be_under_a_mount_of_the_steps_after_it() {
                     | StepMount::Ssh { dest, .. }
                     | StepMount::Secret { dest, .. }
                     | StepMount::Files { dest, .. }
+                    | StepMount::Download { dest, .. }
                     | StepMount::Cache { dest, .. } => dest,
                 };
                 assert!(

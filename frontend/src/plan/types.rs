@@ -17,6 +17,8 @@ pub struct BaseImage {
 /// The two images a build starts from, as resolved (the spec's `base:` names them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedBases {
+    /// The platform they were resolved for: the target's.
+    pub platform: Platform,
     pub compile: BaseImage,
     pub runtime: BaseImage,
     /// For a target that is not the build platform: the compile image on the build platform,
@@ -51,6 +53,9 @@ pub struct Settings {
     pub epoch: Option<u64>,
     /// `--sbom=true`: a step that writes the image's SBOM.
     pub sbom: bool,
+    /// The build was given a proxy (`--build-arg HTTPS_PROXY` & co.): its steps reach the
+    /// network through it, which the engine's own downloads would not.
+    pub proxied: bool,
 }
 
 impl Settings {
@@ -68,6 +73,7 @@ impl Settings {
             wheels_context: options.wheels_context.clone(),
             epoch: options.epoch,
             sbom: options.sbom,
+            proxied: !options.proxy.is_empty(),
         }
     }
 }
@@ -234,6 +240,14 @@ pub enum StepMount {
     Files {
         dest: String,
         files: Vec<(String, String)>,
+    },
+    /// A file downloaded by the engine, checked against its SHA-256, in a read-only directory
+    /// of its own: content-addressed, so fetched once and cached like any step.
+    Download {
+        dest: String,
+        url: String,
+        sha256: String,
+        filename: String,
     },
     /// A persistent cache shared between builds (package downloads, apt lists). `locked` for
     /// tools that cannot share it with a concurrent build (apt).
