@@ -102,15 +102,22 @@ impl Lowering<'_> {
             }),
         };
         if let Action::Copy { from, src, dest } = &step.action {
-            let (from, owner) = match from {
-                CopyFrom::Step(id) => (self.steps[id.0].clone(), None),
-                CopyFrom::Context { include } => {
-                    (self.context(include), Some(Owner::Id { uid: 0, gid: 0 }))
+            let (from, src, owner) = match from {
+                CopyFrom::Step(id) => {
+                    let (state, selector) = self.produced(*id, src);
+                    // A produced directory is the whole of its output.
+                    let src = if selector.is_empty() { "/" } else { src };
+                    (state, src.to_string(), None)
                 }
+                CopyFrom::Context { include } => (
+                    self.context(include),
+                    src.clone(),
+                    Some(Owner::Id { uid: 0, gid: 0 }),
+                ),
             };
             let copy = llb::FileAction::Copy(llb::Copy {
                 from,
-                src: src.clone(),
+                src,
                 dest: dest.clone(),
                 owner,
                 timestamp: layer_times(step),
@@ -162,6 +169,17 @@ impl Lowering<'_> {
         }
     }
 
+    /// The directory `path` of what the step `from` made, as a state and a selector in it: the
+    /// step's own output when it produced the directory there ([`StepMount::Produced`]), else
+    /// that directory of its root filesystem.
+    fn produced(&self, from: StepId, path: &str) -> (State, String) {
+        let step = &self.steps[from.0];
+        match step.mount_output(path) {
+            Some(output) => (output, String::new()),
+            None => (step.clone(), path.to_string()),
+        }
+    }
+
     fn mount(&self, mount: &StepMount) -> llb::Mount {
         let (dest, source) = match mount {
             StepMount::Context {
@@ -176,14 +194,18 @@ impl Lowering<'_> {
                     readonly: !writable,
                 },
             ),
-            StepMount::Output { dest, from, path } => (
-                dest,
-                MountSource::Bind {
-                    state: self.steps[from.0].clone(),
-                    selector: path.clone(),
-                    readonly: true,
-                },
-            ),
+            StepMount::Produced { dest } => (dest, MountSource::Output),
+            StepMount::Output { dest, from, path } => {
+                let (state, selector) = self.produced(*from, path);
+                (
+                    dest,
+                    MountSource::Bind {
+                        state,
+                        selector,
+                        readonly: true,
+                    },
+                )
+            }
             StepMount::Root { dest, fs } => (
                 dest,
                 MountSource::Bind {

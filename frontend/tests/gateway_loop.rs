@@ -180,18 +180,32 @@ async fn builds_and_returns_the_image() {
     );
     assert!(context_input.readonly);
 
-    // The slim stage sees the wheels through a read-only bind, with no output of its own.
-    let install = exec(named(
-        definition,
-        &ops,
-        "[slim] install dependencies with uv",
-    ));
+    // The compile step writes the wheels into an empty directory that is an output of its own;
+    // the slim stage sees just that output through a read-only bind, with no output of its own.
+    let produced = exec(wheels)
+        .mounts
+        .iter()
+        .find(|m| m.dest == "/wheels")
+        .expect("wheels output");
+    assert!(produced.input == -1 && produced.output >= 1 && !produced.readonly);
+    let install_op = named(definition, &ops, "[slim] install dependencies with uv");
+    let install = exec(install_op);
     let mount = install
         .mounts
         .iter()
         .find(|m| m.dest == "/wheels")
         .expect("wheels mount");
-    assert!(mount.readonly && mount.selector == "/wheels" && mount.output == -1);
+    assert!(mount.readonly && mount.selector.is_empty() && mount.output == -1);
+    let input = &install_op.inputs[mount.input as usize];
+    let wheels_digest = ops
+        .iter()
+        .find(|(_, op)| op == wheels)
+        .map(|(d, _)| d.clone())
+        .expect("the wheels op");
+    assert_eq!(
+        (&input.digest, input.index),
+        (&wheels_digest, produced.output)
+    );
     assert!(
         install
             .meta
@@ -1156,10 +1170,8 @@ async fn the_wheels_target_is_an_image_of_just_the_wheels() {
     let Some(pb::file_action::Action::Copy(copy)) = &file.actions[0].action else {
         panic!("a copy")
     };
-    assert_eq!(
-        (copy.src.as_str(), copy.dest.as_str()),
-        ("/wheels", "/wheels")
-    );
+    // All of the output the wheels step produced, into /wheels.
+    assert_eq!((copy.src.as_str(), copy.dest.as_str()), ("/", "/wheels"));
     assert_eq!(file.actions[0].input, -1, "onto nothing");
     assert_eq!(collect.inputs.len(), 1);
     // Nothing of the slim stage is built.

@@ -423,7 +423,7 @@ const CASES: &[Case] = &[
             "read app metadata: svc",
             r#""/pyslim-tools/backend.py", "metadata", "/pyslim-context/svc", "/pyslim-app-metadata"]"#,
             r#"local.includepattern=["svc/pyproject.toml","svc/setup.py","svc/setup.cfg"]"#,
-            "mount[/pyslim-app-metadata <- #10:/pyslim-app-metadata ro]",
+            "mount[/pyslim-app-metadata <- #10.1 ro]",
             "--requirement\", \"/pyslim-app-metadata/requirements.txt",
             "build app wheel: svc",
         ],

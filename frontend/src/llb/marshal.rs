@@ -217,13 +217,14 @@ impl Marshaller {
         // BuildKit's own client sorts mounts by destination and numbers outputs in that order.
         let mut extra: Vec<_> = exec.mounts.iter().collect();
         extra.sort_by(|a, b| a.dest.cmp(&b.dest));
+        let numbered = exec.outputs();
+        let output_of = |dest: &str| numbered.iter().find(|(d, _)| *d == dest).map(|o| o.1);
         let mut mounts = vec![pb::Mount {
             input: 0,
             dest: "/".into(),
             output: 0,
             ..Default::default()
         }];
-        let mut outputs = 1;
         for mount in extra {
             // Only a bind mount reads an input or, when writable, has an output.
             let mut pm = pb::Mount {
@@ -245,10 +246,18 @@ impl Marshaller {
                         pm.selector = selector.clone();
                     }
                     pm.readonly = *readonly;
-                    if !*readonly {
-                        pm.output = outputs;
-                        outputs += 1;
+                    if *readonly && selector.is_empty() && !hashed(state) {
+                        caps.push("exec.mount.cache.content");
+                        pm.content_cache = pb::MountContentCache::Off as i32;
                     }
+                    if !*readonly {
+                        pm.output = output_of(&mount.dest).unwrap_or(-1);
+                    }
+                    pm.mount_type = pb::MountType::Bind as i32;
+                }
+                MountSource::Output => {
+                    caps.push("exec.mount.bind");
+                    pm.output = output_of(&mount.dest).unwrap_or(-1);
                     pm.mount_type = pb::MountType::Bind as i32;
                 }
                 MountSource::Secret { id } => {
@@ -423,6 +432,21 @@ pub fn pb_platform(platform: &Platform) -> pb::Platform {
         os: platform.os.clone(),
         variant: platform.variant.clone().unwrap_or_default(),
         ..Default::default()
+    }
+}
+
+/// Whether a read-only mount of the whole of `state` is worth hashing. BuildKit hashes a
+/// read-only mount's files by default, so that a dependent's cache key follows the files, not
+/// the op that made them. The client's files need it: a local source's own key does not last
+/// from one build to the next. A run's own output directory ([`MountSource::Output`]) gains by
+/// it: a rebuilt but byte-identical wheel set keeps what installs it cached. A whole image or
+/// root filesystem, or files the definition carries, does not: its op's digest already follows
+/// its content, and hashing walks every file of it (BuildKit never does it for the root mount).
+fn hashed(state: &State) -> bool {
+    match &state.vertex.op {
+        OpKind::Source { identifier, .. } => identifier.starts_with("local://"),
+        OpKind::Exec { .. } => state.output > 0,
+        OpKind::File { .. } => false,
     }
 }
 

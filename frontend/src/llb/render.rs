@@ -89,6 +89,9 @@ pub fn render(definition: &pb::Definition) -> String {
                             if mount.readonly {
                                 let _ = write!(out, " ro");
                             }
+                            if mount.content_cache == pb::MountContentCache::Off as i32 {
+                                let _ = write!(out, " unhashed");
+                            }
                         }
                     }
                     if mount.output >= 0 {

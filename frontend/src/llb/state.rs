@@ -116,6 +116,10 @@ pub enum MountSource {
     Secret { id: String },
     /// The client's SSH agent socket; a missing agent fails the step.
     Ssh { id: String },
+    /// An empty directory the run writes, kept as an output of the op of its own
+    /// ([`State::mount_output`]): what later ops mount of it is that directory alone, a small
+    /// snapshot that is cheap to mount and to hash, not the whole root filesystem.
+    Output,
     /// Memory-backed scratch space, empty at the start of the run and discarded after it.
     Tmpfs,
     /// A persistent cache directory that outlives the build and is never part of a layer.
@@ -153,7 +157,38 @@ pub enum Owner {
     Id { uid: u32, gid: u32 },
 }
 
+impl Exec {
+    /// The output index of each mount that has one, by destination: the root is output 0,
+    /// then writable binds and [`MountSource::Output`]s in the order of their destinations, as
+    /// BuildKit's own client numbers them.
+    pub(super) fn outputs(&self) -> Vec<(&str, i64)> {
+        let mut mounts: Vec<&Mount> = self.mounts.iter().collect();
+        mounts.sort_by(|a, b| a.dest.cmp(&b.dest));
+        let writes = mounts.into_iter().filter(|m| match &m.source {
+            MountSource::Bind { readonly, .. } => !readonly,
+            MountSource::Output => true,
+            _ => false,
+        });
+        writes.zip(1..).map(|(m, n)| (m.dest.as_str(), n)).collect()
+    }
+}
+
 impl State {
+    /// The output of this run's [`MountSource::Output`] at `dest`; `None` when this is not a
+    /// run, or it has no such mount.
+    pub fn mount_output(&self, dest: &str) -> Option<State> {
+        let OpKind::Exec { exec, .. } = &self.vertex.op else {
+            return None;
+        };
+        let is_output = |m: &&Mount| m.dest == dest && matches!(m.source, MountSource::Output);
+        exec.mounts.iter().find(is_output)?;
+        let (_, output) = exec.outputs().into_iter().find(|(d, _)| *d == dest)?;
+        Some(State {
+            vertex: self.vertex.clone(),
+            output,
+        })
+    }
+
     /// `docker-image://` of a normalised reference (see [`super::normalize_image_ref`]).
     pub fn image(reference: &str, platform: Option<&Platform>) -> State {
         State::new(

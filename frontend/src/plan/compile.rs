@@ -10,8 +10,8 @@ use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{
     APP_METADATA, APP_WHEEL, BACKEND, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS, GENERATED,
-    NATIVE_REPORT, TARGET_WHEELS, TOOLS, WHEEL_CACHE, WHEELS, context, include_app, project_dir,
-    strings, tool,
+    NATIVE_REPORT, TARGET_WHEELS, TOOLS, WHEEL_CACHE, WHEELS, context, include_app, produced,
+    project_dir, strings, tool,
 };
 use super::types::{
     Action, BaseImage, CopyFrom, Fs, Native, ResolvedBases, Run, Stage, StepId, StepMount,
@@ -171,6 +171,7 @@ fn dependency_wheels(
     see.extend(fetch.context.iter().cloned());
     mounts.push(tool("fetch_wheels.py", FETCH_WHEELS));
     mounts.push(fetch.wheel_cache.clone());
+    mounts.push(produced(WHEELS));
     // Without files to see (a pyproject's list is generated), the step sees no context at
     // all: an empty include list would mean all of it.
     if !see.is_empty() {
@@ -319,6 +320,7 @@ fn app_metadata(b: &mut Builder, app: &Spanned<ContextPath>, backend: &Backend) 
     // Backends write scratch files (setuptools' egg-info) into the project; let them.
     let mounts = vec![
         tool("backend.py", BACKEND),
+        produced(APP_METADATA),
         // A name that is not there matches nothing.
         context(&metadata_files(app.as_str()), true),
     ];
@@ -350,6 +352,7 @@ fn app_wheel(
     let see = include_app(app.as_str());
     let mut mounts = fetch.mounts.clone();
     mounts.push(tool("backend.py", BACKEND));
+    mounts.push(produced(APP_WHEEL));
     // Building in-tree writes build/ and *.egg-info into the project; let it, then discard.
     mounts.push(context(&see, true));
     let rust = found.build_requires.iter().any(|r| {

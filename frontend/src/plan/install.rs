@@ -6,7 +6,7 @@ use pyslim_spec::{Installer, Spec};
 use super::advice::Advice;
 use super::builder::Builder;
 use super::fetch::Fetch;
-use super::layout::{INSTALL_WHEELS, TOOLS, UV_PREFIX, strings, tool};
+use super::layout::{INSTALL_WHEELS, TOOLS, UV_PREFIX, produced, strings, tool};
 use super::types::{Fs, Run, Stage, StepId, StepMount, StepNetwork};
 
 /// uv, pinned: an installer that changed on its own would change images without a spec change.
@@ -92,7 +92,9 @@ impl Install {
             "--target",
             UV_PREFIX,
         ]));
-        let mut run = fetch.run(args, "/", fetch.mounts_with_find_links());
+        let mut mounts = fetch.mounts_with_find_links();
+        mounts.push(produced(UV_PREFIX));
+        let mut run = fetch.run(args, "/", mounts);
         run.args.push(format!("uv=={UV_VERSION}"));
         // On the bare compile image: uv does not wait for, or change with, `system:` packages.
         let uv = b.compile(
@@ -121,12 +123,15 @@ impl Install {
             args: strings(&["python", "-c", UNPACK_UV, &wheel, UV_PREFIX]),
             env: Vec::new(),
             cwd: "/".into(),
-            mounts: vec![StepMount::Download {
-                dest: UV_WHEEL.into(),
-                url: url.into(),
-                sha256: sha256.into(),
-                filename,
-            }],
+            mounts: vec![
+                StepMount::Download {
+                    dest: UV_WHEEL.into(),
+                    url: url.into(),
+                    sha256: sha256.into(),
+                    filename,
+                },
+                produced(UV_PREFIX),
+            ],
             network: StepNetwork::None,
             user: None,
         };

@@ -94,6 +94,11 @@ pub fn pip_cache() -> StepMount {
     }
 }
 
+/// Where a step writes what later steps mount of it (see [`StepMount::Produced`]).
+pub fn produced(dest: &str) -> StepMount {
+    StepMount::Produced { dest: dest.into() }
+}
+
 /// The dependency wheels the step `from` built, read-only.
 pub fn wheels(from: StepId) -> StepMount {
     StepMount::Output {

@@ -669,6 +669,7 @@ fn no_writable_directory_can_be_under_a_mount_of_the_steps_after_it() {
                     | StepMount::Secret { dest, .. }
                     | StepMount::Files { dest, .. }
                     | StepMount::Download { dest, .. }
+                    | StepMount::Produced { dest }
                     | StepMount::Cache { dest, .. } => dest,
                 };
                 assert!(

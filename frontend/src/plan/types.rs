@@ -215,6 +215,10 @@ pub enum StepMount {
         include: Vec<String>,
         writable: bool,
     },
+    /// An empty directory the step writes for later steps, as an output of its own: what they
+    /// mount of it ([`StepMount::Output`] of this path) is that directory alone — cheap to
+    /// mount and to hash, where a directory of the whole compile filesystem is not.
+    Produced { dest: String },
     /// A directory of an earlier step's output, read-only: it is seen, never copied into a layer.
     Output {
         dest: String,
