@@ -46,9 +46,10 @@ import stat
 import sys
 import sysconfig
 
-# elf.py lies beside this script; sys.path has the script's directory first, but not under -I,
-# -P or PYTHONSAFEPATH.
+# elf.py and common.py lie beside this script; sys.path has the script's directory first, but
+# not under -I, -P or PYTHONSAFEPATH.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common
 import elf
 
 # Left out of the standard library: no app imports them at run time.
@@ -659,8 +660,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1:])
-    except Error as error:
-        print(f"pyslim: minimal.py: {error}", file=sys.stderr)
-        sys.exit(1)
+    common.run(main, "minimal.py", Error, 1)

@@ -48,9 +48,10 @@ import subprocess
 import sys
 import time
 
-# elf.py lies beside this script; sys.path has the script's directory first, but not under -I,
-# -P or PYTHONSAFEPATH.
+# elf.py and common.py lie beside this script; sys.path has the script's directory first, but
+# not under -I, -P or PYTHONSAFEPATH.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common
 import elf
 
 DEFAULT_TIMEOUT = 60
@@ -555,8 +556,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except Usage as error:
-        print(f"pyslim: smoke.py: {error}", file=sys.stderr)
-        sys.exit(2)
+    common.run(main, "smoke.py", Usage, 2)

@@ -39,6 +39,8 @@ pub const APP_METADATA: &str = "/pyslim-app-metadata";
 pub const BACKEND: &str = include_str!("../../python/backend.py");
 /// The ELF reader and loader the scripts below share.
 pub const ELF: &str = include_str!("../../python/elf.py");
+/// What the scripts below share besides `elf.py`.
+pub const COMMON: &str = include_str!("../../python/common.py");
 pub const LIBRARIES: &str = include_str!("../../python/libraries.py");
 pub const MINIMAL: &str = include_str!("../../python/minimal.py");
 pub const SMOKE: &str = include_str!("../../python/smoke.py");
@@ -69,11 +71,15 @@ pub fn tool(name: &str, text: &str) -> StepMount {
     }
 }
 
-/// One of the scripts that read ELF files, with the module they share.
+/// One of the scripts that read ELF files, with the modules they share.
 pub fn elf_tool(name: &str, text: &str) -> StepMount {
     StepMount::Files {
         dest: TOOLS.into(),
-        files: vec![("elf.py".into(), ELF.into()), (name.into(), text.into())],
+        files: vec![
+            ("common.py".into(), COMMON.into()),
+            ("elf.py".into(), ELF.into()),
+            (name.into(), text.into()),
+        ],
     }
 }
 
