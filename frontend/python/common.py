@@ -1,6 +1,12 @@
 """What the build's scripts share. Each step that runs one mounts this file beside it."""
 
+import re
 import sys
+
+
+def normalize(name):
+    """A distribution's name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def run(main, prog, error, status):
