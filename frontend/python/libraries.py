@@ -32,9 +32,10 @@ import sysconfig
 import zipfile
 import zlib
 
-# elf.py lies beside this script; sys.path has the script's directory first, but not under -I,
-# -P or PYTHONSAFEPATH.
+# elf.py and common.py lie beside this script; sys.path has the script's directory first, but
+# not under -I, -P or PYTHONSAFEPATH.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common
 import elf
 
 USAGE = "libraries.py --report FILE --compile-root DIR WHEEL-DIRECTORY..."
@@ -282,8 +283,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1:])
-    except Usage as error:
-        print(f"pyslim: libraries.py: {error}", file=sys.stderr)
-        sys.exit(2)
+    common.run(main, "libraries.py", Usage, 2)

@@ -39,16 +39,16 @@ import glob
 import json
 import os
 import posixpath
-import re
 import shutil
 import site
 import stat
 import sys
 import sysconfig
 
-# elf.py lies beside this script; sys.path has the script's directory first, but not under -I,
-# -P or PYTHONSAFEPATH.
+# elf.py and common.py lie beside this script; sys.path has the script's directory first, but
+# not under -I, -P or PYTHONSAFEPATH.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common
 import elf
 
 # Left out of the standard library: no app imports them at run time.
@@ -136,11 +136,6 @@ def python_info(override):
     if not info["executable"]:
         raise Error("the interpreter does not know its own executable (sys.executable is empty)")
     return info
-
-
-def normalize(name):
-    """A distribution's name as PEP 503 compares them."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 class Layer:
@@ -527,7 +522,7 @@ def interpreter_layer(layer, info, user, packages, dpkg):
 def distribution_dir(wheel, sites):
     """The installed .dist-info of a wheel's distribution, and its site directory."""
     name, version = (*os.path.basename(wheel).split("-"), "")[:2]
-    wanted = normalize(name)
+    wanted = common.normalize(name)
     found = []
     for directory in sites:
         try:
@@ -538,7 +533,7 @@ def distribution_dir(wheel, sites):
             if not entry.endswith(".dist-info"):
                 continue
             installed, _, installed_version = entry[: -len(".dist-info")].rpartition("-")
-            if normalize(installed) == wanted:
+            if common.normalize(installed) == wanted:
                 found.append((installed_version != version, directory, entry))
     if not found:
         raise Error(
@@ -659,8 +654,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1:])
-    except Error as error:
-        print(f"pyslim: minimal.py: {error}", file=sys.stderr)
-        sys.exit(1)
+    common.run(main, "minimal.py", Error, 1)

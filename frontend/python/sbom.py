@@ -23,12 +23,13 @@ import os
 import re
 import sys
 
+# common.py lies beside this script; sys.path has the script's directory first, but not under
+# -I, -P or PYTHONSAFEPATH.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common
+
 DPKG_STATUS = "/var/lib/dpkg/status"
 DPKG_STATUS_D = "/var/lib/dpkg/status.d"
-
-
-def normalize(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def wheels(directories):
@@ -42,7 +43,7 @@ def wheels(directories):
             with open(path, "rb") as wheel:
                 for chunk in iter(lambda: wheel.read(1 << 20), b""):
                     digest.update(chunk)
-            found[normalize(distribution)] = (name, digest.hexdigest(), version)
+            found[common.normalize(distribution)] = (name, digest.hexdigest(), version)
     return found
 
 
@@ -101,9 +102,9 @@ def document(name, built, app):
     seen = set()
     for dist in importlib.metadata.distributions():
         dist_name = dist.metadata["Name"]
-        if not dist_name or normalize(dist_name) in seen:
+        if not dist_name or common.normalize(dist_name) in seen:
             continue
-        seen.add(normalize(dist_name))
+        seen.add(common.normalize(dist_name))
         package = {
             "SPDXID": spdx_id("pypi", dist_name, dist.version),
             "name": dist_name,
@@ -114,16 +115,16 @@ def document(name, built, app):
                 {
                     "referenceCategory": "PACKAGE-MANAGER",
                     "referenceType": "purl",
-                    "referenceLocator": f"pkg:pypi/{normalize(dist_name)}@{dist.version}",
+                    "referenceLocator": f"pkg:pypi/{common.normalize(dist_name)}@{dist.version}",
                 }
             ],
             "primaryPackagePurpose": "LIBRARY",
         }
-        wheel = built.get(normalize(dist_name)) or app.get(normalize(dist_name))
+        wheel = built.get(common.normalize(dist_name)) or app.get(common.normalize(dist_name))
         if wheel and wheel[2] == dist.version:
             package["packageFileName"] = wheel[0]
             package["checksums"] = [{"algorithm": "SHA256", "checksumValue": wheel[1]}]
-        if normalize(dist_name) in app:
+        if common.normalize(dist_name) in app:
             package["primaryPackagePurpose"] = "APPLICATION"
         packages.append(package)
     for deb, version, arch in debian_packages():

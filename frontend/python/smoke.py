@@ -48,9 +48,10 @@ import subprocess
 import sys
 import time
 
-# elf.py lies beside this script; sys.path has the script's directory first, but not under -I,
-# -P or PYTHONSAFEPATH.
+# elf.py and common.py lie beside this script; sys.path has the script's directory first, but
+# not under -I, -P or PYTHONSAFEPATH.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common
 import elf
 
 DEFAULT_TIMEOUT = 60
@@ -115,10 +116,6 @@ class Parser(argparse.ArgumentParser):
         raise Usage(message)
 
 
-def normalize(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def is_module_name(name):
     return name.isidentifier() and not keyword.iskeyword(name)
 
@@ -153,7 +150,7 @@ def installed_distributions():
     """{normalized name: [the installed distributions of that name]}."""
     found = {}
     for dist in importlib.metadata.distributions():
-        found.setdefault(normalize(dist.metadata["Name"] or ""), []).append(dist)
+        found.setdefault(common.normalize(dist.metadata["Name"] or ""), []).append(dist)
     return found
 
 
@@ -162,7 +159,7 @@ def distribution_modules(wheel, installed):
     wheel; the modules are None when it is not installed."""
     name, version = (*os.path.basename(wheel).split("-"), "")[:2]
     # The one of the wheel's version, if there are several.
-    found = sorted(installed.get(normalize(name), ()), key=lambda d: d.version != version)
+    found = sorted(installed.get(common.normalize(name), ()), key=lambda d: d.version != version)
     if not found:
         return name, version, None
     dist = found[0]
@@ -555,8 +552,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except Usage as error:
-        print(f"pyslim: smoke.py: {error}", file=sys.stderr)
-        sys.exit(2)
+    common.run(main, "smoke.py", Usage, 2)

@@ -234,19 +234,25 @@ mod tests {
         }
     }
 
+    /// The config of `spec`'s image on `BASE` for amd64, with no labels of the build's and no
+    /// workdir of the plan's.
+    fn on_base(spec: &Spec, layers: &[&str], from_scratch: bool) -> Value {
+        config(
+            &base(BASE.as_bytes()),
+            spec,
+            &BTreeMap::new(),
+            &amd64(),
+            layers,
+            None,
+            from_scratch,
+        )
+    }
+
     #[test]
     fn an_image_from_nothing_has_only_its_own_history() {
         let spec = spec("python: '3.11'\napp: .\nflavor: minimal\n");
         let layers = ["pyslim: minimal interpreter", "pyslim: minimal app"];
-        let image = config(
-            &base(BASE.as_bytes()),
-            &spec,
-            &BTreeMap::new(),
-            &amd64(),
-            &layers,
-            None,
-            true,
-        );
+        let image = on_base(&spec, &layers, true);
         let history: Vec<&Value> = image["history"]
             .as_array()
             .expect("a history list")
@@ -308,15 +314,7 @@ mod tests {
     #[test]
     fn base_cmd_stays_without_entrypoint_and_root_is_kept() {
         let spec = spec("python: '3.11'\napp: .\nuser: root\n");
-        let image = config(
-            &base(BASE.as_bytes()),
-            &spec,
-            &BTreeMap::new(),
-            &amd64(),
-            &[],
-            None,
-            false,
-        );
+        let image = on_base(&spec, &[], false);
         assert_eq!(image["config"]["Cmd"], json!(["python3"]));
         assert_eq!(image["config"]["User"], json!("root"));
     }
@@ -362,17 +360,7 @@ mod tests {
         assert_eq!(rfc3339(1_735_689_599), "2024-12-31T23:59:59Z");
         let spec = spec("python: '3.11'\napp: .\n");
         let layers = ["pyslim: install dependencies", "pyslim: install app"];
-        let built = || {
-            config(
-                &base(BASE.as_bytes()),
-                &spec,
-                &BTreeMap::new(),
-                &amd64(),
-                &layers,
-                None,
-                false,
-            )
-        };
+        let built = || on_base(&spec, &layers, false);
         let mut image = built();
         stamp(&mut image, Some(1_700_000_000), layers.len());
         assert_eq!(image["created"], json!("2023-11-14T22:13:20Z"));

@@ -25,7 +25,7 @@ MINIMAL = SCRIPTS / "minimal.py"
 SMOKE = SCRIPTS / "smoke.py"
 SBOM = SCRIPTS / "sbom.py"
 
-# The scripts import elf.py from beside them; so do the tests.
+# The scripts import elf.py and common.py from beside them; so do the tests.
 sys.path.insert(0, str(SCRIPTS))
 
 
@@ -172,7 +172,8 @@ class Index:
 
 @pytest.fixture
 def tool_env(env):
-    """The environment the ELF scripts run in: no bytecode of elf.py in the source tree."""
+    """The environment the scripts that import modules beside them run in: no bytecode of those
+    modules in the source tree."""
     return {**env, "PYTHONDONTWRITEBYTECODE": "1"}
 
 

@@ -10,7 +10,7 @@ import sbom
 from conftest import SBOM, run, write_wheel
 
 
-def test_the_document_names_every_distribution_and_debian_package(tmp_path, env):
+def test_the_document_names_every_distribution_and_debian_package(tmp_path, tool_env):
     site = tmp_path / "site"
     info = site / "greeter-1.2.dist-info"
     info.mkdir(parents=True)
@@ -19,7 +19,7 @@ def test_the_document_names_every_distribution_and_debian_package(tmp_path, env)
     wheels = tmp_path / "wheels"
     wheel = write_wheel(wheels, "greeter", "1.2")
     out = tmp_path / "report" / "sbom.json"
-    environment = {**env, "PYTHONPATH": str(site), "SOURCE_DATE_EPOCH": "1700000000"}
+    environment = {**tool_env, "PYTHONPATH": str(site), "SOURCE_DATE_EPOCH": "1700000000"}
     run([sys.executable, SBOM, "--out", out, "--name", "image", "--app", wheels], environment)
     document = json.loads(out.read_text())
     assert document["spdxVersion"] == "SPDX-2.3"

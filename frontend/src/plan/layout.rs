@@ -39,6 +39,8 @@ pub const APP_METADATA: &str = "/pyslim-app-metadata";
 pub const BACKEND: &str = include_str!("../../python/backend.py");
 /// The ELF reader and loader the scripts below share.
 pub const ELF: &str = include_str!("../../python/elf.py");
+/// What the scripts below and `sbom.py` share, besides `elf.py`.
+pub const COMMON: &str = include_str!("../../python/common.py");
 pub const LIBRARIES: &str = include_str!("../../python/libraries.py");
 pub const MINIMAL: &str = include_str!("../../python/minimal.py");
 pub const SMOKE: &str = include_str!("../../python/smoke.py");
@@ -61,20 +63,30 @@ pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
-/// One of our scripts, as a read-only file under `TOOLS` for the step that runs it.
-pub fn tool(name: &str, text: &str) -> StepMount {
+/// Our scripts, as read-only files under `TOOLS` for the step that runs one of them.
+fn tools(files: &[(&str, &str)]) -> StepMount {
     StepMount::Files {
         dest: TOOLS.into(),
-        files: vec![(name.into(), text.into())],
+        files: files
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect(),
     }
 }
 
-/// One of the scripts that read ELF files, with the module they share.
+/// One of our scripts, for the step that runs it.
+pub fn tool(name: &str, text: &str) -> StepMount {
+    tools(&[(name, text)])
+}
+
+/// One of the scripts that import `common.py`, with it.
+pub fn common_tool(name: &str, text: &str) -> StepMount {
+    tools(&[("common.py", COMMON), (name, text)])
+}
+
+/// One of the scripts that read ELF files, with the modules they share.
 pub fn elf_tool(name: &str, text: &str) -> StepMount {
-    StepMount::Files {
-        dest: TOOLS.into(),
-        files: vec![("elf.py".into(), ELF.into()), (name.into(), text.into())],
-    }
+    tools(&[("common.py", COMMON), ("elf.py", ELF), (name, text)])
 }
 
 pub fn context(include: &[String], writable: bool) -> StepMount {

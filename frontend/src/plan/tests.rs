@@ -770,3 +770,56 @@ fn a_layer_clamps_its_times_and_the_app_gets_the_epoch() {
     assert_eq!(named(&plan, "[slim] create workdir /srv").times, Some(0));
     assert_eq!(named(&plan, "[slim] copy app . to /srv").times, Some(7));
 }
+
+#[test]
+fn every_script_has_the_modules_it_imports_beside_it() {
+    // A module of ours that a step's script imports but the step does not mount shows only
+    // when a build runs that step.
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
+    let ours: Vec<String> = std::fs::read_dir(python)
+        .expect("the scripts' directory")
+        .filter_map(|entry| {
+            let name = entry.expect("an entry").file_name().into_string().ok()?;
+            name.strip_suffix(".py").map(str::to_string)
+        })
+        .collect();
+    let yaml = format!("{FULL}flavor: minimal\n");
+    let settings = Settings {
+        sbom: true,
+        ..Settings::default()
+    };
+    let plan = plan_of(&yaml, &settings);
+    let mut checked = std::collections::BTreeSet::new();
+    for step in &plan.steps {
+        let Action::Run(run) = &step.action else {
+            continue;
+        };
+        for mount in &run.mounts {
+            let StepMount::Files { dest, files } = mount else {
+                continue;
+            };
+            if dest != "/pyslim-tools" {
+                continue;
+            }
+            let mounted: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+            for (name, text) in files {
+                let imported = text.lines().filter_map(|l| l.strip_prefix("import "));
+                for module in imported.filter(|m| ours.iter().any(|o| o == m)) {
+                    let file = format!("{module}.py");
+                    assert!(
+                        mounted.contains(&file.as_str()),
+                        "{}: {name} imports {file}, which is not mounted beside it",
+                        step.name
+                    );
+                }
+                checked.insert(name.clone());
+            }
+        }
+    }
+    for script in ["libraries.py", "smoke.py", "minimal.py", "sbom.py"] {
+        assert!(
+            checked.contains(script),
+            "no step runs {script}: {checked:?}"
+        );
+    }
+}

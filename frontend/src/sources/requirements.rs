@@ -4,6 +4,8 @@
 
 use pyslim_spec::Span;
 
+use crate::lock::normalise;
+
 /// One logical line of a requirements file, and what it says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
@@ -56,21 +58,7 @@ pub fn unpinned(text: &str) -> Vec<(u32, String)> {
 /// The project a requirement's name means, normalised as PEP 503 says (`Python_LDAP[sasl]`
 /// is `python-ldap`): pip treats every such spelling as one project, so must a lookup by name.
 pub fn project(name: &str) -> String {
-    let name = name.split('[').next().unwrap_or(name);
-    let mut normalised = String::with_capacity(name.len());
-    let mut in_separators = false;
-    for c in name.chars() {
-        if "-_.".contains(c) {
-            if !in_separators {
-                normalised.push('-');
-            }
-            in_separators = true;
-        } else {
-            normalised.push(c.to_ascii_lowercase());
-            in_separators = false;
-        }
-    }
-    normalised
+    normalise(name.split('[').next().unwrap_or(name))
 }
 
 fn item(content: &str) -> Item {

@@ -7,21 +7,46 @@ use pyslim_spec::{Span, Spec};
 
 use crate::plan::apt;
 use crate::plan::builder::Builder;
-use crate::plan::layout::{COMPILE_ROOT, LIBRARIES, SCAN_REPORT, TOOLS, elf_tool, strings};
+use crate::plan::layout::{
+    APP_WHEEL, COMPILE_ROOT, LIBRARIES, SCAN_REPORT, TOOLS, WHEELS, app_wheel, elf_tool, strings,
+    wheels,
+};
 use crate::plan::types::{Fs, Run, Stage, StepId, StepMount};
 
 /// The wheels a scan reads: what they are (`the app needs`), the mount that shows them at `dir`, and the
 /// compile filesystem they were built on — where the build found each library it linked, so
 /// the file there names the Debian package that has it.
-pub struct Wheels<'a> {
-    pub what: &'a str,
-    pub mount: StepMount,
-    pub dir: &'a str,
-    pub built_on: Fs,
+pub struct Wheels {
+    what: &'static str,
+    mount: StepMount,
+    dir: &'static str,
+    built_on: Fs,
+}
+
+impl Wheels {
+    /// The dependencies' wheels the step `from` built on `built_on`.
+    pub fn dependencies(from: StepId, built_on: Fs) -> Self {
+        Wheels {
+            what: "the dependencies need",
+            mount: wheels(from),
+            dir: WHEELS,
+            built_on,
+        }
+    }
+
+    /// The app's wheel the step `from` built on `built_on`.
+    pub fn app(from: StepId, built_on: Fs) -> Self {
+        Wheels {
+            what: "the app needs",
+            mount: app_wheel(from),
+            dir: APP_WHEEL,
+            built_on,
+        }
+    }
 }
 
 /// The scan of `wheels` on the runtime filesystem `on`.
-pub fn scan(b: &mut Builder, spec: &Spec, wheels: Wheels<'_>, on: Fs) -> StepId {
+pub fn scan(b: &mut Builder, spec: &Spec, wheels: Wheels, on: Fs) -> StepId {
     let Wheels {
         what,
         mount,

@@ -5,7 +5,7 @@
 
 use crate::plan::builder::Builder;
 use crate::plan::layout::{
-    APP_WHEEL, SBOM, SBOM_SCRIPT, TOOLS, WHEELS, app_wheel, strings, tool, wheels,
+    APP_WHEEL, SBOM, SBOM_SCRIPT, TOOLS, WHEELS, app_wheel, common_tool, strings, wheels,
 };
 use crate::plan::runtime::Parts;
 use crate::plan::types::{Fs, Run, Stage, StepId};
@@ -19,7 +19,7 @@ pub fn document(b: &mut Builder, parts: &Parts<'_>, image: Fs) -> StepId {
         "--name",
         "image",
     ]);
-    let mut mounts = vec![tool("sbom.py", SBOM_SCRIPT)];
+    let mut mounts = vec![common_tool("sbom.py", SBOM_SCRIPT)];
     if let Some(deps) = parts.compiled.dependencies {
         args.extend(strings(&["--wheels", WHEELS]));
         mounts.push(wheels(deps));

@@ -69,12 +69,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
     let closure = parts.closure;
     let mut scans = Scans {
         dependencies: compiled.dependencies.map(|deps| {
-            let wheels = Wheels {
-                what: "the dependencies need",
-                mount: wheels(deps),
-                dir: WHEELS,
-                built_on: compiled.built_on,
-            };
+            let wheels = Wheels::dependencies(deps, compiled.built_on);
             libraries::scan(b, spec, wheels, prepared)
         }),
         app: None,
@@ -90,12 +85,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
     }
     let dependencies = slim;
     scans.app = compiled.app.map(|app| {
-        let wheels = Wheels {
-            what: "the app needs",
-            mount: app_wheel(app),
-            dir: APP_WHEEL,
-            built_on: compiled.built_on,
-        };
+        let wheels = Wheels::app(app, compiled.built_on);
         libraries::scan(b, spec, wheels, dependencies)
     });
     let more = closure.app.iter().flatten();
