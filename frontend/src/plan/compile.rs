@@ -8,10 +8,11 @@ use super::advice::Advice;
 use super::apt;
 use super::builder::Builder;
 use super::fetch::Fetch;
+use super::install::unpacked_uv;
 use super::layout::{
     APP_METADATA, APP_WHEEL, BACKEND, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS, GENERATED,
-    NATIVE_REPORT, TARGET_WHEELS, TOOLS, WHEEL_CACHE, WHEELS, context, include_app, produced,
-    project_dir, strings, tool,
+    NATIVE_REPORT, TARGET_WHEELS, TOOLS, UV_CACHE, UV_PREFIX, WHEEL_CACHE, WHEELS, context,
+    include_app, produced, project_dir, strings, tool,
 };
 use super::types::{
     Action, BaseImage, CopyFrom, Fs, Native, ResolvedBases, Run, Stage, StepId, StepMount,
@@ -33,6 +34,8 @@ pub struct Compiled {
     /// The download of the target's wheels on the build platform, to be read before planning
     /// further (see [`Native::complete`]).
     pub native_wheels: Option<StepId>,
+    /// uv, unpacked for the app's backend: the runtime stage installs with the same step.
+    pub uv: Option<StepId>,
 }
 
 pub fn stage(
@@ -55,6 +58,7 @@ pub fn stage(
             app: None,
             built_on: Fs::Base(Stage::Compile),
             native_wheels: None,
+            uv: None,
         };
     }
     let mut on = Fs::Base(Stage::Compile);
@@ -66,10 +70,11 @@ pub fn stage(
     // other plans keep their order.
     let mut backend = None;
     let mut metadata = None;
+    let uv = package.and_then(|_| unpacked_uv(b, spec, fetch));
     if let Some((app, found)) = package
         && dependencies.inputs.contains(&Input::AppMetadata)
     {
-        let set_up = build_backend(b, app, found, fetch, on, base);
+        let set_up = build_backend(b, app, found, fetch, on, base, uv);
         metadata = Some(app_metadata(b, app, &set_up));
         backend = Some(set_up);
     }
@@ -91,10 +96,12 @@ pub fn stage(
         native_wheels,
         dependencies: wheels,
         app: package.map(|(app, found)| {
-            let backend = backend.unwrap_or_else(|| build_backend(b, app, found, fetch, on, base));
+            let backend =
+                backend.unwrap_or_else(|| build_backend(b, app, found, fetch, on, base, uv));
             app_wheel(b, app, found, fetch, &backend)
         }),
         built_on: on,
+        uv,
     }
 }
 
@@ -275,6 +282,7 @@ fn build_backend(
     fetch: &Fetch,
     on: Fs,
     base: &BaseImage,
+    uv: Option<StepId>,
 ) -> Backend {
     // The build backend in a directory of its own on PYTHONPATH, installed by a step that
     // depends only on the build requirements; offline, the compile image's own setuptools
@@ -284,8 +292,42 @@ fn build_backend(
     let builder = if fetch.offline {
         on
     } else {
-        let pip = strings(&["python", "-m", "pip", "install", "--target", BUILD_BACKEND]);
-        let mut run = fetch.run(pip, "/", fetch.mounts_with_find_links());
+        let mut run = match uv {
+            // uv installs in a fraction of pip's time, with a cache of its own.
+            Some(uv) => {
+                let program = format!("{UV_PREFIX}/bin/uv");
+                let mut mounts = fetch.mounts_with_find_links();
+                mounts.push(StepMount::Output {
+                    dest: UV_PREFIX.into(),
+                    from: uv,
+                    path: UV_PREFIX.into(),
+                });
+                mounts.push(StepMount::Cache {
+                    dest: UV_CACHE.into(),
+                    id: "pyslim-uv".into(),
+                    locked: false,
+                });
+                let args = [
+                    "pip",
+                    "install",
+                    "--python",
+                    "python",
+                    "--target",
+                    BUILD_BACKEND,
+                ];
+                let mut args = strings(&args);
+                args.insert(0, program);
+                let mut run = fetch.run(args, "/", mounts);
+                run.env.push(("UV_CACHE_DIR".into(), UV_CACHE.into()));
+                // The cache is a mount, the target is not: hardlinks cannot cross them.
+                run.env.push(("UV_LINK_MODE".into(), "copy".into()));
+                run
+            }
+            None => {
+                let pip = strings(&["python", "-m", "pip", "install", "--target", BUILD_BACKEND]);
+                fetch.run(pip, "/", fetch.mounts_with_find_links())
+            }
+        };
         run.args.extend(found.build_requires.iter().cloned());
         let backend = b.compile(
             format!(

@@ -43,6 +43,44 @@ with zipfile.ZipFile(wheel) as z:
 os.chmod(prefix + '/bin/uv', 0o755)
 ";
 
+/// uv from its wheel on PyPI, downloaded by the engine (cached by its hash, like a step) and
+/// unpacked by a step without network: no pip run, which takes seconds. `None` where uv is not
+/// to be had that way: pip is the installer, the steps download from elsewhere than PyPI, or
+/// PyPI has no wheel of it for the target.
+pub fn unpacked_uv(b: &mut Builder, spec: &Spec, fetch: &Fetch) -> Option<StepId> {
+    if spec.installer.value == Installer::Pip {
+        return None;
+    }
+    let platform = fetch.from_pypi.as_ref()?;
+    let (_, url, sha256) = UV_WHEELS.iter().find(|w| w.0 == platform.architecture)?;
+    let filename = url.rsplit('/').next().unwrap_or(url).to_string();
+    let wheel = format!("{UV_WHEEL}/{filename}");
+    let run = Run {
+        args: strings(&["python", "-c", UNPACK_UV, &wheel, UV_PREFIX]),
+        env: Vec::new(),
+        cwd: "/".into(),
+        mounts: vec![
+            StepMount::Download {
+                dest: UV_WHEEL.into(),
+                url: url.to_string(),
+                sha256: sha256.to_string(),
+                filename,
+            },
+            produced(UV_PREFIX),
+        ],
+        network: StepNetwork::None,
+        user: None,
+    };
+    let asked = spec.installer.written().is_some();
+    Some(b.compile(
+        format!("install uv {UV_VERSION}"),
+        Fs::Base(Stage::Compile),
+        run,
+        spec.installer.written(),
+        asked.then_some(Advice::Uv),
+    ))
+}
+
 /// The default installer must not fail a build that pip would finish (a private index without
 /// uv): unless the spec asked for uv, a failed download leaves the install to pip, and an
 /// empty directory where uv would be. The arguments: that directory, then the command.
@@ -59,8 +97,9 @@ pub struct Install {
 
 impl Install {
     /// Decides the installer: pip when asked for, or when an offline spec did not ask for uv
-    /// (uv comes from the index); otherwise uv, fetched by a compile step pushed here.
-    pub fn new(b: &mut Builder, spec: &Spec, fetch: &Fetch) -> Install {
+    /// (uv comes from the index); otherwise uv — the step `unpacked` made ([`unpacked_uv`]),
+    /// or one fetching it pushed here.
+    pub fn new(b: &mut Builder, spec: &Spec, fetch: &Fetch, unpacked: Option<StepId>) -> Install {
         let tools = tool("install_wheels.py", INSTALL_WHEELS);
         let asked = spec.installer.written().is_some();
         if spec.installer.value == Installer::Pip || (fetch.offline && !asked) {
@@ -70,12 +109,8 @@ impl Install {
                 mounts: vec![tools],
             };
         }
-        if let Some((_, url, sha256)) = fetch
-            .from_pypi
-            .as_ref()
-            .and_then(|platform| UV_WHEELS.iter().find(|w| w.0 == platform.architecture))
-        {
-            return Install::unpacked(b, spec, url, sha256, asked, tools);
+        if let Some(uv) = unpacked.or_else(|| unpacked_uv(b, spec, fetch)) {
+            return Install::uv(uv, tools);
         }
         let mut args = if asked {
             Vec::new()
@@ -97,44 +132,6 @@ impl Install {
         let mut run = fetch.run(args, "/", mounts);
         run.args.push(format!("uv=={UV_VERSION}"));
         // On the bare compile image: uv does not wait for, or change with, `system:` packages.
-        let uv = b.compile(
-            format!("install uv {UV_VERSION}"),
-            Fs::Base(Stage::Compile),
-            run,
-            spec.installer.written(),
-            asked.then_some(Advice::Uv),
-        );
-        Install::uv(uv, tools)
-    }
-
-    /// uv from its wheel on PyPI, downloaded by the engine (cached by its hash, like a step)
-    /// and unpacked: no pip run, which takes seconds, and no network in the step.
-    fn unpacked(
-        b: &mut Builder,
-        spec: &Spec,
-        url: &str,
-        sha256: &str,
-        asked: bool,
-        tools: StepMount,
-    ) -> Install {
-        let filename = url.rsplit('/').next().unwrap_or(url).to_string();
-        let wheel = format!("{UV_WHEEL}/{filename}");
-        let run = Run {
-            args: strings(&["python", "-c", UNPACK_UV, &wheel, UV_PREFIX]),
-            env: Vec::new(),
-            cwd: "/".into(),
-            mounts: vec![
-                StepMount::Download {
-                    dest: UV_WHEEL.into(),
-                    url: url.into(),
-                    sha256: sha256.into(),
-                    filename,
-                },
-                produced(UV_PREFIX),
-            ],
-            network: StepNetwork::None,
-            user: None,
-        };
         let uv = b.compile(
             format!("install uv {UV_VERSION}"),
             Fs::Base(Stage::Compile),

@@ -9,6 +9,8 @@ pub const CONTEXT: &str = "/pyslim-context";
 pub const WHEELS: &str = "/wheels";
 pub const APP_WHEEL: &str = "/pyslim-app";
 pub const PIP_CACHE: &str = "/var/cache/pyslim/pip";
+/// uv's cache, for the compile steps that download with it.
+pub const UV_CACHE: &str = "/var/cache/pyslim/uv";
 /// Every wheel downloaded before, kept by file name (see `fetch_wheels.py`).
 pub const WHEEL_CACHE: &str = "/var/cache/pyslim/wheels";
 /// cargo's home for a Rust extension's build (maturin, setuptools-rust): the crates it downloads

@@ -206,7 +206,12 @@ fn hostile_strings_stay_single_arguments() {
         "python: '3.11'\nrequirements: [{hostile:?}]\napp: \"a b;$(id)\"\nruntime: [libpq5, libssl3]\nwritable: [\"/data/a b;$(id)\"]\n"
     );
     let plan = plan_of(&yaml, &Settings::default());
-    let wheels = run(&plan.steps[0]);
+    let wheels = plan
+        .steps
+        .iter()
+        .find(|s| s.name.starts_with("[compile] build dependency wheels"))
+        .map(run)
+        .expect("the wheels step");
     assert!(
         wheels.args.contains(&format!("{CONTEXT}/{hostile}")),
         "{:?}",
@@ -437,6 +442,44 @@ fn uv_from_pypi_is_downloaded_by_the_engine_and_unpacked() {
     let mirror = ["PIP_INDEX_URL=https://mirror.example.com/simple"];
     assert!(pip(&plan_for("linux/amd64", &mirror, &Settings::default())));
     assert!(pip(&plan_for("linux/riscv64", &[], &Settings::default())));
+
+    // The app's backend is installed with that uv too, and the runtime stage installs with the
+    // same step: one uv in the plan.
+    let app = plan_of(
+        "python: '3.11'\nrequirements: r.txt\napp: .\n",
+        &Settings::default(),
+    );
+    let uvs: Vec<usize> = (0..app.steps.len())
+        .filter(|&n| app.steps[n].name.contains("install uv"))
+        .collect();
+    assert_eq!(uvs.len(), 1, "one uv step");
+    let uv = StepMount::Output {
+        dest: UV_PREFIX.into(),
+        from: StepId(uvs[0]),
+        path: UV_PREFIX.into(),
+    };
+    let backend = run(named(
+        &app,
+        "[compile] install app build backend: setuptools>=61",
+    ));
+    assert_eq!(
+        backend.args[..7],
+        [
+            "/pyslim-uv/bin/uv",
+            "pip",
+            "install",
+            "--python",
+            "python",
+            "--target",
+            "/pyslim-build"
+        ]
+    );
+    assert!(backend.mounts.contains(&uv));
+    assert!(
+        run(named(&app, "[slim] install dependencies with uv"))
+            .mounts
+            .contains(&uv)
+    );
 }
 
 #[test]

@@ -79,7 +79,7 @@ pub fn stage(b: &mut Builder, spec: &Spec, fetch: &Fetch, parts: &Parts<'_>) -> 
     slim = libraries::install(b, spec, asked, "the dependencies need", slim);
     // Nothing built (system packages, or source, only): no installer to fetch.
     let install = (compiled.dependencies.is_some() || compiled.app.is_some())
-        .then(|| Install::new(b, spec, fetch));
+        .then(|| Install::new(b, spec, fetch, compiled.uv));
     if let Some(install) = &install {
         slim = install_dependencies(b, spec, install, compiled, slim);
     }
