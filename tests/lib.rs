@@ -76,14 +76,29 @@ impl Engine {
 
     /// `docker buildx build --load -t TAG EXTRA -f DIR/pyslim.yaml DIR`.
     pub fn build_dir(&self, dir: &Path, tag: &str, extra: &[&str]) -> Output {
-        output(
-            self.docker()
-                .args(["buildx", "build", "--progress=plain", "--load", "-t", tag])
-                .args(extra)
-                .arg("-f")
-                .arg(dir.join("pyslim.yaml"))
-                .arg(dir),
-        )
+        let build = || {
+            output(
+                self.docker()
+                    .args(["buildx", "build", "--progress=plain", "--load", "-t", tag])
+                    .args(extra)
+                    .arg("-f")
+                    .arg(dir.join("pyslim.yaml"))
+                    .arg(dir),
+            )
+        };
+        let out = build();
+        // The containerd image store now and then loses a layer's parent snapshot while it
+        // unpacks a finished image (moby/buildkit#6521, open): the build itself succeeded,
+        // and the same build again finds everything cached and unpacks it.
+        let log = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success()
+            && log.contains("failed to prepare extraction snapshot")
+            && log.contains("does not exist: not found")
+        {
+            eprintln!("{tag}: the image store lost a snapshot while unpacking; building again");
+            return build();
+        }
+        out
     }
 
     /// `sh -c SCRIPT` in a container of the image (in its workdir, as its user): the output.
