@@ -9,6 +9,9 @@ under emulation, and nothing is built. REPORT says whether that was every depend
 
     {"complete": true}                         OUT holds them all: the target needs no pip run
     {"complete": false, "why": "..."}          something must be built, or resolved, there
+    {"complete": false, "why": "...",          a package has no wheel for the target and no
+     "unbuildable": [{"requirement": "pkg==1",  source distribution either: the build there
+                      "name": "pkg"}]}          could only fail (NAME is PEP 503's)
 
 The target's C library is taken to be at most this machine's: the target's compile image is
 the same image built for another platform, of the same Debian release. So the manylinux tags
@@ -19,8 +22,12 @@ Exits 0 whatever pip did (the frontend reads REPORT), unless pip could not reach
 
 import json
 import os
+import re
 import runpy
 import sys
+import tempfile
+
+from common import normalize
 
 # fetch_wheels.py's code for an index pip could not reach (plan/advice.rs has the same number).
 INDEX_UNREACHABLE = 69
@@ -31,6 +38,10 @@ INDEX_SYMPTOMS = (
     "Network is unreachable",
     "CERTIFICATE_VERIFY_FAILED",
 )
+# pip's last word when nothing on the index fits a requirement: the requirement follows.
+NOT_FOUND = re.compile(r"No matching distribution found for (.+)")
+# Requirements-file lines that choose where pip looks.
+INDEX_LINES = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index")
 
 
 def glibc():
@@ -60,8 +71,8 @@ def download_args(machine, python, pip_args):
     return args + list(pip_args)
 
 
-def pip(args):
-    """Runs pip in this process; its exit status and whether it showed an unreachable index."""
+def pip(args, echo=True):
+    """Runs pip in this process; its exit status and what it printed (shown, with ECHO)."""
     sys.argv = ["pip", *args]
     kept = []
 
@@ -71,7 +82,7 @@ def pip(args):
 
         def write(self, text):
             kept.append(text)
-            return self._stream.write(text)
+            return self._stream.write(text) if echo else len(text)
 
         def __getattr__(self, name):
             return getattr(self._stream, name)
@@ -85,8 +96,64 @@ def pip(args):
         status = exit.code if isinstance(exit.code, int) else 1
     finally:
         sys.stdout, sys.stderr = stdout, stderr
-    output = "".join(kept)
-    return status, any(symptom in output for symptom in INDEX_SYMPTOMS)
+    return status, "".join(kept)
+
+
+def unreachable(output):
+    return any(symptom in output for symptom in INDEX_SYMPTOMS)
+
+
+def index_args(pip_args):
+    """PIP_ARGS' options that say where pip looks; None when a requirements file says it
+    too, since a lookup of one requirement without the file would look elsewhere."""
+    args, files = [], []
+    words = iter(pip_args)
+    for word in words:
+        if word == "--no-index":
+            args.append(word)
+        elif word in ("--index-url", "--extra-index-url", "--find-links"):
+            args += [word, next(words)]
+        elif word == "--requirement":
+            files.append(next(words))
+    seen = set()
+    while files:
+        path = files.pop()
+        if path in seen or not os.path.isfile(path):
+            continue
+        seen.add(path)
+        with open(path) as file:
+            for line in file:
+                words = [*line.split(), "", ""]
+                if words[0].startswith(INDEX_LINES):
+                    return None
+                # pip reads a nested file relative to the one that names it.
+                nested = re.fullmatch(r"(-r|--requirement|-c|--constraint)=?(\S*)", words[0])
+                if nested:
+                    name = nested.group(2) or words[1]
+                    files.append(os.path.join(os.path.dirname(path), name))
+    return args
+
+
+def unbuildable(output, python, pip_args):
+    """The requirement the binary download found no wheel for, when the index has no source
+    distribution of it either (nothing could build it on the target): [] otherwise, or when
+    that cannot be told."""
+    found = NOT_FOUND.findall(output)
+    where = index_args(pip_args)
+    if not found or where is None:
+        return []
+    requirement = found[-1].strip()
+    # Without build isolation pip installs no build backend from the index to read the
+    # source's metadata: whether that works or not, the source was found. Its errors would
+    # read as the build's in the log, so they are not shown.
+    args = ["download", "--no-deps", "--no-binary=:all:", "--no-build-isolation"]
+    args += ["--python-version", python, *where]
+    with tempfile.TemporaryDirectory() as dest:
+        status, output = pip([*args, "--dest", dest, requirement], echo=False)
+    if status == 0 or unreachable(output) or not NOT_FOUND.search(output):
+        return []
+    name = re.split(r"[^A-Za-z0-9._-]", requirement, maxsplit=1)[0]
+    return [{"requirement": requirement, "name": normalize(name)}]
 
 
 def main():
@@ -96,12 +163,16 @@ def main():
     if args is None:
         result = {"complete": False, "why": "git or directory sources are built from source"}
     else:
-        status, unreachable = pip([*args, "--dest", out])
-        if unreachable:
+        status, output = pip([*args, "--dest", out])
+        if unreachable(output):
             sys.exit(INDEX_UNREACHABLE)
         if status:
             # pip names the package without a wheel for the target in its output, above.
             result = {"complete": False, "why": "a dependency has no wheel for the target"}
+            missing = unbuildable(output, python, pip_args)
+            if missing:
+                result["why"] += ", and no source distribution to build one from"
+                result["unbuildable"] = missing
         else:
             result = {"complete": True}
     os.makedirs(os.path.dirname(report), exist_ok=True)

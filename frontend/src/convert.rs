@@ -21,6 +21,7 @@ use crate::plan::{self, BaseImage, Closure, ResolvedBases, Settings};
 use crate::platform::Platform;
 use crate::sources::{self, Found, Problems, Python};
 use crate::subrequest::{self, Request};
+use crate::verify;
 
 /// Builds the image the spec describes and returns it to BuildKit — or, for `--call`, the
 /// information asked for.
@@ -247,8 +248,10 @@ pub async fn plan_platform(
         named_platform: options.multi_platform || target_platforms(options).len() > 1,
     };
     if let (Some(step), Some(native)) = (plan.native_wheels, bases.native.as_mut()) {
-        let report: NativeReport =
+        let report: verify::native::Report =
             build::read_report(gw, shared, &site, &plan, step, plan::NATIVE_REPORT).await?;
+        let found = shared.found;
+        verify::native::check(&report, platform, &native.python, spec, source, found)?;
         native.complete = Some(report.complete);
         plan = plan::plan(spec, &dependencies, bases, &settings, &Closure::default());
     }
@@ -258,12 +261,6 @@ pub async fn plan_platform(
         site,
         runtime,
     })
-}
-
-/// What downloading the target's wheels on the build platform found (`target_wheels.py`).
-#[derive(serde::Deserialize)]
-struct NativeReport {
-    complete: bool,
 }
 
 /// The target's `platform.machine()`, for the platforms whose wheels are downloaded natively.

@@ -1,6 +1,7 @@
 //! What the frontend does with its own steps' reports, against the fake LLBBridge: the scan's
-//! missing shared libraries (installed with a warning, or errors at the requirement's line)
-//! and the smoke test's failed imports.
+//! missing shared libraries (installed with a warning, or errors at the requirement's line),
+//! the smoke test's failed imports, and a cross-platform build's package with nothing to
+//! install it from.
 
 mod support;
 
@@ -262,4 +263,33 @@ async fn a_skipped_module_no_step_found_is_an_error_at_its_line() {
         message.contains("top-level modules are: app, flask, uwsgidecorators"),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn a_package_with_no_wheel_for_the_target_and_no_source_fails_at_its_requirement() {
+    // The build platform is the frontend's own; only a target other than it gets the download,
+    // and the message names the target, never the build platform.
+    let (target, other) = match std::env::consts::ARCH {
+        "x86_64" => ("linux/arm64", "linux/amd64"),
+        _ => ("linux/amd64", "linux/arm64"),
+    };
+    let report = r#"{"complete": false, "why": "a dependency has no wheel for the target",
+        "unbuildable": [{"requirement": "uWSGI==2.0.28", "name": "uwsgi"}]}"#;
+    let options = [("filename", "pyslim.yaml"), ("platform", target)];
+    let reports = [("/pyslim-report/native.json", report)];
+    let (result, recorded) = support::build_reporting(SPEC, &context(), &options, &reports).await;
+    assert!(result.is_err(), "the build fails");
+    let message = &recorded.error().message;
+    assert!(
+        message.contains(&format!("requirements.txt:2:1: error: no wheel of `uWSGI==2.0.28` for {target} (CPython 3.11) on the index, and no source distribution to build one from")),
+        "{message}"
+    );
+    assert!(message.contains("2 | uWSGI==2.0.28"), "{message}");
+    assert!(
+        message.contains(&format!(
+            "a version of `uwsgi` that publishes a wheel for {target}"
+        )),
+        "{message}"
+    );
+    assert!(!message.contains(other), "{message}");
 }

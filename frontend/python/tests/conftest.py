@@ -145,7 +145,11 @@ class Index:
         self._files = {}
 
     def publish(self, name, version, requires=(), message=""):
-        path = write_wheel(self.root / "files", name, version, requires, message)
+        return self.add(write_wheel(self.root / "files", name, version, requires, message))
+
+    def add(self, path):
+        """Serves a file written elsewhere under files/ (a platform's wheel, an sdist)."""
+        name = path.name.split("-")[0]
         self._files.setdefault(project(name), set()).add(path)
         self._write_page(name)
         return path

@@ -11,8 +11,8 @@ use super::fetch::Fetch;
 use super::install::unpacked_uv;
 use super::layout::{
     APP_METADATA, APP_WHEEL, BACKEND, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS, GENERATED,
-    NATIVE_REPORT, TARGET_WHEELS, TOOLS, UV_CACHE, UV_PREFIX, WHEEL_CACHE, WHEELS, context,
-    include_app, produced, project_dir, strings, tool,
+    NATIVE_REPORT, TARGET_WHEELS, TOOLS, UV_CACHE, UV_PREFIX, WHEEL_CACHE, WHEELS, common_tool,
+    context, include_app, produced, project_dir, strings, tool,
 };
 use super::types::{
     Action, BaseImage, CopyFrom, Fs, Native, ResolvedBases, Run, Stage, StepId, StepMount,
@@ -210,7 +210,7 @@ fn dependency_wheels(
             .filter(|m| **m != fetch.wheel_cache)
             .map(|m| match m {
                 StepMount::Files { dest, .. } if dest == TOOLS => {
-                    tool("target_wheels.py", TARGET_WHEELS)
+                    common_tool("target_wheels.py", TARGET_WHEELS)
                 }
                 other => other.clone(),
             })

@@ -1,9 +1,11 @@
 //! What the build found out about what it built, and what the frontend does with it: the
-//! scan's shared libraries ([`libraries`]) and the smoke test's imports ([`smoke`]). Both are
-//! read from a step's report and told at the line that asked for what they concern: the
+//! scan's shared libraries ([`libraries`]), the smoke test's imports ([`smoke`]), and the
+//! packages a cross-platform build finds nothing to install from ([`native`]). Each is read
+//! from a step's report and told at the line that asked for what it concerns: the
 //! requirement (or locked package) of the distribution, else the spec.
 
 pub mod libraries;
+pub mod native;
 pub mod smoke;
 
 use pyslim_spec::{Diagnostic, Diagnostics, SourceFile, SourceKind, Span, Spec};
