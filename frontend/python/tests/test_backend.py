@@ -39,6 +39,13 @@ def metadata(tmp_path, env, files, check=True):
     return result, written.read_text().splitlines() if written.exists() else None
 
 
+def build_wheel(tmp_path, env, files):
+    """Builds the project of FILES with `backend.py wheel`: the run, and the directory of wheels."""
+    root = project(tmp_path / "project", files)
+    out = tmp_path / "wheels"
+    return run([sys.executable, BACKEND, "wheel", root, out], env), out
+
+
 def test_a_setup_py_without_its_package_directory(tmp_path, backend_env):
     # The package directory is not there, as it is not in the build step: its files would
     # make a code edit rerun the step.
@@ -138,8 +145,9 @@ def test_a_backend_without_the_metadata_hook_is_named(tmp_path, backend_env):
 def test_a_wheel_is_built_as_pip_would_build_it(tmp_path, backend_env):
     """The app's wheel: built by the backend's hook in the project's directory, into OUT, with
     the project's code and its declared dependencies."""
-    root = project(
-        tmp_path / "project",
+    result, out = build_wheel(
+        tmp_path,
+        backend_env,
         {
             "pyproject.toml": """
                 [build-system]
@@ -154,8 +162,6 @@ def test_a_wheel_is_built_as_pip_would_build_it(tmp_path, backend_env):
             "hello/__init__.py": "GREETING = 'hi'\n",
         },
     )
-    out = tmp_path / "wheels"
-    result = run([sys.executable, BACKEND, "wheel", root, out], backend_env)
     built = sorted(p.name for p in out.iterdir())
     assert built == ["hello-0.2.0-py3-none-any.whl"]
     assert "built hello-0.2.0-py3-none-any.whl" in result.stdout
@@ -166,8 +172,9 @@ def test_a_wheel_is_built_as_pip_would_build_it(tmp_path, backend_env):
 
 def test_a_backend_path_backend_builds_the_wheel(tmp_path, env):
     """An in-tree backend (`backend-path`) is imported from the project itself."""
-    root = project(
-        tmp_path / "project",
+    _, out = build_wheel(
+        tmp_path,
+        env,
         {
             "pyproject.toml": """
                 [build-system]
@@ -187,8 +194,6 @@ def test_a_backend_path_backend_builds_the_wheel(tmp_path, env):
             "source.txt": "X = 1\n",
         },
     )
-    out = tmp_path / "wheels"
-    run([sys.executable, BACKEND, "wheel", root, out], env)
     with zipfile.ZipFile(out / "tiny-1.0-py3-none-any.whl") as wheel:
         assert wheel.read("tiny.py") == b"X = 1\n"
 

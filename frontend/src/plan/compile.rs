@@ -10,9 +10,9 @@ use super::builder::Builder;
 use super::fetch::Fetch;
 use super::install::unpacked_uv;
 use super::layout::{
-    APP_METADATA, APP_WHEEL, BACKEND, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS, GENERATED,
-    NATIVE_REPORT, TARGET_WHEELS, TOOLS, UV_CACHE, UV_PREFIX, WHEEL_CACHE, WHEELS, common_tool,
-    context, include_app, produced, project_dir, strings, tool,
+    self, APP_METADATA, APP_WHEEL, BACKEND, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS,
+    GENERATED, NATIVE_REPORT, TARGET_WHEELS, TOOLS, UV_CACHE, UV_PREFIX, WHEEL_CACHE, WHEELS,
+    common_tool, context, include_app, produced, project_dir, strings, tool,
 };
 use super::types::{
     Action, BaseImage, CopyFrom, Fs, Native, ResolvedBases, Run, Stage, StepId, StepMount,
@@ -297,11 +297,7 @@ fn build_backend(
             Some(uv) => {
                 let program = format!("{UV_PREFIX}/bin/uv");
                 let mut mounts = fetch.mounts_with_find_links();
-                mounts.push(StepMount::Output {
-                    dest: UV_PREFIX.into(),
-                    from: uv,
-                    path: UV_PREFIX.into(),
-                });
+                mounts.push(layout::uv(uv));
                 mounts.push(StepMount::Cache {
                     dest: UV_CACHE.into(),
                     id: "pyslim-uv".into(),

@@ -6,7 +6,7 @@ use pyslim_spec::{Installer, Spec};
 use super::advice::Advice;
 use super::builder::Builder;
 use super::fetch::Fetch;
-use super::layout::{INSTALL_WHEELS, TOOLS, UV_PREFIX, produced, strings, tool};
+use super::layout::{self, INSTALL_WHEELS, TOOLS, UV_PREFIX, produced, strings, tool};
 use super::types::{Fs, Run, Stage, StepId, StepMount, StepNetwork};
 
 /// uv, pinned: an installer that changed on its own would change images without a spec change.
@@ -146,14 +146,7 @@ impl Install {
         Install {
             installer: Installer::Uv,
             program: format!("{UV_PREFIX}/bin/uv"),
-            mounts: vec![
-                tools,
-                StepMount::Output {
-                    dest: UV_PREFIX.into(),
-                    from: step,
-                    path: UV_PREFIX.into(),
-                },
-            ],
+            mounts: vec![tools, layout::uv(step)],
         }
     }
 

@@ -122,6 +122,15 @@ pub fn wheels(from: StepId) -> StepMount {
     }
 }
 
+/// uv's binary (in `bin/`) the step `from` fetched, read-only.
+pub fn uv(from: StepId) -> StepMount {
+    StepMount::Output {
+        dest: UV_PREFIX.into(),
+        from,
+        path: UV_PREFIX.into(),
+    }
+}
+
 /// The app's wheel the step `from` built, read-only.
 pub fn app_wheel(from: StepId) -> StepMount {
     StepMount::Output {
