@@ -1,6 +1,12 @@
 """Build the wheel of every dependency into OUT, reusing the wheels earlier builds downloaded.
 
-Usage: python fetch_wheels.py CACHE OUT PIP-WHEEL-ARGUMENTS...
+Usage: python fetch_wheels.py CACHE OUT [--uv UV] PIP-WHEEL-ARGUMENTS...
+
+With `--uv UV`, uv resolves the requirements when it can take them as pip would (see
+`uv_resolution`): it asks the index for every package at once, where pip asks one at a time, and
+the wheels it chose are then downloaded side by side into CACHE, checked against the index's
+SHA-256. Only what has no wheel for this interpreter is left to pip, to build from its sdist.
+Where uv cannot be given the requirements, or fails on them, pip does it all, as without `--uv`.
 
 `--unhashed-requirement FILE` among the arguments (a lock's git and directory sources, which pip
 cannot hash) is built by a second pip run with the same options and only that file: pip checks
@@ -34,10 +40,16 @@ reach or that refused it, NEEDS_SYSTEM when it shows a build stopped by a missin
 header or tool, and pip's own status otherwise. The frontend's advice follows the code.
 """
 
+import concurrent.futures
+import hashlib
 import os
 import runpy
 import shutil
+import subprocess
 import sys
+import tempfile
+import urllib.parse
+import urllib.request
 
 # The exit codes the frontend reads (pyslim's plan/advice.rs has the same numbers).
 INDEX_UNREACHABLE = 69
@@ -158,8 +170,225 @@ def without_requirements(args):
     return out
 
 
+# Requirement-file options uv's resolution would not honour as pip does: hashes (uv resolves
+# without checking them), other indexes and link sources (their files may need pip's handling of
+# credentials, and a wheel cache of their own), editable and local projects.
+PIP_ONLY_OPTIONS = (
+    "--hash",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--no-index",
+    "--trusted-host",
+    "-e",
+    "--editable",
+)
+
+# Command-line options the uv route passes on to uv; any other sends the build to pip.
+UV_OPTIONS = ("--requirement", "--index-url", "--extra-index-url")
+
+# Downloads at once: enough to hide each file's round trips, few enough for any index.
+DOWNLOADS = 8
+
+
+def requirement_lines(path, seen):
+    """The logical lines of a requirements file and of those it includes (`-r`, `-c`), without
+    comments."""
+    path = os.path.abspath(path)
+    if path in seen:
+        return
+    seen.add(path)
+    with open(path, encoding="utf-8") as f:
+        text = f.read().replace("\\\n", " ")
+    for line in text.splitlines():
+        words = line.split(" #")[0].split()
+        if not words or words[0].startswith("#"):
+            continue
+        option, _, value = words[0].partition("=")
+        if option in ("-r", "--requirement", "-c", "--constraint"):
+            included = value or (words[1] if len(words) > 1 else "")
+            yield from requirement_lines(os.path.join(os.path.dirname(path), included), seen)
+        else:
+            yield words
+
+
+def takes_pip_only_options(files):
+    seen = set()
+    return any(
+        word.split("=")[0] in PIP_ONLY_OPTIONS
+        for path in files
+        for words in requirement_lines(path, seen)
+        for word in words
+    )
+
+
+def uv_resolution(uv, args):
+    """What uv resolves pip's arguments ARGS to: pylock.toml's `packages`, or None when pip must
+    resolve them — an option uv would take otherwise, a package that is not an index's file, or
+    uv's failure (it says why)."""
+    files, uv_args = [], []
+    pairs = iter(args)
+    for option in pairs:
+        value = next(pairs, None)
+        if option not in UV_OPTIONS or value is None:
+            return None
+        if option == "--requirement":
+            files.append(value)  # uv takes them as arguments
+        elif urllib.parse.urlsplit(value).username:
+            return None
+        else:
+            uv_args.extend([option, value])
+    try:
+        import tomllib
+    except ImportError:  # Python before 3.11
+        return None
+    try:
+        if takes_pip_only_options(files):
+            return None
+    except OSError:
+        return None  # pip names the file it cannot read
+    with tempfile.TemporaryDirectory() as directory:
+        lock = os.path.join(directory, "pylock.toml")
+        command = [
+            uv,
+            "pip",
+            "compile",
+            "--quiet",
+            "--no-config",
+            "--no-header",
+            "--python",
+            sys.executable,
+            # pip's choice among indexes: the best version on any of them.
+            "--index-strategy",
+            "unsafe-best-match",
+            "--format",
+            "pylock.toml",
+            "--output-file",
+            lock,
+            *uv_args,
+            *files,
+        ]
+        if subprocess.run(command).returncode:
+            print(
+                "pyslim: uv could not resolve the requirements (above): pip tries", file=sys.stderr
+            )
+            return None
+        with open(lock, "rb") as f:
+            packages = tomllib.load(f).get("packages", [])
+    if not all(p.get("wheels") or p.get("sdist") for p in packages):
+        return None  # a direct URL, a git or directory source: pip builds those
+    return packages
+
+
+def best_wheel(wheels):
+    """The wheel of WHEELS (pylock.toml entries) this interpreter prefers, or None."""
+    try:
+        from pip._vendor.packaging.tags import sys_tags
+        from pip._vendor.packaging.utils import parse_wheel_filename
+    except ImportError:
+        return wheels[0] if wheels else None
+    rank = {tag: i for i, tag in enumerate(sys_tags())}
+    best = None
+    for wheel in wheels:
+        name = wheel.get("name") or wheel.get("url", "").rsplit("/", 1)[-1]
+        try:
+            tags = parse_wheel_filename(name)[3]
+        except ValueError:
+            continue
+        score = min((rank[t] for t in tags if t in rank), default=None)
+        if score is not None and (best is None or score < best[0]):
+            best = (score, wheel)
+    return best and best[1]
+
+
+def download(wheel, cache):
+    """Puts WHEEL (a pylock.toml entry) into CACHE under its file name, unless it is there;
+    returns the name and whether it was downloaded."""
+    url = wheel["url"]
+    name = wheel.get("name") or urllib.parse.unquote(url.rsplit("/", 1)[-1].split("#")[0])
+    target = os.path.join(cache, name)
+    if os.path.exists(target):
+        return name, False
+    expected = wheel.get("hashes", {}).get("sha256")
+    digest = hashlib.sha256()
+    part = f"{target}.{os.getpid()}.part"
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as f:
+            while chunk := response.read(1 << 20):
+                digest.update(chunk)
+                f.write(chunk)
+        if expected and digest.hexdigest() != expected:
+            raise ValueError(f"its SHA-256 is {digest.hexdigest()}, the index said {expected}")
+        os.replace(part, target)
+    finally:
+        if os.path.exists(part):
+            os.remove(part)
+    return name, True
+
+
+def fetch_with_uv(uv, cache, out, args):
+    """The uv route (see the module's text): returns an exit status, or None when pip must
+    do it all."""
+    packages = uv_resolution(uv, args)
+    if packages is None:
+        return None
+    chosen, sources = [], []
+    for package in packages:
+        wheel = best_wheel(package.get("wheels") or [])
+        if wheel is None:
+            sources.append(package)
+        elif "url" not in wheel:
+            return None
+        else:
+            chosen.append(wheel)
+    os.makedirs(cache, exist_ok=True)
+    names, downloaded = [], 0
+    with concurrent.futures.ThreadPoolExecutor(DOWNLOADS) as pool:
+        for wheel, result in zip(chosen, pool.map(lambda w: _try(download, w, cache), chosen)):
+            if isinstance(result, Exception):
+                print(f"pyslim: could not download {wheel['url']}: {result}", file=sys.stderr)
+                # A file that is not what the index said is no network's fault.
+                return 1 if isinstance(result, ValueError) else INDEX_UNREACHABLE
+            names.append(result[0])
+            downloaded += result[1]
+    os.makedirs(out, exist_ok=True)
+    for name in names:
+        shutil.copy2(os.path.join(cache, name), os.path.join(out, name))
+    if sources:
+        # Built by pip from the very sdists uv chose (`--no-binary` for them alone), straight
+        # into OUT: a wheel built here is not a download, to be cached by its name.
+        wanted = [f"{p['name']}=={p['version']}" for p in sources]
+        options = without_requirements(args)
+        no_binary = ",".join(p["name"] for p in sources)
+        status = pip(
+            ["wheel", "--no-deps", "--no-binary", no_binary, "--wheel-dir", out, *options, *wanted]
+        )
+        if status:
+            return status
+    print(
+        f"pyslim: uv resolved {len(packages)} packages: {downloaded} wheels downloaded, "
+        f"{len(names) - downloaded} reused from earlier builds, {len(sources)} built from source",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _try(function, *args):
+    try:
+        return function(*args)
+    except Exception as e:  # reported with the file it was for
+        return e
+
+
 def main():
     cache, out, all_args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    if all_args[:1] == ["--uv"]:
+        uv, all_args = all_args[1], all_args[2:]
+        status = fetch_with_uv(uv, cache, out, all_args)
+        if status is not None:
+            sys.exit(status)
     pip_args, unhashed = split_unhashed(all_args)
     runs = [pip_args] + [
         [*without_requirements(pip_args), "--requirement", path] for path in unhashed

@@ -1,6 +1,6 @@
 """Install the wheels of some directories into the image's Python, by name.
 
-Usage: python install_wheels.py pip|UV [--no-deps] DIRECTORY [MORE-DIRECTORIES...]
+Usage: python install_wheels.py pip|UV [--bytecode-cache CACHE] [--no-deps] DIRECTORY [MORE...]
 
 Installs every wheel in DIRECTORY; MORE-DIRECTORIES only supply what those need. Each wheel is
 asked for as `name==version` from the directories, not as a file path: installed from a path,
@@ -9,7 +9,10 @@ that are not there.
 
 With uv, the files of the distributions this run installed are then compiled to bytecode, as pip
 does. uv's own --compile-bytecode compiles all of site-packages, the base image's packages too,
-and would put their bytecode into this layer.
+and would put their bytecode into this layer. With `--bytecode-cache`, a file compiled once is
+not compiled again: CACHE keeps each .pyc under the hash of what it is made of — the
+interpreter's bytecode version, the source's path (the .pyc names it) and its bytes — so a
+rebuild that adds one package compiles that package alone.
 
 uv leaves `uv_cache.json` in each distribution's .dist-info: the time of the install, for its
 own cache of local projects, which an image never installs into again. It goes, and its line
@@ -22,8 +25,11 @@ its mtime, so a layer built twice holds the same bytes (see INVALIDATION).
 import compileall
 import concurrent.futures
 import csv
+import hashlib
+import importlib.util
 import os
 import py_compile
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -39,8 +45,69 @@ import sysconfig
 INVALIDATION = py_compile.PycInvalidationMode.CHECKED_HASH
 
 
+# Fewer files than this compile faster here than it takes to start worker processes (an app's
+# wheel, a package or two added).
+IN_PROCESS = 64
+
+
 def compile_file(path):
     return compileall.compile_file(path, force=True, quiet=2, invalidation_mode=INVALIDATION)
+
+
+class BytecodeCache:
+    """Compiled files by what they are made of (see the module's text)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    def _entry(self, source):
+        with open(source, "rb") as f:
+            key = hashlib.sha256(
+                importlib.util.MAGIC_NUMBER + os.fsencode(source) + b"\0" + f.read()
+            ).hexdigest()
+        return os.path.join(self.directory, key[:2], key)
+
+    def take(self, source):
+        """Puts the cached bytecode of SOURCE where Python looks for it; False if none."""
+        try:
+            entry = self._entry(source)
+            pyc = importlib.util.cache_from_source(source)
+            os.makedirs(os.path.dirname(pyc), exist_ok=True)
+            shutil.copyfile(entry, pyc)
+            return True
+        except OSError:
+            return False
+
+    def keep(self, source):
+        """Keeps the bytecode compiled for SOURCE, for the next build."""
+        pyc = importlib.util.cache_from_source(source)
+        entry = self._entry(source)
+        if not os.path.exists(pyc) or os.path.exists(entry):
+            return
+        os.makedirs(os.path.dirname(entry), exist_ok=True)
+        part = f"{entry}.{os.getpid()}.part"
+        shutil.copyfile(pyc, part)
+        os.replace(part, entry)  # builds sharing the cache never see half a file
+
+
+def compile_all(files, cache):
+    """Compiles FILES, taking what CACHE (a BytecodeCache, or None) has; returns how many
+    compiled files there are and how many came from the cache."""
+    taken = [f for f in files if cache.take(f)] if cache else []
+    rest = sorted(set(files) - set(taken))
+    if len(rest) < IN_PROCESS:
+        compiled = sum(map(compile_file, rest))
+    else:
+        with concurrent.futures.ProcessPoolExecutor() as pool:
+            compiled = sum(pool.map(compile_file, rest, chunksize=32))
+    if cache:
+        for source in rest:
+            try:
+                cache.keep(source)
+            except OSError as e:  # a full or read-only cache slows the next build, no more
+                print(f"pyslim: bytecode cache: {e}", file=sys.stderr)
+                break
+    return compiled + len(taken), len(taken)
 
 
 def distributions(roots):
@@ -69,6 +136,9 @@ def forget_install_time(info):
 
 def main():
     installer, args = sys.argv[1], sys.argv[2:]
+    cache = None
+    if args[:1] == ["--bytecode-cache"]:
+        cache, args = BytecodeCache(args[1]), args[2:]
     if installer != "pip" and not os.path.exists(installer):
         # The default installer could not be fetched (the compile stage said why): pip it is.
         installer = "pip"
@@ -112,9 +182,11 @@ def main():
                 path = os.path.normpath(os.path.join(site, row[0])) if row else ""
                 if path.endswith(".py") and path.startswith(site + os.sep):
                     files.append(path)
-    with concurrent.futures.ProcessPoolExecutor() as pool:
-        compiled = sum(pool.map(compile_file, files, chunksize=32))
-    print(f"pyslim: compiled {compiled} of {len(files)} Python files", file=sys.stderr)
+    compiled, cached = compile_all(files, cache)
+    print(
+        f"pyslim: bytecode for {compiled} of {len(files)} Python files, {cached} from the cache",
+        file=sys.stderr,
+    )
 
 
 # Guarded: where worker processes are spawned, not forked (forkserver is Linux's default from

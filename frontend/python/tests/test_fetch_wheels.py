@@ -3,7 +3,11 @@ runs, and an OUT directory that is new every run (BuildKit gives each run a fres
 filesystem; only the cache mount carries over)."""
 
 import ast
+import hashlib
+import io
+import shutil
 import sys
+import tarfile
 import textwrap
 import zipfile
 
@@ -283,3 +287,103 @@ def test_an_index_that_cannot_be_reached_exits_69(builds):
         ["six==1.16.0"], "--index-url", "http://127.0.0.1:1/simple", "--retries", "1", check=False
     )
     assert result.returncode == 69, result.stderr
+
+
+# uv's route: `--uv UV` first, then the same pip arguments.
+
+
+@pytest.fixture
+def uv(tmp_path, builds):
+    """The uv the tests of its route run: scripts/test puts the build's on PATH. Its cache is
+    the test's own, as the build's is a cache mount."""
+    found = shutil.which("uv")
+    if found is None:
+        pytest.fail("uv is not on PATH: run the tests through scripts/test, which installs it")
+    builds.env["UV_CACHE_DIR"] = str(tmp_path / "uv-cache")
+    return found
+
+
+def write_sdist(index, name, version):
+    """A source distribution only: its in-tree backend needs nothing from the index, and its
+    wheel says it was built."""
+    base = f"{name}-{version}"
+    wheel = write_wheel(index.root / "prebuilt", name, version, message="built from source")
+    backend = textwrap.dedent(
+        f"""
+        import os, shutil
+        HERE = os.path.dirname(os.path.abspath(__file__))
+        def build_wheel(directory, config_settings=None, metadata_directory=None):
+            shutil.copy(os.path.join(HERE, {wheel.name!r}), directory)
+            return {wheel.name!r}
+        """
+    )
+    files = {
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+        'backend-path = ["."]\n',
+        "backend.py": backend,
+        wheel.name: wheel.read_bytes(),
+    }
+    path = index.root / "files" / f"{base}.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for inside, content in files.items():
+            data = content if isinstance(content, bytes) else content.encode()
+            info = tarfile.TarInfo(f"{base}/{inside}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return index.add(path)
+
+
+def test_uv_resolves_and_the_wheels_are_downloaded_once(index, builds, uv):
+    index.publish("alpha", "1.0", requires=["beta"])
+    index.publish("beta", "1.0")
+    index.publish("gamma", "1.0")
+    both = ["alpha-1.0-py3-none-any.whl", "beta-1.0-py3-none-any.whl"]
+    out, result = builds.run(["alpha"], "--uv", uv, "--index-url", index.url)
+    assert wheels(out) == both
+    assert wheels(builds.cache) == both
+    assert "uv resolved 2 packages: 2 wheels downloaded, 0 reused" in result.stderr
+
+    # (This index has no metadata files: uv reads each wheel to resolve, which PyPI spares it.
+    # What the script downloads is what its cache did not have.)
+    out, result = builds.run(["alpha", "gamma"], "--uv", uv, "--index-url", index.url)
+    assert wheels(out) == [*both, "gamma-1.0-py3-none-any.whl"]
+    assert wheels(builds.cache) == wheels(out)
+    assert "1 wheels downloaded, 2 reused" in result.stderr
+
+
+def test_uv_leaves_a_package_without_a_wheel_to_pip_and_its_wheel_uncached(index, builds, uv):
+    index.publish("alpha", "1.0", requires=["withsrc"])
+    write_sdist(index, "withsrc", "1.0")
+    out, result = builds.run(["alpha"], "--uv", uv, "--index-url", index.url)
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "withsrc-1.0-py3-none-any.whl"]
+    assert message(out / "withsrc-1.0-py3-none-any.whl") == "built from source"
+    assert wheels(builds.cache) == ["alpha-1.0-py3-none-any.whl"]
+    assert "1 built from source" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["beta==1.0 --hash=sha256:{digest}", "-e ./somewhere", "--extra-index-url {url}\nbeta"],
+)
+def test_what_uv_would_not_take_as_pip_does_is_left_to_pip(index, builds, uv, line):
+    wheel = index.publish("beta", "1.0")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    text = line.format(digest=digest, url=index.url)
+    out, result = builds.run([text], "--uv", uv, "--index-url", index.url, check=False)
+    assert "uv resolved" not in result.stderr
+    if not line.startswith("-e"):
+        assert wheels(out) == ["beta-1.0-py3-none-any.whl"]
+        assert "1 wheels, 0 reused" in result.stderr
+
+
+def test_a_file_that_is_not_what_the_index_says_fails(index, builds, uv):
+    wheel = index.publish("beta", "1.0")
+    builds.cache.mkdir()
+    real = wheel.read_bytes()
+    write_wheel(wheel.parent, "beta", "1.0", message="swapped after the index page was written")
+    assert wheel.read_bytes() != real
+    _, result = builds.run(["beta"], "--uv", uv, "--index-url", index.url, check=False)
+    assert result.returncode == 1
+    assert "its SHA-256 is" in result.stderr
+    assert wheels(builds.cache) == []

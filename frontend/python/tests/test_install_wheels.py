@@ -8,6 +8,7 @@ import shutil
 import sys
 import textwrap
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,34 @@ def test_bytecode_does_not_depend_on_the_source_mtime(tmp_path, env):
         os.remove(cached)
     assert builds[0] == builds[1]
     assert int.from_bytes(builds[0][4:8], "little") == CHECKED_HASH
+
+
+def test_bytecode_is_compiled_once_per_source_and_path(tmp_path):
+    import install_wheels
+
+    cache = install_wheels.BytecodeCache(str(tmp_path / "cache"))
+    site = tmp_path / "site"
+    site.mkdir()
+    files = []
+    for name in ("one", "two"):
+        source = site / f"{name}.py"
+        source.write_text(f"NAME = {name!r}\n")
+        files.append(str(source))
+    assert install_wheels.compile_all(files, cache) == (2, 0)
+    fresh = {f: Path(importlib.util.cache_from_source(f)).read_bytes() for f in files}
+    shutil.rmtree(site / "__pycache__")
+
+    # Another build: the same files come from the cache, byte for byte what compiling wrote.
+    assert install_wheels.compile_all(files, cache) == (2, 2)
+    assert {f: Path(importlib.util.cache_from_source(f)).read_bytes() for f in files} == fresh
+    assert [pyc_flags(Path(f)) for f in files] == [CHECKED_HASH] * 2
+
+    # A changed source is compiled again; so is the same source at another path, whose
+    # bytecode names that path.
+    shutil.rmtree(site / "__pycache__")
+    Path(files[0]).write_text("NAME = 'changed'\n")
+    moved = tmp_path / "elsewhere" / "two.py"
+    moved.parent.mkdir()
+    shutil.copy(files[1], moved)
+    assert install_wheels.compile_all([files[0], str(moved)], cache) == (2, 0)
+    assert Path(importlib.util.cache_from_source(files[0])).read_bytes() != fresh[files[0]]

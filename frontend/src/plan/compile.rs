@@ -70,7 +70,14 @@ pub fn stage(
     // other plans keep their order.
     let mut backend = None;
     let mut metadata = None;
-    let uv = package.and_then(|_| unpacked_uv(b, spec, fetch));
+    // uv resolves the dependencies too, unless a lock already did (see `fetch_wheels.py`).
+    let resolves = dependencies
+        .inputs
+        .iter()
+        .any(|input| !matches!(input, Input::Pinned { .. } | Input::Lock(_)));
+    let uv = (package.is_some() || resolves)
+        .then(|| unpacked_uv(b, spec, fetch))
+        .flatten();
     if let Some((app, found)) = package
         && dependencies.inputs.contains(&Input::AppMetadata)
     {
@@ -88,6 +95,7 @@ pub fn stage(
             on,
             metadata,
             bases.native.as_ref(),
+            uv.filter(|_| resolves),
         );
         native_wheels = native;
         wheels
@@ -110,6 +118,8 @@ pub fn stage(
 /// not the build platform, the target's binary wheels are first downloaded on the build
 /// platform (`target_wheels.py`): when they are all there, that step's `/wheels` is the
 /// dependency wheels and no pip runs under emulation. Also returned while that is not known.
+/// With `uv`, uv resolves them.
+#[allow(clippy::too_many_arguments)]
 fn dependency_wheels(
     b: &mut Builder,
     spec: &Spec,
@@ -118,6 +128,7 @@ fn dependency_wheels(
     on: Fs,
     metadata: Option<StepId>,
     native: Option<&Native>,
+    uv: Option<StepId>,
 ) -> (StepId, Option<StepId>) {
     let mut requirements = Vec::new();
     let mut generated = Vec::new();
@@ -243,11 +254,16 @@ fn dependency_wheels(
         return (step, native.complete.is_none().then_some(step));
     }
     let script = format!("{TOOLS}/fetch_wheels.py");
-    let mut run = fetch.run(
-        strings(&["python", &script, WHEEL_CACHE, WHEELS]),
-        cwd,
-        mounts,
-    );
+    let mut args = strings(&["python", &script, WHEEL_CACHE, WHEELS]);
+    if let Some(uv) = uv {
+        args.extend(["--uv".to_string(), format!("{UV_PREFIX}/bin/uv")]);
+        mounts.push(layout::uv(uv));
+        mounts.push(uv_cache());
+    }
+    let mut run = fetch.run(args, cwd, mounts);
+    if uv.is_some() {
+        run.env.push(("UV_CACHE_DIR".into(), UV_CACHE.into()));
+    }
     run.args.extend(requirements);
     let step = b.compile(
         format!("build dependency wheels: {}", names.join(" ")),
@@ -257,6 +273,15 @@ fn dependency_wheels(
         Some(Advice::Dependency),
     );
     (step, None)
+}
+
+/// uv's cache, shared by every step that runs uv.
+fn uv_cache() -> StepMount {
+    StepMount::Cache {
+        dest: UV_CACHE.into(),
+        id: "pyslim-uv".into(),
+        locked: false,
+    }
 }
 
 /// Requirement lines as a file.
@@ -298,11 +323,7 @@ fn build_backend(
                 let program = format!("{UV_PREFIX}/bin/uv");
                 let mut mounts = fetch.mounts_with_find_links();
                 mounts.push(layout::uv(uv));
-                mounts.push(StepMount::Cache {
-                    dest: UV_CACHE.into(),
-                    id: "pyslim-uv".into(),
-                    locked: false,
-                });
+                mounts.push(uv_cache());
                 let args = [
                     "pip",
                     "install",

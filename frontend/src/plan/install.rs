@@ -6,7 +6,9 @@ use pyslim_spec::{Installer, Spec};
 use super::advice::Advice;
 use super::builder::Builder;
 use super::fetch::Fetch;
-use super::layout::{self, INSTALL_WHEELS, TOOLS, UV_PREFIX, produced, strings, tool};
+use super::layout::{
+    self, BYTECODE_CACHE, INSTALL_WHEELS, TOOLS, UV_PREFIX, produced, strings, tool,
+};
 use super::types::{Fs, Run, Stage, StepId, StepMount, StepNetwork};
 
 /// uv, pinned: an installer that changed on its own would change images without a spec change.
@@ -143,10 +145,15 @@ impl Install {
     }
 
     fn uv(step: StepId, tools: StepMount) -> Install {
+        let bytecode = StepMount::Cache {
+            dest: BYTECODE_CACHE.into(),
+            id: "pyslim-bytecode".into(),
+            locked: false,
+        };
         Install {
             installer: Installer::Uv,
             program: format!("{UV_PREFIX}/bin/uv"),
-            mounts: vec![tools, layout::uv(step)],
+            mounts: vec![tools, layout::uv(step), bytecode],
         }
     }
 
@@ -161,6 +168,10 @@ impl Install {
             format!("{TOOLS}/install_wheels.py"),
             self.program.clone(),
         ];
+        // pip compiles as it installs; uv leaves it to the script, which keeps what it compiled.
+        if self.installer == Installer::Uv {
+            args.extend(strings(&["--bytecode-cache", BYTECODE_CACHE]));
+        }
         args.extend(strings(rest));
         args
     }

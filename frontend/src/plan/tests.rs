@@ -138,6 +138,8 @@ fn slim_stage_installs_through_read_only_mounts_of_the_compile_stage() {
             "python",
             "/pyslim-tools/install_wheels.py",
             "/pyslim-uv/bin/uv",
+            "--bytecode-cache",
+            "/pyslim-bytecode",
             "--no-deps",
             "/wheels"
         ]
@@ -161,7 +163,7 @@ fn slim_stage_installs_through_read_only_mounts_of_the_compile_stage() {
         }));
     }
     let app = run(named(&plan, "[slim] install app with uv"));
-    assert_eq!(app.args[3..], ["/pyslim-app", "/wheels"]);
+    assert_eq!(app.args[5..], ["/pyslim-app", "/wheels"]);
     // Every slim step is a layer with a history entry but the two the frontend solves on
     // their own (the scan and the smoke test); compile steps are not.
     let scans = [plan.scans.dependencies, plan.scans.app].map(|p| p.expect("two scans"));
@@ -486,8 +488,13 @@ fn uv_from_pypi_is_downloaded_by_the_engine_and_unpacked() {
 fn the_wheel_cache_is_one_per_index() {
     let cache = |yaml: &str| {
         let plan = plan_of(yaml, &Settings::default());
-        let deps = run(&plan.steps[0]);
-        deps.mounts
+        let deps = plan
+            .steps
+            .iter()
+            .find(|s| s.name.starts_with("[compile] build dependency wheels"))
+            .expect("a dependency step");
+        run(deps)
+            .mounts
             .iter()
             .find_map(|m| match m {
                 StepMount::Cache { dest, id, locked } if dest == WHEEL_CACHE => {
