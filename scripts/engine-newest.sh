@@ -218,7 +218,8 @@ prune_releases() {
   local dir current in_use
   current=$(readlink "$BASE/current")
   # What every instance was started from: a running engine keeps its release until restarted.
-  in_use=$(cat /run/pyslim-newest/started /run/pyslim-newest-*/started 2>/dev/null | cut -d' ' -f1)
+  # (An instance not started yet has no file: cat fails, and pipefail must not end the script.)
+  in_use=$(cat /run/pyslim-newest/started /run/pyslim-newest-*/started 2>/dev/null | cut -d' ' -f1 || true)
   for dir in "$BASE"/*/; do
     dir=$(basename "$dir")
     case "$dir" in "$current" | current | docker-config) continue ;; esac
