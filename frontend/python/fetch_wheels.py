@@ -42,12 +42,16 @@ header or tool, and pip's own status otherwise. The frontend's advice follows th
 
 import concurrent.futures
 import hashlib
+import http.client
 import os
 import runpy
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -191,6 +195,9 @@ UV_OPTIONS = ("--requirement", "--index-url", "--extra-index-url")
 
 # Downloads at once: enough to hide each file's round trips, few enough for any index.
 DOWNLOADS = 8
+# Tries of each download, as pip makes: a busy resolver or proxy drops a burst of lookups or
+# connections now and then ("Temporary failure in name resolution"), and a retry goes through.
+ATTEMPTS = 5
 
 
 def requirement_lines(path, seen):
@@ -311,21 +318,37 @@ def download(wheel, cache):
     target = os.path.join(cache, name)
     if os.path.exists(target):
         return name, False
+    print(f"pyslim: downloading {name}", file=sys.stderr)
     expected = wheel.get("hashes", {}).get("sha256")
-    digest = hashlib.sha256()
-    part = f"{target}.{os.getpid()}.part"
+    part = f"{target}.{threading.get_ident()}.part"
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as f:
-            while chunk := response.read(1 << 20):
-                digest.update(chunk)
-                f.write(chunk)
-        if expected and digest.hexdigest() != expected:
-            raise ValueError(f"its SHA-256 is {digest.hexdigest()}, the index said {expected}")
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                digest = fetch(url, part)
+                break
+            except (OSError, http.client.HTTPException) as e:
+                # What a retry cannot change: the index said no (other than "too many").
+                refused = isinstance(e, urllib.error.HTTPError) and e.code < 500 and e.code != 429
+                if refused or attempt == ATTEMPTS:
+                    raise
+                time.sleep(0.5 * 2**attempt)
+        if expected and digest != expected:
+            raise ValueError(f"its SHA-256 is {digest}, the index said {expected}")
         os.replace(part, target)
     finally:
         if os.path.exists(part):
             os.remove(part)
     return name, True
+
+
+def fetch(url, path):
+    """Writes what URL serves to PATH; returns its SHA-256."""
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as f:
+        while chunk := response.read(1 << 20):
+            digest.update(chunk)
+            f.write(chunk)
+    return digest.hexdigest()
 
 
 def fetch_with_uv(uv, cache, out, args):

@@ -187,9 +187,18 @@ def index(tmp_path):
     root.mkdir()
     fetched = []
 
+    failing = {}
+
     class Handler(http.server.SimpleHTTPRequestHandler):
         def do_GET(self):
             fetched.append(self.path)
+            name = self.path.rsplit("/", 1)[-1]
+            if failing.get(name) == 0:
+                del failing[name]
+                self.send_error(503, "busy, try again")
+                return
+            if name in failing:
+                failing[name] -= 1
             super().do_GET()
 
         def log_message(self, *args):
@@ -202,6 +211,9 @@ def index(tmp_path):
     thread.start()
     served = Index(root, f"http://127.0.0.1:{server.server_address[1]}/simple/")
     served.fetched = fetched
+    # File name -> how many of its requests are served before one fails, as a busy index or
+    # proxy fails one now and then.
+    served.failing = failing
     yield served
     server.shutdown()
     server.server_close()

@@ -387,3 +387,16 @@ def test_a_file_that_is_not_what_the_index_says_fails(index, builds, uv):
     assert result.returncode == 1
     assert "its SHA-256 is" in result.stderr
     assert wheels(builds.cache) == []
+
+
+def test_a_download_that_fails_once_is_tried_again(index, builds, uv):
+    index.publish("beta", "1.0")
+    name = "beta-1.0-py3-none-any.whl"
+    # uv reads the wheel once to resolve (this index has no metadata files): the script's first
+    # download is the one that fails.
+    index.failing[name] = 1
+    out, result = builds.run(["beta"], "--uv", uv, "--index-url", index.url)
+    assert wheels(out) == [name]
+    assert name not in index.failing, "no request failed"
+    assert index.downloads().count(name) == 3, index.fetched
+    assert "uv resolved 1 packages: 1 wheels downloaded" in result.stderr
