@@ -176,9 +176,13 @@ def without_requirements(args):
 
 # Requirement-file options uv's resolution would not honour as pip does: hashes (uv resolves
 # without checking them), other indexes and link sources (their files may need pip's handling of
-# credentials, and a wheel cache of their own), editable and local projects.
+# credentials, and a wheel cache of their own), editable and local projects, and a choice
+# between wheels and sdists (pip builds what uv chose to build without being told again).
 PIP_ONLY_OPTIONS = (
     "--hash",
+    "--no-binary",
+    "--only-binary",
+    "--prefer-binary",
     "-i",
     "--index-url",
     "--extra-index-url",
@@ -380,13 +384,13 @@ def fetch_with_uv(uv, cache, out, args):
     for name in names:
         shutil.copy2(os.path.join(cache, name), os.path.join(out, name))
     if sources:
-        # Built by pip from the very sdists uv chose (`--no-binary` for them alone), straight
-        # into OUT: a wheel built here is not a download, to be cached by its name.
+        # Built by pip from the sdists uv chose (there is no wheel for pip to take instead),
+        # straight into OUT: a wheel built here is not a download, to be cached by its name.
+        # pip's own cache of the wheels it built spares the compiler the next time; telling it
+        # `--no-binary` would turn that cache off in pips before 23.1.
         wanted = [f"{p['name']}=={p['version']}" for p in sources]
-        options = without_requirements(args)
-        no_binary = ",".join(p["name"] for p in sources)
         status = pip(
-            ["wheel", "--no-deps", "--no-binary", no_binary, "--wheel-dir", out, *options, *wanted]
+            ["wheel", "--no-deps", "--wheel-dir", out, *without_requirements(args), *wanted]
         )
         if status:
             return status

@@ -364,7 +364,12 @@ def test_uv_leaves_a_package_without_a_wheel_to_pip_and_its_wheel_uncached(index
 
 @pytest.mark.parametrize(
     "line",
-    ["beta==1.0 --hash=sha256:{digest}", "-e ./somewhere", "--extra-index-url {url}\nbeta"],
+    [
+        "beta==1.0 --hash=sha256:{digest}",
+        "-e ./somewhere",
+        "--extra-index-url {url}\nbeta",
+        "--prefer-binary\nbeta",
+    ],
 )
 def test_what_uv_would_not_take_as_pip_does_is_left_to_pip(index, builds, uv, line):
     wheel = index.publish("beta", "1.0")
