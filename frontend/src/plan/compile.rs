@@ -255,14 +255,12 @@ fn dependency_wheels(
     }
     let script = format!("{TOOLS}/fetch_wheels.py");
     let mut args = strings(&["python", &script, WHEEL_CACHE, WHEELS]);
-    if let Some(uv) = uv {
+    if uv.is_some() {
         args.extend(["--uv".to_string(), format!("{UV_PREFIX}/bin/uv")]);
-        mounts.push(layout::uv(uv));
-        mounts.push(uv_cache());
     }
     let mut run = fetch.run(args, cwd, mounts);
-    if uv.is_some() {
-        run.env.push(("UV_CACHE_DIR".into(), UV_CACHE.into()));
+    if let Some(uv) = uv {
+        runs_uv(&mut run, uv);
     }
     run.args.extend(requirements);
     let step = b.compile(
@@ -275,13 +273,16 @@ fn dependency_wheels(
     (step, None)
 }
 
-/// uv's cache, shared by every step that runs uv.
-fn uv_cache() -> StepMount {
-    StepMount::Cache {
+/// What a compile step running the uv the step `uv` unpacked adds: its binary, and uv's cache
+/// (shared by every such step) with where it is.
+fn runs_uv(run: &mut Run, uv: StepId) {
+    run.mounts.push(layout::uv(uv));
+    run.mounts.push(StepMount::Cache {
         dest: UV_CACHE.into(),
         id: "pyslim-uv".into(),
         locked: false,
-    }
+    });
+    run.env.push(("UV_CACHE_DIR".into(), UV_CACHE.into()));
 }
 
 /// Requirement lines as a file.
@@ -321,9 +322,7 @@ fn build_backend(
             // uv installs in a fraction of pip's time, with a cache of its own.
             Some(uv) => {
                 let program = format!("{UV_PREFIX}/bin/uv");
-                let mut mounts = fetch.mounts_with_find_links();
-                mounts.push(layout::uv(uv));
-                mounts.push(uv_cache());
+                let mounts = fetch.mounts_with_find_links();
                 let args = [
                     "pip",
                     "install",
@@ -335,7 +334,7 @@ fn build_backend(
                 let mut args = strings(&args);
                 args.insert(0, program);
                 let mut run = fetch.run(args, "/", mounts);
-                run.env.push(("UV_CACHE_DIR".into(), UV_CACHE.into()));
+                runs_uv(&mut run, uv);
                 // The cache is a mount, the target is not: hardlinks cannot cross them.
                 run.env.push(("UV_LINK_MODE".into(), "copy".into()));
                 run
