@@ -1,6 +1,6 @@
 """Install the wheels of some directories into the image's Python, by name.
 
-Usage: python install_wheels.py pip|UV [--bytecode-cache CACHE] [--no-deps] DIRECTORY [MORE...]
+Usage: python install_wheels.py pip|UV [--cache CACHE] [--no-deps] DIRECTORY [MORE...]
 
 Installs every wheel in DIRECTORY; MORE-DIRECTORIES only supply what those need. Each wheel is
 asked for as `name==version` from the directories, not as a file path: installed from a path,
@@ -9,10 +9,13 @@ that are not there.
 
 With uv, the files of the distributions this run installed are then compiled to bytecode, as pip
 does. uv's own --compile-bytecode compiles all of site-packages, the base image's packages too,
-and would put their bytecode into this layer. With `--bytecode-cache`, a file compiled once is
-not compiled again: CACHE keeps each .pyc under the hash of what it is made of — the
-interpreter's bytecode version, the source's path (the .pyc names it) and its bytes — so a
-rebuild that adds one package compiles that package alone.
+and would put their bytecode into this layer.
+
+`--cache` makes a rebuild that adds one package cost that package alone (uv only; a cache mount
+of the install steps). CACHE/uv is uv's cache: the wheels it unpacked, by path and mtime, which
+the compile stage keeps for a wheel it did not build again. CACHE/bytecode keeps each .pyc under
+the hash of what it is made of — the interpreter's bytecode version, the source's path (the .pyc
+names it) and its bytes — so a file compiled once is not compiled again.
 
 uv leaves `uv_cache.json` in each distribution's .dist-info: the time of the install, for its
 own cache of local projects, which an image never installs into again. It goes, and its line
@@ -59,6 +62,7 @@ class BytecodeCache:
 
     def __init__(self, directory):
         self.directory = directory
+        self.made = set()  # __pycache__ directories known to exist
 
     def _entry(self, source):
         with open(source, "rb") as f:
@@ -69,11 +73,18 @@ class BytecodeCache:
 
     def take(self, source):
         """Puts the cached bytecode of SOURCE where Python looks for it; False if none."""
+        # Thousands of small files for a large package: plain reads and writes, one makedirs
+        # per directory (shutil.copyfile stats both files first).
         try:
-            entry = self._entry(source)
+            with open(self._entry(source), "rb") as f:
+                bytecode = f.read()
             pyc = importlib.util.cache_from_source(source)
-            os.makedirs(os.path.dirname(pyc), exist_ok=True)
-            shutil.copyfile(entry, pyc)
+            directory = os.path.dirname(pyc)
+            if directory not in self.made:
+                os.makedirs(directory, exist_ok=True)
+                self.made.add(directory)
+            with open(pyc, "wb") as f:
+                f.write(bytecode)
             return True
         except OSError:
             return False
@@ -136,9 +147,10 @@ def forget_install_time(info):
 
 def main():
     installer, args = sys.argv[1], sys.argv[2:]
-    cache = None
-    if args[:1] == ["--bytecode-cache"]:
-        cache, args = BytecodeCache(args[1]), args[2:]
+    cache = uv_cache = None
+    if args[:1] == ["--cache"]:
+        cache = BytecodeCache(os.path.join(args[1], "bytecode"))
+        uv_cache, args = os.path.join(args[1], "uv"), args[2:]
     if installer != "pip" and not os.path.exists(installer):
         # The default installer could not be fetched (the compile stage said why): pip it is.
         installer = "pip"
@@ -168,7 +180,8 @@ def main():
 
     roots = sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
     before = distributions(roots)
-    uv = [installer, "pip", "install", "--system", "--no-config", "--no-cache", "--link-mode=copy"]
+    caching = ["--cache-dir", uv_cache] if uv_cache else ["--no-cache"]
+    uv = [installer, "pip", "install", "--system", "--no-config", *caching, "--link-mode=copy"]
     status = subprocess.call([*uv, *options, *wanted])
     if status:
         sys.exit(status)

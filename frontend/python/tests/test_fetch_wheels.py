@@ -303,28 +303,32 @@ def uv(tmp_path, builds):
     return found
 
 
-def write_sdist(index, name, version):
+def write_sdist(index, name, version, fails=None):
     """A source distribution only: its in-tree backend needs nothing from the index, and its
-    wheel says it was built."""
+    wheel says it was built. With FAILS, building it fails saying that."""
     base = f"{name}-{version}"
     wheel = write_wheel(index.root / "prebuilt", name, version, message="built from source")
     backend = textwrap.dedent(
         f"""
-        import os, shutil
+        import os, shutil, sys
         HERE = os.path.dirname(os.path.abspath(__file__))
         def build_wheel(directory, config_settings=None, metadata_directory=None):
+            if {fails!r}:
+                sys.exit({fails!r})
             shutil.copy(os.path.join(HERE, {wheel.name!r}), directory)
             return {wheel.name!r}
         """
     )
     files = {
-        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        # 2.2 (PEP 643): metadata uv takes as it is, without asking the backend.
+        "PKG-INFO": f"Metadata-Version: 2.2\nName: {name}\nVersion: {version}\n",
         "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
         'backend-path = ["."]\n',
         "backend.py": backend,
         wheel.name: wheel.read_bytes(),
     }
     path = index.root / "files" / f"{base}.tar.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz") as archive:
         for inside, content in files.items():
             data = content if isinstance(content, bytes) else content.encode()
@@ -352,14 +356,42 @@ def test_uv_resolves_and_the_wheels_are_downloaded_once(index, builds, uv):
     assert "1 wheels downloaded, 2 reused" in result.stderr
 
 
-def test_uv_leaves_a_package_without_a_wheel_to_pip_and_its_wheel_uncached(index, builds, uv):
-    index.publish("alpha", "1.0", requires=["withsrc"])
+def test_uv_builds_what_has_no_wheel_from_its_sdist_once(index, builds, uv):
+    index.publish("alpha", "1.0", requires=["withsrc", "other"])
     write_sdist(index, "withsrc", "1.0")
+    write_sdist(index, "other", "2.0")
+    built = ["other-2.0-py3-none-any.whl", "withsrc-1.0-py3-none-any.whl"]
     out, result = builds.run(["alpha"], "--uv", uv, "--index-url", index.url)
-    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "withsrc-1.0-py3-none-any.whl"]
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", *built]
     assert message(out / "withsrc-1.0-py3-none-any.whl") == "built from source"
+    assert "pyslim: building withsrc 1.0 from source" in result.stderr
+    assert "2 built from source, 0 built by earlier builds" in result.stderr
+    # Kept apart from the downloads, by the sdist's hash: a wheel built here may differ from
+    # one of the same name built elsewhere.
     assert wheels(builds.cache) == ["alpha-1.0-py3-none-any.whl"]
-    assert "1 built from source" in result.stderr
+    assert sorted(p.name for p in builds.cache.glob("built/*/*.whl")) == built
+
+    out, result = builds.run(["alpha"], "--uv", uv, "--index-url", index.url)
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", *built]
+    assert "0 built from source, 2 built by earlier builds" in result.stderr
+    assert "pyslim: building" not in result.stderr
+
+
+def test_a_build_uv_cannot_do_is_left_to_pip(index, builds, uv):
+    write_sdist(index, "broken", "1.0", fails="this backend does not build today")
+    _, result = builds.run(["broken"], "--uv", uv, "--index-url", index.url, check=False)
+    assert result.returncode != 0
+    assert "this backend does not build today" in result.stderr
+    assert "pyslim: uv could not build broken (above): pip tries" in result.stderr
+    assert not list(builds.cache.glob("built/*"))
+
+
+def test_a_build_that_needs_a_system_package_is_not_tried_again(index, builds, uv):
+    write_sdist(index, "needy", "1.0", fails="needy.c:1:10: fatal error: needy.h: No such file")
+    _, result = builds.run(["needy"], "--uv", uv, "--index-url", index.url, check=False)
+    assert result.returncode == 72  # NEEDS_SYSTEM: the frontend's advice names system:
+    assert "fatal error: needy.h" in result.stderr
+    assert "pip tries" not in result.stderr
 
 
 @pytest.mark.parametrize(

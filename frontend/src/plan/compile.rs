@@ -323,9 +323,12 @@ fn build_backend(
             Some(uv) => {
                 let program = format!("{UV_PREFIX}/bin/uv");
                 let mounts = fetch.mounts_with_find_links();
+                // Bytecode, as pip would compile it: the backend is imported anew by every
+                // build of the app's wheel (setuptools: 0.23 s from source, 0.12 s compiled).
                 let args = [
                     "pip",
                     "install",
+                    "--compile-bytecode",
                     "--python",
                     "python",
                     "--target",

@@ -7,7 +7,7 @@ use super::advice::Advice;
 use super::builder::Builder;
 use super::fetch::Fetch;
 use super::layout::{
-    self, BYTECODE_CACHE, INSTALL_WHEELS, TOOLS, UV_PREFIX, produced, strings, tool,
+    self, INSTALL_CACHE, INSTALL_WHEELS, TOOLS, UV_PREFIX, produced, strings, tool,
 };
 use super::types::{Fs, Run, Stage, StepId, StepMount, StepNetwork};
 
@@ -145,15 +145,15 @@ impl Install {
     }
 
     fn uv(step: StepId, tools: StepMount) -> Install {
-        let bytecode = StepMount::Cache {
-            dest: BYTECODE_CACHE.into(),
-            id: "pyslim-bytecode".into(),
+        let cache = StepMount::Cache {
+            dest: INSTALL_CACHE.into(),
+            id: "pyslim-install".into(),
             locked: false,
         };
         Install {
             installer: Installer::Uv,
             program: format!("{UV_PREFIX}/bin/uv"),
-            mounts: vec![tools, layout::uv(step), bytecode],
+            mounts: vec![tools, layout::uv(step), cache],
         }
     }
 
@@ -168,9 +168,10 @@ impl Install {
             format!("{TOOLS}/install_wheels.py"),
             self.program.clone(),
         ];
-        // pip compiles as it installs; uv leaves it to the script, which keeps what it compiled.
+        // pip compiles as it installs; uv leaves it to the script, which keeps what uv unpacked
+        // and what it compiled.
         if self.installer == Installer::Uv {
-            args.extend(strings(&["--bytecode-cache", BYTECODE_CACHE]));
+            args.extend(strings(&["--cache", INSTALL_CACHE]));
         }
         args.extend(strings(rest));
         args

@@ -25,9 +25,9 @@ pub const TARGET_WHEELS: &str = include_str!("../../python/target_wheels.py");
 pub const NATIVE_REPORT: &str = "/pyslim-report/native.json";
 /// Runs a layer's command, then clamps the times of what it changed (see `times`).
 pub const CLAMP_TIMES: &str = include_str!("../../python/clamp_times.py");
-/// Bytecode compiled by earlier installs, kept by what it was compiled from (see
-/// `install_wheels.py`): a cache mount of the slim stage's install steps.
-pub const BYTECODE_CACHE: &str = "/pyslim-bytecode";
+/// What earlier installs unpacked and compiled — uv's cache, and bytecode kept by what it was
+/// compiled from (see `install_wheels.py`): a cache mount of the slim stage's install steps.
+pub const INSTALL_CACHE: &str = "/pyslim-install-cache";
 /// Where the compile stage installs uv; the slim stage runs it from a read-only mount.
 pub const UV_PREFIX: &str = "/pyslim-uv";
 /// The forwarded SSH agent and the known_hosts pyslim writes (compile stage only).

@@ -138,8 +138,8 @@ fn slim_stage_installs_through_read_only_mounts_of_the_compile_stage() {
             "python",
             "/pyslim-tools/install_wheels.py",
             "/pyslim-uv/bin/uv",
-            "--bytecode-cache",
-            "/pyslim-bytecode",
+            "--cache",
+            "/pyslim-install-cache",
             "--no-deps",
             "/wheels"
         ]
@@ -465,11 +465,12 @@ fn uv_from_pypi_is_downloaded_by_the_engine_and_unpacked() {
         "[compile] install app build backend: setuptools>=61",
     ));
     assert_eq!(
-        backend.args[..7],
+        backend.args[..8],
         [
             "/pyslim-uv/bin/uv",
             "pip",
             "install",
+            "--compile-bytecode",
             "--python",
             "python",
             "--target",
