@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One dependency set, built cold two ways: from its lock (examples/uv-lock: pinned with hashes,
 # installed with --no-deps, no resolution) and from a requirements file of the same pins beside
-# the same app (resolved by pip). Writes bench/LOCKS.md.
+# the same app (resolved by uv). Writes bench/LOCKS.md.
 # Usage: bench/locks.sh [RUNS]     (default 3; every build starts from an empty build cache)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,5 +58,5 @@ requirement_step=$(printf '%s\n' "${requirement_steps[@]}" | median)
   echo "| set | from | cold s | dependency step s | runs (cold) |"
   echo "| --- | --- | ---: | ---: | --- |"
   echo "| examples/uv-lock (8 packages + the app) | uv.lock: pinned, hashes checked, no resolution | $lock | $lock_step | ${lock_times[*]} |"
-  echo "| examples/uv-lock (8 packages + the app) | requirements.txt of the same pins, resolved by pip | $requirements | $requirement_step | ${requirement_times[*]} |"
+  echo "| examples/uv-lock (8 packages + the app) | requirements.txt of the same pins, resolved by uv | $requirements | $requirement_step | ${requirement_times[*]} |"
 } | tee bench/LOCKS.md

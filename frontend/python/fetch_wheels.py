@@ -13,6 +13,12 @@ one of those changed. A build that fails for want of neither a system package no
 left to pip. Where uv cannot be given the requirements, or fails on them, pip does it all, as
 without `--uv`.
 
+A lock's pins (`--no-deps` and requirements that are all `name==version --hash=sha256:...`)
+need no resolution at all: each package's page on the index is read, side by side, for the
+files with one of its hashes, and the wheel this interpreter prefers among them is downloaded
+(see `fetch_pinned`); only what has no such wheel, or anything the index does not show as the
+lock says, is left to pip, in its hash-checking mode.
+
 `--unhashed-requirement FILE` among the arguments (a lock's git and directory sources, which pip
 cannot hash) is built by a second pip run with the same options and only that file: pip checks
 the hashes of every requirement of a run or of none.
@@ -47,7 +53,9 @@ header or tool, and pip's own status otherwise. The frontend's advice follows th
 
 import concurrent.futures
 import hashlib
+import html.parser
 import http.client
+import json
 import os
 import runpy
 import shutil
@@ -60,6 +68,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from common import normalize
 
 # The exit codes the frontend reads (pyslim's plan/advice.rs has the same numbers).
 INDEX_UNREACHABLE = 69
@@ -244,7 +254,9 @@ def takes_pip_only_options(files):
 def uv_arguments(args):
     """pip's arguments ARGS as uv takes them: the requirements files, and the index options
     (with pip's choice among indexes: the best version on any of them); None when uv would not
-    take them as pip does."""
+    take them as pip does, or pip has settings of its own."""
+    if pip_configured():
+        return None
     files, index = [], ["--index-strategy", "unsafe-best-match"]
     pairs = iter(args)
     for option in pairs:
@@ -336,16 +348,7 @@ def download(file, cache):
     expected = file.get("hashes", {}).get("sha256")
     part = f"{target}.{threading.get_ident()}.part"
     try:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                digest = fetch(url, part)
-                break
-            except (OSError, http.client.HTTPException) as e:
-                # What a retry cannot change: the index said no (other than "too many").
-                refused = isinstance(e, urllib.error.HTTPError) and e.code < 500 and e.code != 429
-                if refused or attempt == ATTEMPTS:
-                    raise
-                time.sleep(0.5 * 2**attempt)
+        digest = retried(fetch, url, part)
         if expected and digest != expected:
             raise ValueError(f"its SHA-256 is {digest}, the index said {expected}")
         os.replace(part, target)
@@ -353,6 +356,19 @@ def download(file, cache):
         if os.path.exists(part):
             os.remove(part)
     return name, True
+
+
+def retried(function, *args):
+    """FUNCTION(*ARGS), tried again after a network error, as pip tries a request again."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return function(*args)
+        except (OSError, http.client.HTTPException) as e:
+            # What a retry cannot change: the index said no (other than "too many").
+            refused = isinstance(e, urllib.error.HTTPError) and e.code < 500 and e.code != 429
+            if refused or attempt == ATTEMPTS:
+                raise
+            time.sleep(0.5 * 2**attempt)
 
 
 def fetch(url, path):
@@ -459,6 +475,205 @@ def build_sdists(uv, packages, cache, out, index, pip_args):
     return 0, kept
 
 
+# The index a run of pip without `--index-url` reads.
+PYPI = "https://pypi.org/simple/"
+# PEP 691's JSON first, PEP 503's HTML from an index that has no JSON.
+SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+
+
+class Links(html.parser.HTMLParser):
+    """The files of a PEP 503 project page: name, URL and SHA-256 (None when not given)."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.page = page
+        self.files = []
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href") if tag == "a" else None
+        if href:
+            url, _, fragment = urllib.parse.urljoin(self.page, href).partition("#")
+            algorithm, _, digest = fragment.partition("=")
+            name = urllib.parse.unquote(url.rsplit("/", 1)[-1])
+            self.files.append((name, url, digest if algorithm == "sha256" else None))
+
+
+def read_page(url):
+    """The content type, text and final URL of a simple index's page."""
+    request = urllib.request.Request(url, headers={"Accept": SIMPLE_ACCEPT})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = response.read().decode("utf-8", errors="replace")
+        return response.headers.get_content_type(), body, response.url
+
+
+def project_files(index, name):
+    """The files of project NAME on the simple INDEX, as pylock.toml entries (name, url,
+    hashes)."""
+    page = urllib.parse.urljoin(index.rstrip("/") + "/", f"{normalize(name)}/")
+    kind, body, page = retried(read_page, page)
+    if kind == "application/vnd.pypi.simple.v1+json":
+        files = json.loads(body).get("files", [])
+        entries = [
+            (f["filename"], urllib.parse.urljoin(page, f["url"]), f.get("hashes", {}).get("sha256"))
+            for f in files
+        ]
+    else:
+        links = Links(page)
+        links.feed(body)
+        entries = links.files
+    return [{"name": n, "url": u, "hashes": {"sha256": h}} for n, u, h in entries if h]
+
+
+# pip's own settings that change where it looks or what it takes: with any of them, pip alone
+# knows what it would download.
+PIP_SETTINGS = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_NO_INDEX",
+    "PIP_TRUSTED_HOST",
+    "PIP_CONFIG_FILE",
+    "PIP_NO_BINARY",
+    "PIP_ONLY_BINARY",
+    "PIP_PREFER_BINARY",
+)
+
+
+def pip_configured():
+    """Whether pip has settings of its own here, in the environment or a configuration file."""
+    if os.environ.get("PIP_CONFIG_FILE") == os.devnull:  # pip then reads no file at all
+        return any(os.environ.get(name) for name in PIP_SETTINGS if name != "PIP_CONFIG_FILE")
+    if any(os.environ.get(name) for name in PIP_SETTINGS):
+        return True
+    home = os.path.expanduser("~")
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    files = [
+        "/etc/pip.conf",
+        "/etc/xdg/pip/pip.conf",
+        os.path.join(home, ".pip", "pip.conf"),
+        os.path.join(config, "pip", "pip.conf"),
+        os.path.join(sys.prefix, "pip.conf"),
+    ]
+    return any(os.path.exists(f) for f in files)
+
+
+def pinned_requirements(args):
+    """A lock's pins among pip's arguments ARGS: the index URLs and, per requirement line, the
+    name, version, allowed SHA-256 digests and the line itself; None unless ARGS are `--no-deps`,
+    index URLs without credentials and requirements files of nothing but hashed pins, and pip
+    has no settings of its own."""
+    if "--no-deps" not in args or pip_configured():
+        return None
+    indexes, extra, pins = [], [], []
+    seen = set()
+    pairs = iter(a for a in args if a != "--no-deps")
+    for option in pairs:
+        value = next(pairs, None)
+        if value is None:
+            return None
+        if option in ("--index-url", "--extra-index-url"):
+            if urllib.parse.urlsplit(value).username:
+                return None
+            (indexes if option == "--index-url" else extra).append(value)
+        elif option == "--requirement":
+            try:
+                lines = list(requirement_lines(value, seen))
+            except OSError:
+                return None  # pip names the file it cannot read
+            for words in lines:
+                name, equals, version = words[0].partition("==")
+                hashes = {w.removeprefix("--hash=sha256:") for w in words[1:]}
+                plain = all(w.startswith("--hash=sha256:") for w in words[1:])
+                if not (equals and plain and hashes) or any(c in name for c in "[@;<>!~="):
+                    return None
+                pins.append((name, version, hashes, " ".join(words)))
+        else:
+            return None
+    return (indexes or [PYPI]) + extra, pins
+
+
+def fetch_pinned(cache, out, args):
+    """A lock's pins without resolution (see the module's text): returns an exit status, or
+    None when pip must do it all."""
+    pinned = pinned_requirements(args)
+    if not pinned:
+        return None
+    indexes, pins = pinned
+    queries = [(index, name) for name, *_ in pins for index in indexes]
+    with concurrent.futures.ThreadPoolExecutor(DOWNLOADS) as pool:
+        pages = list(pool.map(lambda q: _try(project_files, *q), queries))
+    found = {}
+    for (index, name), page in zip(queries, pages):
+        if isinstance(page, Exception):
+            print(f"pyslim: could not read {name}'s page on {index}: {page}", file=sys.stderr)
+            return None
+        found.setdefault(name, []).extend(page)
+    chosen, sources = [], []
+    for name, version, hashes, line in pins:
+        files = [f for f in found[name] if f["hashes"]["sha256"] in hashes]
+        wheel = best_wheel([f for f in files if f["name"].endswith(".whl")])
+        if wheel:
+            chosen.append(wheel)
+        elif files:
+            sources.append(line)
+        else:
+            print(
+                f"pyslim: no file of {name} {version} on the index has the lock's hash",
+                file=sys.stderr,
+            )
+            return None  # pip says what it finds instead
+    status, downloaded = download_into(chosen, cache, out, download_checked)
+    if status:
+        return status
+    if sources:
+        # Built by pip, which checks the sdist against the lock's hashes as it downloads it.
+        with tempfile.TemporaryDirectory() as directory:
+            listing = os.path.join(directory, "sources.txt")
+            with open(listing, "w", encoding="utf-8") as f:
+                f.writelines(f"{line}\n" for line in sources)
+            options = without_requirements(args)
+            status = pip(["wheel", "--wheel-dir", out, *options, "--requirement", listing])
+        if status:
+            return status
+    print(
+        f"pyslim: {len(pins)} pinned packages, no resolution: {downloaded} wheels downloaded, "
+        f"{len(chosen) - downloaded} reused from earlier builds, {len(sources)} built from source",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def download_into(wheels, cache, out, fetch=download):
+    """FETCHes WHEELS (pylock.toml entries) into CACHE side by side, and copies them into OUT.
+    Returns an exit status and how many were downloaded (the rest were in CACHE)."""
+    os.makedirs(cache, exist_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(DOWNLOADS) as pool:
+        results = list(pool.map(lambda w: _try(fetch, w, cache), wheels))
+    for wheel, result in zip(wheels, results):
+        if isinstance(result, Exception):
+            print(f"pyslim: could not download {wheel['url']}: {result}", file=sys.stderr)
+            # A file that is not what the index said is no network's fault.
+            return (1 if isinstance(result, ValueError) else INDEX_UNREACHABLE), 0
+    os.makedirs(out, exist_ok=True)
+    for name, _ in results:
+        shutil.copy2(os.path.join(cache, name), os.path.join(out, name))
+    return 0, sum(fetched for _, fetched in results)
+
+
+def download_checked(wheel, cache):
+    """`download`, where a file the cache holds under the wheel's name must also have its
+    SHA-256: a lock's hash is the only word on which file is right."""
+    target = os.path.join(cache, wheel["name"])
+    if os.path.exists(target):
+        digest = hashlib.sha256()
+        with open(target, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        if digest.hexdigest() != wheel["hashes"]["sha256"]:
+            os.remove(target)
+    return download(wheel, cache)
+
+
 def fetch_with_uv(uv, cache, out, args):
     """The uv route (see the module's text): returns an exit status, or None when pip must
     do it all."""
@@ -477,19 +692,9 @@ def fetch_with_uv(uv, cache, out, args):
             chosen.append(wheel)
     if any("url" not in p["sdist"] for p in sources):
         return None
-    os.makedirs(cache, exist_ok=True)
-    names, downloaded = [], 0
-    with concurrent.futures.ThreadPoolExecutor(DOWNLOADS) as pool:
-        for wheel, result in zip(chosen, pool.map(lambda w: _try(download, w, cache), chosen)):
-            if isinstance(result, Exception):
-                print(f"pyslim: could not download {wheel['url']}: {result}", file=sys.stderr)
-                # A file that is not what the index said is no network's fault.
-                return 1 if isinstance(result, ValueError) else INDEX_UNREACHABLE
-            names.append(result[0])
-            downloaded += result[1]
-    os.makedirs(out, exist_ok=True)
-    for name in names:
-        shutil.copy2(os.path.join(cache, name), os.path.join(out, name))
+    status, downloaded = download_into(chosen, cache, out)
+    if status:
+        return status
     kept = 0
     if sources:
         status, kept = build_sdists(
@@ -499,7 +704,7 @@ def fetch_with_uv(uv, cache, out, args):
             return status
     print(
         f"pyslim: uv resolved {len(packages)} packages: {downloaded} wheels downloaded, "
-        f"{len(names) - downloaded} reused from earlier builds, {len(sources) - kept} built "
+        f"{len(chosen) - downloaded} reused from earlier builds, {len(sources) - kept} built "
         f"from source, {kept} built by earlier builds",
         file=sys.stderr,
     )
@@ -521,6 +726,14 @@ def main():
         if status is not None:
             sys.exit(status)
     pip_args, unhashed = split_unhashed(all_args)
+    status = fetch_pinned(cache, out, pip_args)
+    if status is not None:
+        # What has no hash (a git commit, a directory) is built, never a download to keep.
+        for path in unhashed if not status else []:
+            status = pip(["wheel", "--wheel-dir", out, *without_requirements(pip_args), "-r", path])
+            if status:
+                break
+        sys.exit(status)
     runs = [pip_args] + [
         [*without_requirements(pip_args), "--requirement", path] for path in unhashed
     ]

@@ -5,6 +5,7 @@ filesystem; only the cache mount carries over)."""
 import ast
 import hashlib
 import io
+import json
 import shutil
 import sys
 import tarfile
@@ -199,11 +200,12 @@ def test_a_pip_without_the_hook_builds_without_the_cache(index, builds):
     # A pip whose RequirementPreparer has no save_linked_requirement, as far as the script can
     # see: pip itself keeps the one it bound at import.
     hide = (
-        "import runpy, sys\n"
+        "import os, runpy, sys\n"
         "import pip._internal.cli.req_command\n"
         "import pip._internal.operations.prepare as prepare\n"
         "prepare.RequirementPreparer = type('RequirementPreparer', (), {})\n"
         "sys.argv = sys.argv[1:]\n"
+        "sys.path.insert(0, os.path.dirname(sys.argv[0]))  # as `python SCRIPT` would\n"
         "runpy.run_path(sys.argv[0], run_name='__main__')\n"
     )
     index.publish("alpha", "1.0", requires=["beta"])
@@ -241,7 +243,114 @@ def test_a_lock_installs_exactly_its_pins_and_its_unhashed_sources(tmp_path, ind
         unhashed,
     )
     assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "gamma-1.0-py3-none-any.whl"]
-    assert "2 wheels" in result.stderr
+    assert "1 pinned packages, no resolution: 1 wheels downloaded" in result.stderr
+    # gamma was built, not downloaded: not kept.
+    assert wheels(builds.cache) == ["alpha-1.0-py3-none-any.whl"]
+
+
+def test_a_lock_is_fetched_without_resolution(index, builds):
+    # Only the pins, side by side: alpha's dependency is not in the lock, and is not fetched.
+    alpha = index.publish("alpha", "1.0", requires=["beta"])
+    index.publish("beta", "1.0")
+    delta = index.publish("delta", "2.0")
+    lines = [
+        f"alpha==1.0 --hash=sha256:{sha256(alpha)}",
+        f"Delta==2.0 --hash=sha256:{sha256(delta)}",
+    ]
+    out, result = builds.run(lines, "--index-url", index.url, "--no-deps")
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "delta-2.0-py3-none-any.whl"]
+    assert "2 pinned packages, no resolution: 2 wheels downloaded, 0 reused" in result.stderr
+    assert index.downloads() == ["alpha-1.0-py3-none-any.whl", "delta-2.0-py3-none-any.whl"]
+
+    out, result = builds.run(lines, "--index-url", index.url, "--no-deps")
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl", "delta-2.0-py3-none-any.whl"]
+    assert "0 wheels downloaded, 2 reused" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["application/vnd.pypi.simple.v1+json", "text/html"])
+def test_a_projects_files_are_read_from_either_kind_of_page(monkeypatch, kind):
+    import fetch_wheels
+
+    page = "https://index.example/simple/my-pkg/"
+    if kind == "text/html":
+        body = (
+            '<a href="../../files/my_pkg-1.0-py3-none-any.whl#sha256=aa">w</a>'
+            '<a href="https://files.example/my_pkg-1.0.tar.gz#sha256=bb">s</a>'
+            '<a href="../../files/unhashed-1.0.tar.gz">no hash</a>'
+        )
+    else:
+        body = json.dumps(
+            {
+                "files": [
+                    {
+                        "filename": "my_pkg-1.0-py3-none-any.whl",
+                        "url": "../../files/my_pkg-1.0-py3-none-any.whl",
+                        "hashes": {"sha256": "aa"},
+                    },
+                    {
+                        "filename": "my_pkg-1.0.tar.gz",
+                        "url": "https://files.example/my_pkg-1.0.tar.gz",
+                        "hashes": {"sha256": "bb"},
+                    },
+                    {"filename": "unhashed-1.0.tar.gz", "url": "x", "hashes": {}},
+                ]
+            }
+        )
+    asked = []
+    monkeypatch.setattr(
+        fetch_wheels, "read_page", lambda url: asked.append(url) or (kind, body, url)
+    )
+    files = fetch_wheels.project_files("https://index.example/simple", "My_Pkg")
+    assert asked == [page]  # the PEP 503 name, under the index's URL
+    assert files == [
+        {
+            "name": "my_pkg-1.0-py3-none-any.whl",
+            "url": "https://index.example/files/my_pkg-1.0-py3-none-any.whl",
+            "hashes": {"sha256": "aa"},
+        },
+        {
+            "name": "my_pkg-1.0.tar.gz",
+            "url": "https://files.example/my_pkg-1.0.tar.gz",
+            "hashes": {"sha256": "bb"},
+        },
+    ]
+
+
+def test_a_lock_goes_to_pip_where_pip_has_settings_of_its_own(index, builds):
+    alpha = index.publish("alpha", "1.0")
+    builds.env["PIP_FIND_LINKS"] = str(index.root / "files")
+    line = f"alpha==1.0 --hash=sha256:{sha256(alpha)}"
+    out, result = builds.run([line], "--index-url", index.url, "--no-deps")
+    assert wheels(out) == ["alpha-1.0-py3-none-any.whl"]
+    assert "pinned packages" not in result.stderr
+
+
+def test_a_cached_file_that_is_not_the_locked_one_is_fetched_again(index, builds):
+    alpha = index.publish("alpha", "1.0", message="the index's")
+    builds.cache.mkdir()
+    (builds.cache / alpha.name).write_bytes(b"another file of that name")
+    line = f"alpha==1.0 --hash=sha256:{sha256(alpha)}"
+    out, result = builds.run([line], "--index-url", index.url, "--no-deps")
+    assert message(out / alpha.name) == "the index's"
+    assert "1 wheels downloaded" in result.stderr
+
+
+def test_a_pinned_sdist_is_built_by_pip_checking_its_hash(index, builds):
+    sdist = write_sdist(index, "withsrc", "1.0")
+    line = f"withsrc==1.0 --hash=sha256:{sha256(sdist)}"
+    out, result = builds.run([line], "--index-url", index.url, "--no-deps")
+    assert message(out / "withsrc-1.0-py3-none-any.whl") == "built from source"
+    assert "0 wheels downloaded, 0 reused from earlier builds, 1 built from source" in result.stderr
+
+
+def test_a_lock_the_index_does_not_match_is_left_to_pip(index, builds):
+    index.publish("alpha", "1.0")
+    line = f"alpha==1.0 --hash=sha256:{'0' * 64}"
+    out, result = builds.run([line], "--index-url", index.url, "--no-deps", check=False)
+    assert result.returncode != 0
+    assert "no file of alpha 1.0 on the index has the lock's hash" in result.stderr
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in result.stderr  # pip's own words
+    assert wheels(out) == []
 
 
 def test_a_file_whose_hash_differs_fails_naming_both_hashes(index, builds):

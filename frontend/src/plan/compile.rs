@@ -187,7 +187,7 @@ fn dependency_wheels(
     }
     let mut see = dependencies.context.clone();
     see.extend(fetch.context.iter().cloned());
-    mounts.push(tool("fetch_wheels.py", FETCH_WHEELS));
+    mounts.push(common_tool("fetch_wheels.py", FETCH_WHEELS));
     mounts.push(fetch.wheel_cache.clone());
     mounts.push(produced(WHEELS));
     // Without files to see (a pyproject's list is generated), the step sees no context at
