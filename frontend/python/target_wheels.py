@@ -27,7 +27,7 @@ import runpy
 import sys
 import tempfile
 
-from common import normalize
+from common import normalize, requirement_lines
 
 # fetch_wheels.py's code for an index pip could not reach (plan/advice.rs has the same number).
 INDEX_UNREACHABLE = 69
@@ -116,21 +116,11 @@ def index_args(pip_args):
         elif word == "--requirement":
             files.append(next(words))
     seen = set()
-    while files:
-        path = files.pop()
-        if path in seen or not os.path.isfile(path):
-            continue
-        seen.add(path)
-        with open(path) as file:
-            for line in file:
-                words = [*line.split(), "", ""]
-                if words[0].startswith(INDEX_LINES):
-                    return None
-                # pip reads a nested file relative to the one that names it.
-                nested = re.fullmatch(r"(-r|--requirement|-c|--constraint)=?(\S*)", words[0])
-                if nested:
-                    name = nested.group(2) or words[1]
-                    files.append(os.path.join(os.path.dirname(path), name))
+    try:
+        if any(w[0].startswith(INDEX_LINES) for f in files for w in requirement_lines(f, seen)):
+            return None
+    except OSError:
+        return None  # pip says what it cannot read; no verdict without it
     return args
 
 

@@ -269,7 +269,7 @@ def test_a_lock_is_fetched_without_resolution(index, builds):
 
 @pytest.mark.parametrize("kind", ["application/vnd.pypi.simple.v1+json", "text/html"])
 def test_a_projects_files_are_read_from_either_kind_of_page(monkeypatch, kind):
-    import fetch_wheels
+    import index as simple
 
     page = "https://index.example/simple/my-pkg/"
     if kind == "text/html":
@@ -297,10 +297,8 @@ def test_a_projects_files_are_read_from_either_kind_of_page(monkeypatch, kind):
             }
         )
     asked = []
-    monkeypatch.setattr(
-        fetch_wheels, "read_page", lambda url: asked.append(url) or (kind, body, url)
-    )
-    files = fetch_wheels.project_files("https://index.example/simple", "My_Pkg")
+    monkeypatch.setattr(simple, "read_page", lambda url: asked.append(url) or (kind, body, url))
+    files = simple.project_files("https://index.example/simple", "My_Pkg")
     assert asked == [page]  # the PEP 503 name, under the index's URL
     assert files == [
         {
@@ -366,29 +364,28 @@ def test_a_file_whose_hash_differs_fails_naming_both_hashes(index, builds):
 
 
 def test_the_exit_code_says_what_pip_output_showed():
-    sys.path.insert(0, str(FETCH_WHEELS.parent))
-    import fetch_wheels
+    import pip_run
 
     table = [
         ("", 0, 0),
         ("ERROR: No matching distribution found for six==9\n", 1, 1),
-        ("lber.h: No such file or directory\n", 1, fetch_wheels.NEEDS_SYSTEM),
-        ("    src/x.c:1:10: fatal error: Python.h: No such file\n", 1, fetch_wheels.NEEDS_SYSTEM),
-        ("error: command 'gcc' failed with exit code 1\n", 1, fetch_wheels.NEEDS_SYSTEM),
-        ("Error: pg_config executable not found.\n", 1, fetch_wheels.NEEDS_SYSTEM),
+        ("lber.h: No such file or directory\n", 1, pip_run.NEEDS_SYSTEM),
+        ("    src/x.c:1:10: fatal error: Python.h: No such file\n", 1, pip_run.NEEDS_SYSTEM),
+        ("error: command 'gcc' failed with exit code 1\n", 1, pip_run.NEEDS_SYSTEM),
+        ("Error: pg_config executable not found.\n", 1, pip_run.NEEDS_SYSTEM),
         (
             "WARNING: Retrying ... Failed to establish a new connection: [Errno 111] "
             "Connection refused')': /simple/six/\n",
             1,
-            fetch_wheels.INDEX_UNREACHABLE,
+            pip_run.INDEX_UNREACHABLE,
         ),
-        ("[Errno -2] Name or service not known\n", 1, fetch_wheels.INDEX_UNREACHABLE),
-        ("401 Client Error: Unauthorized for url\n", 1, fetch_wheels.INDEX_UNREACHABLE),
+        ("[Errno -2] Name or service not known\n", 1, pip_run.INDEX_UNREACHABLE),
+        ("401 Client Error: Unauthorized for url\n", 1, pip_run.INDEX_UNREACHABLE),
         # A build that failed is told first, whatever else went wrong.
-        ("Connection refused\nfatal error: ffi.h: No such file\n", 1, fetch_wheels.NEEDS_SYSTEM),
+        ("Connection refused\nfatal error: ffi.h: No such file\n", 1, pip_run.NEEDS_SYSTEM),
     ]
     for output, status, code in table:
-        assert fetch_wheels.classify(output, status) == code, output
+        assert pip_run.classify(output, status) == code, output
 
 
 def test_an_index_that_cannot_be_reached_exits_69(builds):

@@ -251,8 +251,9 @@ mod tests {
 
     #[test]
     fn the_step_script_knows_every_symptom_and_the_exit_codes() {
-        // fetch_wheels.py reads pip's output for the symptoms of the table the advice shows.
-        let script = crate::plan::layout::FETCH_WHEELS;
+        // fetch_wheels.py reads pip's output for the symptoms of the table the advice shows
+        // (with pip_run.py).
+        let script = crate::plan::layout::PIP_RUN;
         for project in PROJECTS {
             for symptom in project.symptoms {
                 assert!(script.contains(&format!("\"{symptom}\"")), "{symptom}");

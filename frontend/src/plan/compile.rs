@@ -10,9 +10,9 @@ use super::builder::Builder;
 use super::fetch::Fetch;
 use super::install::unpacked_uv;
 use super::layout::{
-    self, APP_METADATA, APP_WHEEL, BACKEND, BUILD_BACKEND, CARGO_HOME, CONTEXT, FETCH_WHEELS,
-    GENERATED, NATIVE_REPORT, TARGET_WHEELS, TOOLS, UV_CACHE, UV_PREFIX, WHEEL_CACHE, WHEELS,
-    common_tool, context, include_app, produced, project_dir, strings, tool,
+    self, APP_METADATA, APP_WHEEL, BACKEND, BUILD_BACKEND, CARGO_HOME, CONTEXT, GENERATED,
+    NATIVE_REPORT, TARGET_WHEELS, TOOLS, UV_CACHE, UV_PREFIX, WHEEL_CACHE, WHEELS, common_tool,
+    context, fetch_tool, include_app, produced, project_dir, strings, tool,
 };
 use super::types::{
     Action, BaseImage, CopyFrom, Fs, Native, ResolvedBases, Run, Stage, StepId, StepMount,
@@ -187,7 +187,7 @@ fn dependency_wheels(
     }
     let mut see = dependencies.context.clone();
     see.extend(fetch.context.iter().cloned());
-    mounts.push(common_tool("fetch_wheels.py", FETCH_WHEELS));
+    mounts.push(fetch_tool());
     mounts.push(fetch.wheel_cache.clone());
     mounts.push(produced(WHEELS));
     // Without files to see (a pyproject's list is generated), the step sees no context at

@@ -19,6 +19,15 @@ pub const CARGO_HOME: &str = "/var/cache/pyslim/cargo";
 /// Scripts of ours the steps run.
 pub const TOOLS: &str = "/pyslim-tools";
 pub const FETCH_WHEELS: &str = include_str!("../../python/fetch_wheels.py");
+/// pip run in the dependency step, and the exit codes that say what its output showed.
+pub const PIP_RUN: &str = include_str!("../../python/pip_run.py");
+/// The modules `fetch_wheels.py` imports (see there).
+const FETCH_MODULES: [(&str, &str); 4] = [
+    ("pip_run.py", PIP_RUN),
+    ("index.py", include_str!("../../python/index.py")),
+    ("uv_route.py", include_str!("../../python/uv_route.py")),
+    ("lock_route.py", include_str!("../../python/lock_route.py")),
+];
 pub const INSTALL_WHEELS: &str = include_str!("../../python/install_wheels.py");
 pub const TARGET_WHEELS: &str = include_str!("../../python/target_wheels.py");
 /// Whether the build platform found a binary wheel of every dependency for the target.
@@ -87,6 +96,14 @@ pub fn tool(name: &str, text: &str) -> StepMount {
 /// One of the scripts that import `common.py`, with it.
 pub fn common_tool(name: &str, text: &str) -> StepMount {
     tools(&[("common.py", COMMON), (name, text)])
+}
+
+/// `fetch_wheels.py`, with the modules it imports.
+pub fn fetch_tool() -> StepMount {
+    let mut files = vec![("common.py", COMMON)];
+    files.extend(FETCH_MODULES);
+    files.push(("fetch_wheels.py", FETCH_WHEELS));
+    tools(&files)
 }
 
 /// One of the scripts that read ELF files, with the modules they share.

@@ -874,3 +874,63 @@ fn every_script_has_the_modules_it_imports_beside_it() {
         );
     }
 }
+
+#[test]
+fn every_script_is_mounted_with_the_modules_it_imports() {
+    // An import of one of our modules that is not mounted beside the script would fail only
+    // in a build.
+    let settings = Settings {
+        sbom: true,
+        ..Settings::default()
+    };
+    let plans = [
+        plan_of(
+            "python: '3.11'\nrequirements: r.txt\napp: .\nflavor: minimal\n",
+            &settings,
+        ),
+        plan_of(
+            "python: '3.11'\nrequirements: r.txt\n",
+            &Settings::default(),
+        ),
+    ];
+    let mounted: Vec<Vec<(String, String)>> = plans
+        .iter()
+        .flat_map(|p| &p.steps)
+        .filter_map(|step| match &step.action {
+            Action::Run(run) => Some(&run.mounts),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|mount| match mount {
+            StepMount::Files { files, .. } => Some(files.clone()),
+            _ => None,
+        })
+        .collect();
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
+    let ours: Vec<String> = std::fs::read_dir(&scripts)
+        .expect("the scripts")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".py").map(str::to_string)
+        })
+        .collect();
+    assert!(ours.iter().any(|m| m == "common"), "{ours:?}");
+    for files in &mounted {
+        for (name, text) in files {
+            for line in text.lines() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let module = match words.as_slice() {
+                    ["import", module, ..] | ["from", module, "import", ..] => *module,
+                    _ => continue,
+                };
+                if ours.iter().any(|m| m == module) {
+                    let beside = format!("{module}.py");
+                    assert!(
+                        files.iter().any(|(n, _)| *n == beside),
+                        "{name} imports {module}, which is not mounted beside it"
+                    );
+                }
+            }
+        }
+    }
+}
