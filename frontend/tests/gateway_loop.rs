@@ -765,7 +765,7 @@ async fn index_credentials_travel_as_a_secret_id_only() {
             .iter()
             .all(|m| m.mount_type != pb::MountType::Secret as i32)
     );
-    assert_eq!(install.network, pb::NetMode::Unset as i32);
+    assert_eq!(install.network, pb::NetMode::None as i32);
 }
 
 fn json(answer: &std::collections::HashMap<String, Vec<u8>>) -> serde_json::Value {

@@ -78,5 +78,6 @@ pub fn install_named(
         }
     }
     let fs = b.run(stage, on, name, args, mounts, origin);
+    let fs = b.online(fs);
     b.advise(fs, Advice::Apt)
 }

@@ -770,7 +770,6 @@ fn a_layer_clamps_its_times_and_the_app_gets_the_epoch() {
     let dependencies = [
         "[slim] apt-get install libpq5",
         "[slim] create user app (10001:10001)",
-        "[slim] create workdir /app",
         "[slim] install dependencies with uv",
     ];
     let app = [
@@ -932,5 +931,30 @@ fn every_script_is_mounted_with_the_modules_it_imports() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn only_the_steps_that_download_have_a_network() {
+    let plan = plan_of(
+        "python: '3.11'\nrequirements: r.txt\napp: .\nruntime: [libpq5]\nuser: app\nwritable: [/data]\n",
+        &Settings::default(),
+    );
+    let network = |name: &str| run(named(&plan, name)).network;
+    assert_eq!(
+        network("[slim] apt-get install libpq5"),
+        StepNetwork::Sandbox
+    );
+    assert_eq!(
+        network("[compile] build dependency wheels: r.txt"),
+        StepNetwork::Sandbox
+    );
+    for offline in [
+        "[slim] create user app (10001:10001)",
+        "[slim] create writable directories /data",
+        "[slim] install dependencies with uv",
+        "[slim] install app with uv",
+    ] {
+        assert_eq!(network(offline), StepNetwork::None, "{offline}");
     }
 }
