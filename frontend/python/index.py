@@ -22,17 +22,11 @@ from pip_run import INDEX_UNREACHABLE
 
 # Downloads at once: enough to hide each file's round trips, few enough for any index.
 DOWNLOADS = 8
-
-
 # Tries of each download, as pip makes: a busy resolver or proxy drops a burst of lookups or
 # connections now and then ("Temporary failure in name resolution"), and a retry goes through.
 ATTEMPTS = 5
-
-
 # The index a run of pip without `--index-url` reads.
 PYPI = "https://pypi.org/simple/"
-
-
 # PEP 691's JSON first, PEP 503's HTML from an index that has no JSON.
 SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 

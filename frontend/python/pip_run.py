@@ -13,8 +13,6 @@ import sys
 
 # The exit codes the frontend reads (pyslim's plan/advice.rs has the same numbers).
 INDEX_UNREACHABLE = 69
-
-
 NEEDS_SYSTEM = 72
 
 

@@ -52,7 +52,6 @@ PIP_ONLY_OPTIONS = (
     "--editable",
 )
 
-
 # Command-line options the uv route passes on to uv; any other sends the build to pip.
 UV_OPTIONS = ("--requirement", "--index-url", "--extra-index-url")
 
