@@ -84,7 +84,7 @@ fn missing_libraries_error_fails_at_the_requirement_line() {
     let (ok, log) = build_log(&dir, "pyslim-e2e/strict-uwsgi");
     assert!(!ok, "{log}");
     assert!(
-        log.contains("requirements.txt:1:1: error: /usr/local/bin/uwsgi (uWSGI 2.0.28"),
+        log.contains("requirements.txt:1:1: error: /usr/local/bin/uwsgi (uwsgi 2.0.28"),
         "{log}"
     );
     assert!(log.contains("needs libxml2.so.2, which the runtime image lacks; the Debian package `libxml2` provides it"), "{log}");

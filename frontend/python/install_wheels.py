@@ -12,10 +12,14 @@ does. uv's own --compile-bytecode compiles all of site-packages, the base image'
 and would put their bytecode into this layer.
 
 `--cache` makes a rebuild that adds one package cost that package alone (uv only; a cache mount
-of the install steps). CACHE/uv is uv's cache: the wheels it unpacked, by path and mtime, which
-the compile stage keeps for a wheel it did not build again. CACHE/bytecode keeps each .pyc under
-the hash of what it is made of — the interpreter's bytecode version, the source's path (the .pyc
-names it) and its bytes — so a file compiled once is not compiled again.
+of the install steps). CACHE/uv is uv's cache of the wheels it unpacked. uv takes a wheel of a
+`--find-links` directory for an index's, which never changes under its name, and would install
+what it unpacked earlier from another file of that name (an app's wheel after an edit, a
+package built again): so each wheel is asked for with its SHA-256, which uv checks its cache
+against, and with `--no-deps` only, where nothing is installed that was not asked for.
+CACHE/bytecode keeps each .pyc under the hash of what it is made of — the interpreter's
+bytecode version, the source's path (the .pyc names it) and its bytes — so a file compiled once
+is not compiled again.
 
 uv leaves `uv_cache.json` in each distribution's .dist-info: the time of the install, for its
 own cache of local projects, which an image never installs into again. It goes, and its line
@@ -36,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 
 # A timestamp .pyc holds its source's mtime, which is the time of the install: every build
 # would write other bytes, and where BuildKit rewrites layer timestamps (SOURCE_DATE_EPOCH) the
@@ -145,6 +150,23 @@ def forget_install_time(info):
         out.writelines(kept)
 
 
+def requirements(directory):
+    """Each wheel of DIRECTORY as `name==version`, with its file's path."""
+    names = sorted(n for n in os.listdir(directory) if n.endswith(".whl"))
+    # A wheel's name is `distribution-version(-build)?-python-abi-platform.whl`.
+    return [("==".join(n.split("-")[:2]), os.path.join(directory, n)) for n in names]
+
+
+def hashed(directory):
+    """Each wheel of DIRECTORY as `name==version`, with its file's SHA-256."""
+    for want, path in requirements(directory):
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        yield want, digest.hexdigest()
+
+
 def main():
     installer, args = sys.argv[1], sys.argv[2:]
     cache = uv_cache = None
@@ -156,10 +178,7 @@ def main():
         installer = "pip"
     no_deps = args[:1] == ["--no-deps"]
     directory, *more = args[1:] if no_deps else args
-    # A wheel's name is `distribution-version(-build)?-python-abi-platform.whl`.
-    wanted = sorted(
-        "==".join(name.split("-")[:2]) for name in os.listdir(directory) if name.endswith(".whl")
-    )
+    wanted = [want for want, _ in requirements(directory)]
     if not wanted:
         # A requirements file with nothing in it yet is not an error.
         print(f"pyslim: no wheels in {directory}, nothing to install", file=sys.stderr)
@@ -180,9 +199,14 @@ def main():
 
     roots = sorted({sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})
     before = distributions(roots)
-    caching = ["--cache-dir", uv_cache] if uv_cache else ["--no-cache"]
-    uv = [installer, "pip", "install", "--system", "--no-config", *caching, "--link-mode=copy"]
-    status = subprocess.call([*uv, *options, *wanted])
+    uv = [installer, "pip", "install", "--system", "--no-config", "--link-mode=copy"]
+    if uv_cache and no_deps:
+        pinned = os.path.join(tempfile.mkdtemp(), "wheels.txt")
+        with open(pinned, "w", encoding="utf-8") as f:
+            f.writelines(f"{want} --hash=sha256:{digest}\n" for want, digest in hashed(directory))
+        status = subprocess.call([*uv, "--cache-dir", uv_cache, *options, "-r", pinned])
+    else:
+        status = subprocess.call([*uv, "--no-cache", *options, *wanted])
     if status:
         sys.exit(status)
 

@@ -83,7 +83,7 @@ def installer(request, tmp_path, venv, env):
 
             command, options = sys.argv[1:3], sys.argv[3:]
             assert command == ["pip", "install"], sys.argv
-            uv_only = ["--system", "--no-config", "--no-cache", "--link-mode=copy"]
+            uv_only = ["--system", "--no-config", "--link-mode=copy", "--no-cache"]
             assert options[:4] == uv_only, options
             pip = [sys.executable, "-m", "pip", "install", "--no-compile", "--no-cache-dir"]
             sys.exit(subprocess.call(pip + options[4:]))
@@ -217,3 +217,28 @@ def test_bytecode_is_compiled_once_per_source_and_path(tmp_path):
     shutil.copy(files[1], moved)
     assert install_wheels.compile_all([files[0], str(moved)], cache) == (2, 0)
     assert Path(importlib.util.cache_from_source(files[0])).read_bytes() != fresh[files[0]]
+
+
+@pytest.mark.parametrize("installer", ["uv"], indirect=True)  # uv's own cache
+def test_uv_unpacks_a_wheel_once_and_never_takes_another_of_its_name_for_it(
+    tmp_path, env, installer
+):
+    cache = tmp_path / "cache"
+    wheels = tmp_path / "wheels"
+    write_wheel(wheels, "alpha", "1.0", message="first")
+    for build, message in enumerate(["first", "first", "rebuilt"]):
+        if message == "rebuilt":
+            # Another file under the same name (an app edited, a package built again), with
+            # the old file's times: nothing but its bytes tells them apart.
+            old = wheels / "alpha-1.0-py3-none-any.whl"
+            times = old.stat()
+            write_wheel(wheels, "alpha", "1.0", message="rebuilt")
+            os.utime(old, ns=(times.st_atime_ns, times.st_mtime_ns))
+        venv = tmp_path / f"venv-{build}"
+        run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", venv], env)
+        env["UV_PYTHON"] = str(venv / "bin" / "python")
+        result = install(venv, env, installer, "--cache", cache, "--no-deps", wheels)
+        said = (site_packages(venv) / "alpha" / "__init__.py").read_text()
+        assert f"MESSAGE = {message!r}" in said, (build, said)
+        if build == 1:
+            assert "Prepared" not in result.stderr, "unpacked again:\n" + result.stderr
