@@ -1,3 +1,4 @@
+use super::roots::declared;
 use super::*;
 use crate::lock::project::line_of;
 use crate::lock::render::pinned;
