@@ -1,7 +1,7 @@
 //! PEP 751 `pylock.toml` (and `pylock.NAME.toml`): a flat lock. Each `[[packages]]` entry
 //! carries its own `marker`, which may ask for the extras and dependency groups an install
 //! chose (`'socks' in extras`, `'test' in dependency_groups`); those are rewritten to the
-//! `extra == …` markers pep508_rs evaluates, groups under [`GROUP_EXTRA_PREFIX`].
+//! `extra == …` markers pep508_rs evaluates (`markers.rs`).
 //!
 //! `default-groups` name synthetic groups standing for the project's own dependencies (PDM
 //! always writes one, `default`). pyslim always installs those, so markers that ask for them
@@ -10,14 +10,20 @@
 //!
 //! The PEP records no hash of the project file, so nothing here says the lock is stale.
 
+mod files;
+mod markers;
+
 use std::ops::Range;
 
-use pep508_rs::{ExtraName, MarkerTree};
+use pep508_rs::MarkerTree;
 use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
-use super::select::GROUP_EXTRA_PREFIX;
 use super::{Dist, Edge, Format, Input, Lock, Package, Problem, Source, normalise, sha256};
+
+pub(super) use files::local_path;
+use files::{Location, read_file};
+pub(super) use markers::marker;
 
 /// The `lock-version` major this reader knows; the PEP makes a tool refuse any other.
 const KNOWN_MAJOR: &str = "1";
@@ -388,258 +394,12 @@ fn index_files_source(
     Some((Source::Registry { url: index }, dists))
 }
 
-enum Location {
-    Url(String),
-    /// Relative to the lock's directory.
-    Path(String),
-}
-
-/// A file entry (`archive`, `sdist`, a wheel): where it is and its sha256.
-struct File {
-    name: Option<String>,
-    location: Location,
-    sha256: String,
-}
-
-fn read_file(
-    table: &DeTable<'_>,
-    span: Range<usize>,
-    package: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<File> {
-    let before = problems.len();
-    let url = string(table, "url", problems);
-    let path = string(table, "path", problems);
-    let written_name = string(table, "name", problems).map(|(n, _)| n.to_string());
-    if problems.len() > before {
-        return None;
-    }
-    let (location, last) = match (url, path) {
-        (Some((url, _)), _) => (Location::Url(url.to_string()), file_name(url)),
-        (None, Some((path, at))) => {
-            let local = local_path(path, package, at, problems)?;
-            (Location::Path(local), file_name(path))
-        }
-        (None, None) => {
-            problems.push(
-                Problem::at(
-                    Some(span),
-                    format!("records a file of `{package}` with neither `url` nor `path`"),
-                )
-                .with_hint(relock()),
-            );
-            return None;
-        }
-    };
-    let name = written_name.or(last);
-    let label = name.as_deref().unwrap_or(package).to_string();
-    let sha256 = file_sha256(table, span, &label, package, problems)?;
-    Some(File {
-        name,
-        location,
-        sha256,
-    })
-}
-
-/// The sha256 of a file's `hashes`: pip checks every file it installs against it, and no
-/// other algorithm the PEP allows is one pip takes.
-fn file_sha256(
-    table: &DeTable<'_>,
-    span: Range<usize>,
-    label: &str,
-    package: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<String> {
-    let hint = "pyslim installs every file hash-checked by sha256; write the lock again with sha256 hashes";
-    let Some(hashes) = get(table, "hashes") else {
-        problems.push(
-            Problem::at(
-                Some(span),
-                format!("records no hashes for `{label}` of `{package}`, so it cannot be checked"),
-            )
-            .with_hint(hint),
-        );
-        return None;
-    };
-    let Some(hashes_table) = hashes.get_ref().as_table() else {
-        problems.push(not_a("`hashes`", "table", hashes.span()));
-        return None;
-    };
-    let found = hashes_table
-        .iter()
-        .find(|(k, _)| k.get_ref().eq_ignore_ascii_case("sha256"));
-    let Some((_, value)) = found else {
-        let algorithms: Vec<&str> = hashes_table
-            .iter()
-            .map(|(k, _)| k.get_ref().as_ref())
-            .collect();
-        let message = if algorithms.is_empty() {
-            format!("records no hashes for `{label}` of `{package}`, so it cannot be checked")
-        } else {
-            format!(
-                "records only {} for `{label}` of `{package}`, no sha256, so pip cannot check it",
-                algorithms.join(", ")
-            )
-        };
-        problems.push(Problem::at(Some(hashes.span()), message).with_hint(hint));
-        return None;
-    };
-    let digest = value
-        .get_ref()
-        .as_str()
-        .and_then(|hex| sha256(&format!("sha256:{hex}")));
-    if digest.is_none() {
-        problems.push(
-            Problem::at(
-                Some(value.span()),
-                format!("has a sha256 for `{label}` of `{package}` that is not 64 hex digits"),
-            )
-            .with_hint(relock()),
-        );
-    }
-    digest
-}
-
-/// The last part of a URL or path, without query or fragment.
-fn file_name(location: &str) -> Option<String> {
-    let location = location.split(['#', '?']).next().unwrap_or(location);
-    let last = location.rsplit(['/', '\\']).next()?;
-    (!last.is_empty()).then(|| last.to_string())
-}
-
-/// A path the PEP records relative to the lock, as pyslim joins it to the lock's directory.
-/// An absolute path is on the locking machine, which a build cannot see.
-pub(super) fn local_path(
-    path: &str,
-    package: &str,
-    span: Range<usize>,
-    problems: &mut Vec<Problem>,
-) -> Option<String> {
-    let path = path.replace('\\', "/");
-    let windows_drive = path.as_bytes().get(1) == Some(&b':');
-    if path.starts_with('/') || windows_drive || path.starts_with("file:") {
-        problems.push(
-            Problem::at(
-                Some(span),
-                format!("installs `{package}` from `{path}`, an absolute path on the machine that wrote the lock"),
-            )
-            .with_hint("keep the package inside the project and lock it by a path relative to the lock file"),
-        );
-        return None;
-    }
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    Some(if parts.is_empty() {
-        ".".to_string()
-    } else {
-        parts.join("/")
-    })
-}
-
 fn subdirectory_unsupported(name: &str, span: Range<usize>) -> Problem {
     Problem::at(
         Some(span),
         format!("installs `{name}` from a subdirectory of a repository or local archive, which pyslim cannot install yet"),
     )
     .with_hint("publish the package to an index, or keep it as a directory in the project")
-}
-
-/// A flat lock's marker, with PEP 751's `extras` and `dependency_groups` read as pep508_rs
-/// reads extras; the groups in `always` hold whatever the spec chose.
-pub(super) fn marker(
-    text: &str,
-    span: Option<Range<usize>>,
-    always: &[String],
-) -> Result<Option<MarkerTree>, Problem> {
-    let Some(marker) = super::marker(&pep751_markers(text), span)? else {
-        return Ok(None);
-    };
-    let always: Vec<ExtraName> = always
-        .iter()
-        .filter_map(|g| ExtraName::new(format!("{GROUP_EXTRA_PREFIX}{g}")).ok())
-        .collect();
-    let marker = marker.simplify_extras_with(|extra| always.contains(extra));
-    Ok((!marker.is_true()).then_some(marker))
-}
-
-/// Rewrites `'x' in extras` to `extra == 'x'` and `'x' in dependency_groups` to
-/// `extra == 'pyslim-group-x'` (`not in`: `!=`). PEP 508 strings have no escapes, so a
-/// quote always ends one; text that does not tokenise is left for pep508_rs to report.
-pub(super) fn pep751_markers(text: &str) -> String {
-    let Some(tokens) = tokens(text) else {
-        return text.to_string();
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < tokens.len() {
-        let Token::Str(value, start) = &tokens[i] else {
-            i += 1;
-            continue;
-        };
-        let negated = matches!(tokens.get(i + 1), Some(Token::Word("not", _)));
-        let at = i + 1 + usize::from(negated);
-        let (Some(Token::Word("in", _)), Some(Token::Word(set, end))) =
-            (tokens.get(at), tokens.get(at + 1))
-        else {
-            i += 1;
-            continue;
-        };
-        let prefix = match *set {
-            "extras" => "",
-            "dependency_groups" => GROUP_EXTRA_PREFIX,
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        let op = if negated { "!=" } else { "==" };
-        out.push_str(&text[copied..*start]);
-        out.push_str(&format!("extra {op} '{prefix}{}'", normalise(value)));
-        copied = *end;
-        i = at + 2;
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
-enum Token<'t> {
-    /// A quoted string's content, and where the string starts.
-    Str(&'t str, usize),
-    /// A bare word, and where it ends.
-    Word(&'t str, usize),
-    Other,
-}
-
-fn tokens(text: &str) -> Option<Vec<Token<'_>>> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let b = bytes[at];
-        if b.is_ascii_whitespace() {
-            at += 1;
-        } else if b == b'\'' || b == b'"' {
-            let end = at + 1 + text[at + 1..].find(b as char)?;
-            out.push(Token::Str(&text[at + 1..end], at));
-            at = end + 1;
-        } else if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
-            let start = at;
-            while at < bytes.len()
-                && (bytes[at].is_ascii_alphanumeric() || b"_.".contains(&bytes[at]))
-            {
-                at += 1;
-            }
-            out.push(Token::Word(&text[start..at], at));
-        } else {
-            // Operators and parentheses; a multi-byte character is skipped whole.
-            at += text[at..].chars().next().map_or(1, char::len_utf8);
-            out.push(Token::Other);
-        }
-    }
-    Some(out)
 }
 
 /// `[project] name` of the pyproject.toml beside the lock, normalised.

@@ -1,3 +1,4 @@
+use super::markers::pep751_markers;
 use super::*;
 use crate::lock::{Environment, select};
 use crate::platform::Platform;
