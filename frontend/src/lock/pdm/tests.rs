@@ -1,3 +1,4 @@
+use super::stale::{content_hashes, pdm_name};
 use super::*;
 use crate::lock::project::line_of;
 use crate::lock::render::pinned;
