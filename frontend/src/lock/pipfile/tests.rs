@@ -1,3 +1,4 @@
+use super::stale::pipfile_hashes;
 use super::*;
 use crate::lock::{Environment, render, select};
 use crate::platform::Platform;
