@@ -16,6 +16,8 @@ mod project;
 pub mod pylock;
 pub mod render;
 pub mod select;
+#[cfg(test)]
+mod testing;
 pub mod uv;
 
 use std::collections::BTreeMap;

@@ -1,21 +1,13 @@
 use super::stale::{content_hashes, pdm_name};
 use super::*;
+use crate::lock::Format;
 use crate::lock::project::line_of;
 use crate::lock::render::pinned;
 use crate::lock::select::select;
-use crate::lock::{Environment, Format, parse as parse_lock};
-use crate::platform::Platform;
-
-fn fixture(project: &str, file: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/locks/{project}/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use crate::lock::testing::{self, at, env, fixture, installs_on, one, package};
 
 fn read(lock: &str, project: Option<&str>) -> Result<Lock, Vec<Problem>> {
-    parse_lock(Format::Pdm, &Input { lock, project }, ".")
+    testing::read(Format::Pdm, lock, project)
 }
 
 fn fixture_lock(project: &str) -> Lock {
@@ -24,39 +16,9 @@ fn fixture_lock(project: &str) -> Lock {
     read(&lock, Some(&pyproject)).unwrap_or_else(|p| panic!("{project}: {p:?}"))
 }
 
-fn env(python: &str, platform: &str) -> Environment {
-    let platform = Platform::parse(platform).expect("a platform");
-    Environment::new(python, &platform).expect("an environment")
-}
-
 /// `name==version` of what a linux/amd64 target installs, sorted.
 fn installs(lock: &Lock, python: &str, extras: &[&str], groups: &[&str]) -> Vec<String> {
-    let extras: Vec<String> = extras.iter().map(|s| s.to_string()).collect();
-    let groups: Vec<String> = groups.iter().map(|s| s.to_string()).collect();
-    let mut out: Vec<String> = select(lock, &env(python, "linux/amd64"), &extras, Some(&groups))
-        .expect("a selection")
-        .iter()
-        .map(|p| format!("{}=={}", p.name, p.version.as_deref().unwrap_or("?")))
-        .collect();
-    out.sort();
-    out
-}
-
-fn package<'l>(lock: &'l Lock, name: &str) -> &'l Package {
-    lock.packages
-        .iter()
-        .find(|p| p.name == name)
-        .unwrap_or_else(|| panic!("no {name}"))
-}
-
-fn one(problems: Result<Lock, Vec<Problem>>) -> Problem {
-    let mut problems = problems.expect_err("a problem");
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    problems.remove(0)
-}
-
-fn at<'t>(text: &'t str, problem: &Problem) -> &'t str {
-    &text[problem.span.clone().expect("a span")]
+    installs_on(lock, python, "linux/amd64", extras, groups)
 }
 
 /// What pdm-webapp installs on CPython 3.11, without extras or groups.
