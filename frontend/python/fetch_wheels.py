@@ -41,6 +41,7 @@ import os
 import shutil
 import sys
 
+from index import remember_lookups
 from lock_route import fetch_pinned
 from pip_run import pip, split_unhashed, without_requirements
 from uv_route import fetch_with_uv
@@ -48,6 +49,7 @@ from uv_route import fetch_with_uv
 
 def main():
     cache, out, all_args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    remember_lookups()
     if all_args[:1] == ["--uv"]:
         uv, all_args = all_args[1], all_args[2:]
         status = fetch_with_uv(uv, cache, out, all_args)

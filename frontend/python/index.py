@@ -4,12 +4,14 @@ side by side into the wheel cache, each checked against its SHA-256 and tried ag
 tries a request again."""
 
 import concurrent.futures
+import functools
 import hashlib
 import html.parser
 import http.client
 import json
 import os
 import shutil
+import socket
 import sys
 import threading
 import time
@@ -29,6 +31,20 @@ ATTEMPTS = 5
 PYPI = "https://pypi.org/simple/"
 # PEP 691's JSON first, PEP 503's HTML from an index that has no JSON.
 SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
+
+
+def remember_lookups():
+    """Makes this process ask the resolver once per host and port: each download otherwise
+    looks its host up again, and a busy resolver drops a burst of lookups now and then
+    ("Temporary failure in name resolution", seen in CI for over a minute). An answer is kept
+    for the run; a failure is not, so the next try asks again."""
+    lookup = socket.getaddrinfo
+
+    @functools.lru_cache(maxsize=64)
+    def once(host, port, family=0, type=0, proto=0, flags=0):
+        return lookup(host, port, family, type, proto, flags)
+
+    socket.getaddrinfo = once
 
 
 def best_wheel(wheels):

@@ -543,3 +543,27 @@ def test_a_download_that_fails_once_is_tried_again(index, builds, uv):
     assert name not in index.failing, "no request failed"
     assert index.downloads().count(name) == 3, index.fetched
     assert "uv resolved 1 packages: 1 wheels downloaded" in result.stderr
+
+
+def test_a_host_is_looked_up_once_and_a_failed_lookup_again(monkeypatch):
+    import socket
+
+    import index as simple
+
+    asked = []
+
+    def resolver(host, port, *rest):
+        asked.append(host)
+        if host == "flaky.example" and asked.count(host) == 1:
+            raise socket.gaierror(-3, "Temporary failure in name resolution")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    simple.remember_lookups()
+    for _ in range(3):
+        socket.getaddrinfo("files.example", 443, 0, socket.SOCK_STREAM)
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("flaky.example", 443, 0, socket.SOCK_STREAM)
+    socket.getaddrinfo("flaky.example", 443, 0, socket.SOCK_STREAM)
+    socket.getaddrinfo("flaky.example", 443, 0, socket.SOCK_STREAM)
+    assert asked == ["files.example", "flaky.example", "flaky.example"]
