@@ -19,6 +19,13 @@ pub fn read(format: Format, lock: &str, project: Option<&str>) -> Result<Lock, V
     parse(format, &Input { lock, project }, ".")
 }
 
+/// The fixture PROJECT's lock LOCK_FILE in FORMAT, read with its pyproject.toml.
+pub fn fixture_lock(format: Format, project: &str, lock_file: &str) -> Lock {
+    let lock = fixture(project, lock_file);
+    let pyproject = fixture(project, "pyproject.toml");
+    read(format, &lock, Some(&pyproject)).unwrap_or_else(|p| panic!("{project}: {p:?}"))
+}
+
 pub fn env(python: &str, platform: &str) -> Environment {
     let platform = Platform::parse(platform).expect("a platform");
     Environment::new(python, &platform).expect("an environment")

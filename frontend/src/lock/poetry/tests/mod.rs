@@ -11,9 +11,7 @@ fn read(lock: &str, project: Option<&str>) -> Result<Lock, Vec<Problem>> {
 }
 
 fn fixture_lock(project: &str) -> Lock {
-    let lock = fixture(project, "poetry.lock");
-    let pyproject = fixture(project, "pyproject.toml");
-    read(&lock, Some(&pyproject)).unwrap_or_else(|p| panic!("{project}: {p:?}"))
+    testing::fixture_lock(Format::Poetry, project, "poetry.lock")
 }
 
 /// `name==version` of what a linux/amd64 target installs, sorted.
